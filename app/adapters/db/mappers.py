@@ -1,0 +1,114 @@
+"""Row <-> aggregate conversion, kept apart from the queries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from app.domain.model.merchant import Merchant
+from app.domain.model.money import Money
+from app.domain.model.order import Customer, LineItem, Order, OrderStatus
+from app.domain.model.payment import AttemptStatus, PaymentAttempt, Refund, RefundStatus
+
+_encode = msgspec.json.encode
+
+
+def order_to_row(order: Order) -> dict[str, Any]:
+    return {
+        "id": order.id,
+        "merchant_id": order.merchant_id,
+        "merchant_reference": order.merchant_reference,
+        "status": order.status.value,
+        "amount_minor": order.amount.amount_minor,
+        "currency": order.amount.currency,
+        "items": _encode([_item(item) for item in order.items]).decode(),
+        "customer": _encode(_customer(order.customer)).decode(),
+        "description": order.description,
+        "attempt_count": order.attempt_count,
+        "estimated_delivery": order.estimated_delivery,
+        "created_at": order.created_at,
+        "updated_at": order.updated_at,
+    }
+
+
+def _item(item: LineItem) -> dict[str, Any]:
+    return {"name": item.name, "quantity": item.quantity, "unit_amount_minor": item.unit_amount_minor,
+            "sku": item.sku}
+
+
+def _customer(customer: Customer) -> dict[str, Any]:
+    return {"email": customer.email, "name": customer.name, "phone": customer.phone}
+
+
+def _json(value: Any) -> Any:
+    return msgspec.json.decode(value) if isinstance(value, (str, bytes)) else value
+
+
+def order_from_row(row: dict[str, Any]) -> Order:
+    return Order(
+        id=row["id"],
+        merchant_id=row["merchant_id"],
+        amount=Money(row["amount_minor"], row["currency"]),
+        items=[LineItem(**item) for item in _json(row["items"])],
+        customer=Customer(**_json(row["customer"])),
+        status=OrderStatus(row["status"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        merchant_reference=row["merchant_reference"],
+        description=row["description"],
+        attempt_count=row["attempt_count"],
+        estimated_delivery=row["estimated_delivery"],
+    )
+
+
+def attempt_to_row(attempt: PaymentAttempt) -> dict[str, Any]:
+    row = {name: getattr(attempt, name) for name in ATTEMPT_PLAIN_FIELDS}
+    row.update(status=attempt.status.value, amount_minor=attempt.amount.amount_minor,
+               currency=attempt.amount.currency)
+    return row
+
+
+ATTEMPT_PLAIN_FIELDS = (
+    "id", "order_id", "merchant_id", "provider", "attempt_number", "card_brand", "card_last4",
+    "provider_reference", "redirect_url", "failure_code", "failure_message", "created_at", "updated_at",
+)
+
+
+def attempt_from_row(row: dict[str, Any]) -> PaymentAttempt:
+    return PaymentAttempt(
+        amount=Money(row["amount_minor"], row["currency"]),
+        status=AttemptStatus(row["status"]),
+        **{name: row[name] for name in ATTEMPT_PLAIN_FIELDS},
+    )
+
+
+REFUND_PLAIN_FIELDS = (
+    "id", "order_id", "payment_id", "merchant_id", "provider", "provider_reference",
+    "failure_code", "failure_message", "created_at", "updated_at",
+)
+
+
+def refund_to_row(refund: Refund) -> dict[str, Any]:
+    row = {name: getattr(refund, name) for name in REFUND_PLAIN_FIELDS}
+    row.update(status=refund.status.value, amount_minor=refund.amount.amount_minor, currency=refund.amount.currency)
+    return row
+
+
+def refund_from_row(row: dict[str, Any]) -> Refund:
+    return Refund(
+        amount=Money(row["amount_minor"], row["currency"]),
+        status=RefundStatus(row["status"]),
+        **{name: row[name] for name in REFUND_PLAIN_FIELDS},
+    )
+
+
+MERCHANT_FIELDS = ("id", "name", "api_key_hash", "created_at", "webhook_url", "webhook_secret", "webhook_enabled")
+
+
+def merchant_to_row(merchant: Merchant) -> dict[str, Any]:
+    return {name: getattr(merchant, name) for name in MERCHANT_FIELDS}
+
+
+def merchant_from_row(row: dict[str, Any]) -> Merchant:
+    return Merchant(**{name: row[name] for name in MERCHANT_FIELDS})

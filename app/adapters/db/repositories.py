@@ -1,0 +1,148 @@
+"""Piccolo repositories. They run inside the unit of work's transaction (Piccolo keeps
+it in a context variable) and remember every aggregate they hand out or take in, so the
+unit of work can collect the events those aggregates recorded."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from app.adapters.db import mappers
+from app.adapters.db.tables import (
+    CallbackInboxTable, MerchantTable, OrderTable, PaymentAttemptTable, RefundTable,
+)
+from app.domain.events import EventRecorder
+from app.domain.model.merchant import Merchant
+from app.domain.model.order import Order
+from app.domain.model.payment import PaymentAttempt, Refund
+from app.domain.ports import OrderQuery
+
+
+class _Tracking:
+    def __init__(self, seen: list[EventRecorder]) -> None:
+        self.seen = seen
+
+    def _track(self, aggregate: Any) -> Any:
+        if aggregate is not None and aggregate not in self.seen:
+            self.seen.append(aggregate)
+        return aggregate
+
+
+async def _first(query: Any, lock: bool) -> dict[str, Any] | None:
+    if lock:
+        query = query.lock_rows()
+    return await query.first().output(load_json=True).run()
+
+
+class PiccoloOrderRepository(_Tracking):
+    async def add(self, order: Order) -> bool:
+        # DO NOTHING + RETURNING: a taken merchant reference is an answer, not an aborted transaction.
+        inserted = await (
+            OrderTable.insert(OrderTable(**mappers.order_to_row(order)))
+            .on_conflict(action="DO NOTHING").returning(OrderTable.id).run()
+        )
+        if inserted:
+            self._track(order)
+        return bool(inserted)
+
+    async def get(self, merchant_id: uuid.UUID, order_id: uuid.UUID, *, lock: bool = False) -> Order | None:
+        query = OrderTable.select().where((OrderTable.id == order_id) & (OrderTable.merchant_id == merchant_id))
+        row = await _first(query, lock)
+        return self._track(mappers.order_from_row(row)) if row else None
+
+    async def get_by_reference(self, merchant_id: uuid.UUID, reference: str) -> Order | None:
+        query = OrderTable.select().where(
+            (OrderTable.merchant_id == merchant_id) & (OrderTable.merchant_reference == reference)
+        )
+        row = await _first(query, False)
+        return mappers.order_from_row(row) if row else None
+
+    async def save(self, order: Order) -> None:
+        row = mappers.order_to_row(order)
+        del row["id"], row["merchant_id"], row["created_at"]
+        await OrderTable.update(row).where(OrderTable.id == order.id).run()
+        self._track(order)
+
+    async def list(self, query: OrderQuery) -> list[Order]:
+        where = OrderTable.merchant_id == query.merchant_id
+        if query.status is not None:
+            where &= OrderTable.status == query.status.value
+        if query.created_after is not None:
+            where &= OrderTable.created_at >= query.created_after
+        if query.created_before is not None:
+            where &= OrderTable.created_at < query.created_before
+        if query.cursor is not None:
+            at, last_id = query.cursor
+            where &= (OrderTable.created_at < at) | ((OrderTable.created_at == at) & (OrderTable.id < last_id))
+        rows = await (
+            OrderTable.select().where(where)
+            .order_by(OrderTable.created_at, OrderTable.id, ascending=False)
+            .limit(query.limit + 1).output(load_json=True).run()
+        )
+        return [mappers.order_from_row(row) for row in rows]
+
+
+class PiccoloPaymentRepository(_Tracking):
+    async def add(self, attempt: PaymentAttempt) -> None:
+        await PaymentAttemptTable.insert(PaymentAttemptTable(**mappers.attempt_to_row(attempt))).run()
+        self._track(attempt)
+
+    async def get(self, attempt_id: uuid.UUID, *, merchant_id: uuid.UUID | None = None,
+                  lock: bool = False) -> PaymentAttempt | None:
+        where = PaymentAttemptTable.id == attempt_id
+        if merchant_id is not None:
+            where &= PaymentAttemptTable.merchant_id == merchant_id
+        row = await _first(PaymentAttemptTable.select().where(where), lock)
+        return self._track(mappers.attempt_from_row(row)) if row else None
+
+    async def save(self, attempt: PaymentAttempt) -> None:
+        row = mappers.attempt_to_row(attempt)
+        await PaymentAttemptTable.update(row).where(PaymentAttemptTable.id == attempt.id).run()
+        self._track(attempt)
+
+    async def for_order(self, order_id: uuid.UUID) -> list[PaymentAttempt]:
+        rows = await (PaymentAttemptTable.select().where(PaymentAttemptTable.order_id == order_id)
+                      .order_by(PaymentAttemptTable.attempt_number).run())
+        return [mappers.attempt_from_row(row) for row in rows]
+
+
+class PiccoloRefundRepository(_Tracking):
+    async def add(self, refund: Refund) -> None:
+        await RefundTable.insert(RefundTable(**mappers.refund_to_row(refund))).run()
+        self._track(refund)
+
+    async def get(self, refund_id: uuid.UUID, *, lock: bool = False) -> Refund | None:
+        row = await _first(RefundTable.select().where(RefundTable.id == refund_id), lock)
+        return self._track(mappers.refund_from_row(row)) if row else None
+
+    async def save(self, refund: Refund) -> None:
+        await RefundTable.update(mappers.refund_to_row(refund)).where(RefundTable.id == refund.id).run()
+        self._track(refund)
+
+    async def for_order(self, order_id: uuid.UUID) -> list[Refund]:
+        rows = await RefundTable.select().where(RefundTable.order_id == order_id).order_by(RefundTable.created_at).run()
+        return [mappers.refund_from_row(row) for row in rows]
+
+
+class PiccoloMerchantRepository:
+    async def add(self, merchant: Merchant) -> None:
+        await MerchantTable.insert(MerchantTable(**mappers.merchant_to_row(merchant))).run()
+
+    async def get(self, merchant_id: uuid.UUID) -> Merchant | None:
+        row = await MerchantTable.select().where(MerchantTable.id == merchant_id).first().run()
+        return mappers.merchant_from_row(row) if row else None
+
+    async def get_by_key_hash(self, api_key_hash: str) -> Merchant | None:
+        row = await MerchantTable.select().where(MerchantTable.api_key_hash == api_key_hash).first().run()
+        return mappers.merchant_from_row(row) if row else None
+
+
+class PiccoloCallbackInbox:
+    async def first_delivery(self, provider: str, event_id: str) -> bool:
+        inserted = await (
+            CallbackInboxTable.insert(CallbackInboxTable(provider=provider, event_id=event_id,
+                                                         received_at=datetime.now(UTC)))
+            .on_conflict(action="DO NOTHING").returning(CallbackInboxTable.id).run()
+        )
+        return bool(inserted)

@@ -1,0 +1,105 @@
+"""Piccolo table definitions. The schema itself (constraints, partial unique
+indexes) lives in the migrations; these classes are what queries are built from."""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    JSONB, UUID, BigInt, Boolean, Bytea, Date, Integer, Serial, Text, Timestamptz, Varchar,
+)
+from piccolo.table import Table
+
+
+class MerchantTable(Table, tablename="merchants"):
+    id = UUID(primary_key=True)
+    name = Text()
+    api_key_hash = Text(unique=True)
+    webhook_url = Text(null=True)
+    webhook_secret = Text(null=True)
+    webhook_enabled = Boolean(default=True)
+    created_at = Timestamptz()
+
+
+class OrderTable(Table, tablename="orders"):
+    id = UUID(primary_key=True)
+    merchant_id = UUID()
+    merchant_reference = Text(null=True)
+    status = Varchar(length=32)
+    amount_minor = BigInt()
+    currency = Varchar(length=3)
+    items = JSONB()
+    customer = JSONB()
+    description = Text(null=True)
+    attempt_count = Integer(default=0)
+    estimated_delivery = Date(null=True)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class PaymentAttemptTable(Table, tablename="payment_attempts"):
+    id = UUID(primary_key=True)
+    order_id = UUID()
+    merchant_id = UUID()
+    provider = Varchar(length=32)
+    amount_minor = BigInt()
+    currency = Varchar(length=3)
+    status = Varchar(length=16)
+    attempt_number = Integer()
+    card_brand = Varchar(length=16, null=True)
+    card_last4 = Varchar(length=4, null=True)
+    provider_reference = Text(null=True)
+    redirect_url = Text(null=True)
+    failure_code = Varchar(length=64, null=True)
+    failure_message = Text(null=True)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class RefundTable(Table, tablename="refunds"):
+    id = UUID(primary_key=True)
+    order_id = UUID()
+    payment_id = UUID()
+    merchant_id = UUID()
+    provider = Varchar(length=32)
+    amount_minor = BigInt()
+    currency = Varchar(length=3)
+    status = Varchar(length=16)
+    provider_reference = Text(null=True)
+    failure_code = Varchar(length=64, null=True)
+    failure_message = Text(null=True)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class OutboxTable(Table, tablename="outbox"):
+    id = UUID(primary_key=True)  # the domain event id: consumers dedupe on it
+    seq = Serial()
+    event_type = Varchar(length=64)
+    aggregate_id = UUID()
+    merchant_id = UUID()
+    payload = JSONB()
+    correlation_id = Text(null=True)
+    occurred_at = Timestamptz()
+    published_at = Timestamptz(null=True)
+
+
+class CallbackInboxTable(Table, tablename="callback_inbox"):
+    id = Serial(primary_key=True)
+    provider = Varchar(length=32)
+    event_id = Text()
+    received_at = Timestamptz()
+
+
+class IdempotencyKeyTable(Table, tablename="idempotency_keys"):
+    id = Serial(primary_key=True)
+    merchant_id = UUID()
+    key = Text()
+    fingerprint = Text()
+    status_code = Integer(null=True)
+    response_body = Bytea(null=True)
+    created_at = Timestamptz()
+
+
+ALL_TABLES = [
+    MerchantTable, OrderTable, PaymentAttemptTable, RefundTable, OutboxTable,
+    CallbackInboxTable, IdempotencyKeyTable,
+]

@@ -1,0 +1,102 @@
+"""Stripe objects -> our normalised results.
+
+Shapes from the Stripe API reference (docs.stripe.com/api/payment_intents/object,
+/api/refunds/object, /api/errors, /api/events) and the fixtures of stripe/openapi
+(openapi/fixtures3.json). Codes from docs.stripe.com/error-codes and /declines/codes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from app.adapters.providers.errors import ProviderServerError
+from app.adapters.providers.http import JsonObject
+from app.domain.model.payment import FailureCode as F
+from app.domain.model.provider import Outcome, ProviderResult
+
+PROVIDER = "stripe"
+
+# `decline_code` (issuer's reason) is consulted first, then the error `code`.
+FAILURE_CODES: dict[str, F] = {
+    "generic_decline": F.CARD_DECLINED, "do_not_honor": F.CARD_DECLINED, "card_declined": F.CARD_DECLINED,
+    "card_velocity_exceeded": F.CARD_DECLINED, "withdrawal_count_limit_exceeded": F.CARD_DECLINED,
+    "card_not_supported": F.CARD_DECLINED, "transaction_not_allowed": F.CARD_DECLINED,
+    "insufficient_funds": F.INSUFFICIENT_FUNDS,
+    "expired_card": F.EXPIRED_CARD,
+    "incorrect_cvc": F.INVALID_CVC, "invalid_cvc": F.INVALID_CVC,
+    "incorrect_number": F.INCORRECT_NUMBER, "invalid_number": F.INCORRECT_NUMBER, "invalid_account": F.INCORRECT_NUMBER,
+    "lost_card": F.LOST_OR_STOLEN, "stolen_card": F.LOST_OR_STOLEN, "pickup_card": F.LOST_OR_STOLEN,
+    "fraudulent": F.FRAUD_BLOCKED, "merchant_blacklist": F.FRAUD_BLOCKED, "security_violation": F.FRAUD_BLOCKED,
+    "processing_error": F.PROCESSING_ERROR, "issuer_not_available": F.PROCESSING_ERROR,
+    "try_again_later": F.PROCESSING_ERROR, "reenter_transaction": F.PROCESSING_ERROR,
+    "authentication_required": F.AUTHENTICATION_REQUIRED,
+    "payment_intent_authentication_failure": F.AUTHENTICATION_REQUIRED,
+}
+
+
+def failure_code(error: JsonObject) -> str:
+    for key in ("decline_code", "code"):
+        if (code := FAILURE_CODES.get(str(error.get(key)))) is not None:
+            return code
+    return F.CARD_DECLINED if error.get("type") == "card_error" else F.INVALID_REQUEST
+
+
+def failed(error: JsonObject, reference: str | None = None) -> ProviderResult:
+    message = error.get("message") if isinstance(error.get("message"), str) else None
+    return ProviderResult(Outcome.FAILED, reference, failure_code(error), message)
+
+
+def redirect_url(intent: JsonObject) -> str | None:
+    action = intent.get("next_action") or {}
+    if action.get("type") == "redirect_to_url":
+        return (action.get("redirect_to_url") or {}).get("url")
+    return None
+
+
+def result_from_intent(intent: JsonObject) -> ProviderResult:
+    status, reference = intent.get("status"), intent.get("id")
+    if status == "succeeded":
+        return ProviderResult(Outcome.SUCCEEDED, reference)
+    if status in ("processing", "requires_action", "requires_confirmation", "requires_capture"):
+        return ProviderResult(Outcome.PENDING, reference, redirect_url=redirect_url(intent))
+    if status == "requires_payment_method":
+        error = intent.get("last_payment_error")
+        # Without an error it was never confirmed: nothing has been decided yet.
+        return failed(error, reference) if error else ProviderResult(Outcome.PENDING, reference)
+    if status == "canceled":
+        return ProviderResult(Outcome.FAILED, reference, F.PROCESSING_ERROR,
+                              f"payment intent canceled ({intent.get('cancellation_reason')})")
+    return ProviderResult(Outcome.UNKNOWN, reference, failure_message=f"unexpected status {status!r}")
+
+
+def result_from_refund(refund: JsonObject) -> ProviderResult:
+    status, reference = refund.get("status"), refund.get("id")
+    if status == "succeeded":
+        return ProviderResult(Outcome.SUCCEEDED, reference)
+    if status in ("pending", "requires_action"):
+        return ProviderResult(Outcome.PENDING, reference)
+    if status in ("failed", "canceled"):
+        return ProviderResult(Outcome.FAILED, reference, F.PROCESSING_ERROR,
+                              f"refund {status} ({refund.get('failure_reason')})")
+    return ProviderResult(Outcome.UNKNOWN, reference, failure_message=f"unexpected status {status!r}")
+
+
+def result_from_error(status_code: int, body: JsonObject | None) -> ProviderResult:
+    """A 4xx answer. Card declines come as 402 with the PaymentIntent attached."""
+    error: JsonObject = (body or {}).get("error") or {}
+    if status_code == 409 and error.get("code") == "idempotency_key_in_use":
+        # Our earlier request with this key is still running: no verdict yet, retry later.
+        raise ProviderServerError(PROVIDER, "idempotency key in use by a request in flight", 409)
+    if status_code == 424:  # a dependency of Stripe failed: no verdict
+        raise ProviderServerError(PROVIDER, "external dependency failed (424)", 424)
+    intent = error.get("payment_intent") or {}
+    return failed(error or {"message": f"HTTP {status_code}"}, intent.get("id"))
+
+
+def metadata_uuid(obj: JsonObject, key: str) -> uuid.UUID | None:
+    value: Any = (obj.get("metadata") or {}).get(key)
+    try:
+        return uuid.UUID(value) if isinstance(value, str) else None
+    except ValueError:
+        return None

@@ -1,0 +1,85 @@
+"""One hierarchy of domain errors. Each carries a stable machine-readable code;
+the HTTP layer maps the classes to status codes in a single table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    code = "domain_error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class ValidationFailed(DomainError):
+    """The input is well-formed but breaks a business rule (amount, currency, items...)."""
+
+    code = "validation_failed"
+
+    def __init__(self, message: str, field: str | None = None, code: str | None = None) -> None:
+        super().__init__(message, field=field)
+        if code:
+            self.code = code
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class InvalidStateTransition(DomainError):
+    """The aggregate is not in a state that allows the requested operation."""
+
+    code = "invalid_state_transition"
+
+
+class Conflict(DomainError):
+    code = "conflict"
+
+    def __init__(self, message: str, code: str | None = None, **details: Any) -> None:
+        super().__init__(message, **details)
+        if code:
+            self.code = code
+
+
+class DuplicateOrder(Conflict):
+    code = "duplicate_order"
+
+
+class RetryLimitReached(Conflict):
+    code = "retry_limit_reached"
+
+
+class Unauthenticated(DomainError):
+    code = "unauthenticated"
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+
+
+class InvalidCallback(DomainError):
+    """A provider callback whose signature, timestamp or body cannot be trusted."""
+
+    code = "invalid_callback"
+
+    def __init__(self, message: str, code: str = "invalid_signature") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class MalformedCallback(InvalidCallback):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="malformed_callback")
+
+
+class ProviderUnavailable(DomainError):
+    code = "provider_unavailable"
+
+
+class UnknownProvider(ValidationFailed):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"unknown payment provider {name!r}", field="provider", code="unknown_provider")

@@ -1,0 +1,33 @@
+"""Domain events: recorded on aggregates, written to the outbox in the same
+transaction as the state change that caused them."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class DomainEvent:
+    type: str  # e.g. "order.created", "order.status_changed", "payment.succeeded"
+    aggregate_id: uuid.UUID
+    merchant_id: uuid.UUID
+    occurred_at: datetime
+    payload: dict[str, Any]
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+
+class EventRecorder:
+    """Mixin for aggregates: collects events until the unit of work takes them."""
+
+    __slots__ = ()
+    events: list[DomainEvent]
+
+    def record(self, type_: str, aggregate_id: uuid.UUID, merchant_id: uuid.UUID, at: datetime, **payload: Any) -> None:
+        self.events.append(DomainEvent(type_, aggregate_id, merchant_id, at, payload))
+
+    def pull_events(self) -> list[DomainEvent]:
+        pulled, self.events = self.events, []
+        return pulled

@@ -1,0 +1,195 @@
+"""The Order aggregate and its state machine (SPEC section 3)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from app.domain.errors import InvalidStateTransition, RetryLimitReached, ValidationFailed
+from app.domain.events import DomainEvent, EventRecorder
+from app.domain.model.money import Money
+
+
+class OrderStatus(StrEnum):
+    CREATED = "CREATED"
+    PAYMENT_IN_PROGRESS = "PAYMENT_IN_PROGRESS"
+    PAYMENT_DONE = "PAYMENT_DONE"
+    PAYMENT_FAILED = "PAYMENT_FAILED"
+    ORDER_CANCELLED = "ORDER_CANCELLED"
+    FULFILLMENT_STARTED = "FULFILLMENT_STARTED"
+
+
+S = OrderStatus
+# Every allowed transition; anything else is an InvalidStateTransition.
+TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    S.CREATED: frozenset({S.PAYMENT_IN_PROGRESS, S.ORDER_CANCELLED}),
+    S.PAYMENT_IN_PROGRESS: frozenset({S.PAYMENT_DONE, S.PAYMENT_FAILED}),
+    S.PAYMENT_FAILED: frozenset({S.PAYMENT_IN_PROGRESS, S.ORDER_CANCELLED}),
+    S.PAYMENT_DONE: frozenset({S.ORDER_CANCELLED, S.FULFILLMENT_STARTED}),
+    S.ORDER_CANCELLED: frozenset(),
+    S.FULFILLMENT_STARTED: frozenset(),
+}
+
+# Seed 001's status words, kept for the legacy routes.
+LEGACY_STATUS: dict[OrderStatus, str] = {
+    S.CREATED: "NEW",
+    S.PAYMENT_IN_PROGRESS: "PROCESSING",
+    S.PAYMENT_DONE: "SUCCESS",
+    S.PAYMENT_FAILED: "FAILED",
+    S.ORDER_CANCELLED: "CANCELLED",
+    S.FULFILLMENT_STARTED: "SUCCESS",
+}
+
+MAX_LINE_ITEMS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class LineItem:
+    name: str
+    quantity: int
+    unit_amount_minor: int
+    sku: str | None = None
+
+    @property
+    def total_minor(self) -> int:
+        return self.quantity * self.unit_amount_minor
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    email: str | None = None
+    name: str | None = None
+    phone: str | None = None
+
+
+def validate_items(items: list[LineItem], amount: Money) -> None:
+    if len(items) > MAX_LINE_ITEMS:
+        raise ValidationFailed(f"at most {MAX_LINE_ITEMS} items per order", field="items", code="too_many_items")
+    for index, item in enumerate(items):
+        if item.quantity < 1:
+            raise ValidationFailed("quantity must be at least 1", field=f"items[{index}].quantity")
+        if item.unit_amount_minor < 0:
+            raise ValidationFailed("unit amount must not be negative", field=f"items[{index}].unit_amount")
+    if items and sum(item.total_minor for item in items) != amount.amount_minor:
+        raise ValidationFailed(
+            "the items add up to a different total than the order amount",
+            field="items",
+            code="items_total_mismatch",
+        )
+
+
+@dataclass(eq=False, slots=True)
+class Order(EventRecorder):
+    id: uuid.UUID
+    merchant_id: uuid.UUID
+    amount: Money
+    items: list[LineItem]
+    customer: Customer
+    status: OrderStatus
+    created_at: datetime
+    updated_at: datetime
+    merchant_reference: str | None = None
+    description: str | None = None
+    attempt_count: int = 0
+    estimated_delivery: date | None = None
+    events: list[DomainEvent] = field(default_factory=list)
+
+    @classmethod
+    def create(
+        cls,
+        merchant_id: uuid.UUID,
+        amount: Money,
+        items: list[LineItem],
+        customer: Customer,
+        now: datetime,
+        merchant_reference: str | None = None,
+        description: str | None = None,
+    ) -> Order:
+        validate_items(items, amount)
+        order = cls(
+            id=uuid.uuid4(),
+            merchant_id=merchant_id,
+            amount=amount,
+            items=items,
+            customer=customer,
+            status=S.CREATED,
+            created_at=now,
+            updated_at=now,
+            merchant_reference=merchant_reference,
+            description=description,
+        )
+        order.record(
+            "order.created", order.id, merchant_id, now,
+            order_id=str(order.id), status=str(order.status),
+            amount=amount.amount_minor, currency=amount.currency,
+            merchant_reference=merchant_reference,
+        )
+        return order
+
+    def can_transition_to(self, target: OrderStatus) -> bool:
+        return target in TRANSITIONS[self.status]
+
+    def _transition(self, target: OrderStatus, now: datetime, reason: str | None = None) -> None:
+        if not self.can_transition_to(target):
+            raise InvalidStateTransition(
+                f"order {self.id} cannot go from {self.status} to {target}",
+                current_state=str(self.status),
+                requested_state=str(target),
+            )
+        previous, self.status, self.updated_at = self.status, target, now
+        self.record(
+            "order.status_changed", self.id, self.merchant_id, now,
+            order_id=str(self.id), previous_status=str(previous), status=str(target), reason=reason,
+        )
+
+    def modify(
+        self,
+        now: datetime,
+        amount: Money | None = None,
+        items: list[LineItem] | None = None,
+        customer: Customer | None = None,
+        description: str | None = None,
+    ) -> None:
+        """Change what is being bought; only before any payment started."""
+        if self.status is not S.CREATED:
+            raise InvalidStateTransition(
+                f"order {self.id} can only be modified in CREATED", current_state=str(self.status)
+            )
+        new_amount = amount or self.amount
+        new_items = self.items if items is None else items
+        validate_items(new_items, new_amount)
+        self.amount, self.items = new_amount, new_items
+        if customer is not None:
+            self.customer = customer
+        if description is not None:
+            self.description = description
+        self.updated_at = now
+        self.record("order.updated", self.id, self.merchant_id, now, order_id=str(self.id),
+                    amount=new_amount.amount_minor, currency=new_amount.currency)
+
+    def cancel(self, now: datetime, reason: str | None = None) -> bool:
+        """Cancel; returns True when the order was paid and so needs a refund."""
+        was_paid = self.status is S.PAYMENT_DONE
+        self._transition(S.ORDER_CANCELLED, now, reason)
+        return was_paid
+
+    def start_payment(self, now: datetime, max_attempts: int) -> None:
+        if self.can_transition_to(S.PAYMENT_IN_PROGRESS) and self.attempt_count >= max_attempts:
+            raise RetryLimitReached(
+                f"order {self.id} reached its limit of {max_attempts} payment attempts",
+                current_state=str(self.status), attempts=self.attempt_count,
+            )
+        self._transition(S.PAYMENT_IN_PROGRESS, now)
+        self.attempt_count += 1
+
+    def mark_paid(self, now: datetime) -> None:
+        self._transition(S.PAYMENT_DONE, now)
+
+    def mark_payment_failed(self, now: datetime, failure_code: str | None = None) -> None:
+        self._transition(S.PAYMENT_FAILED, now, failure_code)
+
+    def start_fulfillment(self, now: datetime, estimated_delivery: date) -> None:
+        self._transition(S.FULFILLMENT_STARTED, now)
+        self.estimated_delivery = estimated_delivery

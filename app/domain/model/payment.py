@@ -1,0 +1,135 @@
+"""Payment attempts and refunds (SPEC section 3)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from app.domain.errors import InvalidStateTransition
+from app.domain.events import DomainEvent, EventRecorder
+from app.domain.model.money import Money
+
+
+class AttemptStatus(StrEnum):
+    INITIATED = "INITIATED"  # written, not yet sent to the provider
+    PENDING = "PENDING"  # sent; waiting for the provider's verdict
+    SUCCESS = "SUCCESS"
+    FAILED = "FAILED"
+
+
+class RefundStatus(StrEnum):
+    PENDING = "PENDING"
+    SUCCESS = "SUCCESS"
+    FAILED = "FAILED"
+
+
+class FailureCode(StrEnum):
+    """ActiveMerchant-style normalised failure codes."""
+
+    CARD_DECLINED = "card_declined"
+    INSUFFICIENT_FUNDS = "insufficient_funds"
+    EXPIRED_CARD = "expired_card"
+    INVALID_CVC = "invalid_cvc"
+    INCORRECT_NUMBER = "incorrect_number"
+    LOST_OR_STOLEN = "lost_or_stolen"
+    AUTHENTICATION_REQUIRED = "authentication_required"
+    PROCESSING_ERROR = "processing_error"
+    GATEWAY_TIMEOUT = "gateway_timeout"
+    FRAUD_BLOCKED = "fraud_blocked"
+    PROVIDER_UNAVAILABLE = "provider_unavailable"
+    INVALID_REQUEST = "invalid_request"
+    PAYER_ACTION_DENIED = "payer_action_denied"
+
+
+FINAL_ATTEMPT_STATES = frozenset({AttemptStatus.SUCCESS, AttemptStatus.FAILED})
+
+
+@dataclass(eq=False, slots=True)
+class PaymentAttempt(EventRecorder):
+    id: uuid.UUID
+    order_id: uuid.UUID
+    merchant_id: uuid.UUID
+    provider: str
+    amount: Money
+    status: AttemptStatus
+    created_at: datetime
+    updated_at: datetime
+    attempt_number: int = 1
+    card_brand: str | None = None
+    card_last4: str | None = None
+    provider_reference: str | None = None
+    redirect_url: str | None = None
+    failure_code: str | None = None
+    failure_message: str | None = None
+    events: list[DomainEvent] = field(default_factory=list)
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_ATTEMPT_STATES
+
+    def _event(self, type_: str, now: datetime, **payload: object) -> None:
+        self.record(type_, self.id, self.merchant_id, now, payment_id=str(self.id),
+                    order_id=str(self.order_id), provider=self.provider, **payload)
+
+    def mark_pending(self, now: datetime, provider_reference: str | None, redirect_url: str | None = None) -> None:
+        if self.status is not AttemptStatus.INITIATED and self.status is not AttemptStatus.PENDING:
+            raise InvalidStateTransition(f"attempt {self.id} is already {self.status}", current_state=str(self.status))
+        self.status, self.updated_at = AttemptStatus.PENDING, now
+        self.provider_reference = provider_reference or self.provider_reference
+        self.redirect_url = redirect_url or self.redirect_url
+
+    def succeed(self, now: datetime, provider_reference: str | None = None) -> None:
+        self._finish(AttemptStatus.SUCCESS, now, provider_reference)
+        self._event("payment.succeeded", now, amount=self.amount.amount_minor, currency=self.amount.currency)
+
+    def fail(self, now: datetime, code: str, message: str | None = None, provider_reference: str | None = None) -> None:
+        self._finish(AttemptStatus.FAILED, now, provider_reference)
+        self.failure_code, self.failure_message = code, message
+        self._event("payment.failed", now, failure_code=code, failure_message=message)
+
+    def _finish(self, target: AttemptStatus, now: datetime, provider_reference: str | None) -> None:
+        if self.is_final:
+            raise InvalidStateTransition(f"attempt {self.id} is already {self.status}", current_state=str(self.status))
+        self.status, self.updated_at = target, now
+        self.provider_reference = provider_reference or self.provider_reference
+
+
+@dataclass(eq=False, slots=True)
+class Refund(EventRecorder):
+    id: uuid.UUID
+    order_id: uuid.UUID
+    payment_id: uuid.UUID
+    merchant_id: uuid.UUID
+    provider: str
+    amount: Money
+    status: RefundStatus
+    created_at: datetime
+    updated_at: datetime
+    provider_reference: str | None = None
+    failure_code: str | None = None
+    failure_message: str | None = None
+    events: list[DomainEvent] = field(default_factory=list)
+
+    def _event(self, type_: str, now: datetime, **payload: object) -> None:
+        self.record(type_, self.id, self.merchant_id, now, refund_id=str(self.id), order_id=str(self.order_id),
+                    payment_id=str(self.payment_id), amount=self.amount.amount_minor,
+                    currency=self.amount.currency, **payload)
+
+    @classmethod
+    def request(cls, attempt: PaymentAttempt, now: datetime) -> Refund:
+        refund = cls(uuid.uuid4(), attempt.order_id, attempt.id, attempt.merchant_id, attempt.provider,
+                     attempt.amount, RefundStatus.PENDING, now, now)
+        refund._event("refund.requested", now)
+        return refund
+
+    def settle(self, now: datetime, succeeded: bool, code: str | None = None, message: str | None = None,
+               provider_reference: str | None = None) -> None:
+        if self.status is not RefundStatus.PENDING:
+            raise InvalidStateTransition(f"refund {self.id} is already {self.status}", current_state=str(self.status))
+        self.status = RefundStatus.SUCCESS if succeeded else RefundStatus.FAILED
+        self.updated_at = now
+        self.provider_reference = provider_reference or self.provider_reference
+        self.failure_code, self.failure_message = code, message
+        self._event("refund.succeeded" if succeeded else "refund.failed", now, failure_code=code)

@@ -1,0 +1,133 @@
+"""Ports: the Protocols the use cases depend on. Adapters implement them without
+inheriting from them; tests implement them with in-memory fakes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import AsyncContextManager, Protocol
+
+from app.domain.events import DomainEvent
+from app.domain.model.merchant import Merchant
+from app.domain.model.order import Order, OrderStatus
+from app.domain.model.payment import PaymentAttempt, Refund
+from app.domain.model.provider import PaymentRequest, ProviderEvent, ProviderResult, RefundRequest
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OrderQuery:
+    merchant_id: uuid.UUID
+    status: OrderStatus | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    cursor: tuple[datetime, uuid.UUID] | None = None  # keyset: strictly older than this
+    limit: int = 50
+
+
+class OrderRepository(Protocol):
+    async def add(self, order: Order) -> bool:
+        """Insert; False (and nothing written) when the merchant reference is already used."""
+
+    async def get(self, merchant_id: uuid.UUID, order_id: uuid.UUID, *, lock: bool = False) -> Order | None:
+        """The merchant's order, or None; `lock` takes the row lock (SELECT ... FOR UPDATE)."""
+
+    async def get_by_reference(self, merchant_id: uuid.UUID, reference: str) -> Order | None: ...
+
+    async def save(self, order: Order) -> None: ...
+
+    async def list(self, query: OrderQuery) -> list[Order]:
+        """Newest first, at most query.limit + 1 rows (the extra one tells there is a next page)."""
+
+
+class PaymentRepository(Protocol):
+    async def add(self, attempt: PaymentAttempt) -> None: ...
+
+    async def get(self, attempt_id: uuid.UUID, *, merchant_id: uuid.UUID | None = None,
+                  lock: bool = False) -> PaymentAttempt | None: ...
+
+    async def save(self, attempt: PaymentAttempt) -> None: ...
+
+    async def for_order(self, order_id: uuid.UUID) -> list[PaymentAttempt]: ...
+
+
+class RefundRepository(Protocol):
+    async def add(self, refund: Refund) -> None: ...
+
+    async def get(self, refund_id: uuid.UUID, *, lock: bool = False) -> Refund | None: ...
+
+    async def save(self, refund: Refund) -> None: ...
+
+    async def for_order(self, order_id: uuid.UUID) -> list[Refund]: ...
+
+
+class MerchantRepository(Protocol):
+    async def add(self, merchant: Merchant) -> None: ...
+
+    async def get(self, merchant_id: uuid.UUID) -> Merchant | None: ...
+
+    async def get_by_key_hash(self, api_key_hash: str) -> Merchant | None: ...
+
+
+class CallbackInbox(Protocol):
+    async def first_delivery(self, provider: str, event_id: str) -> bool:
+        """Record a provider event id; False when it was recorded before (a duplicate)."""
+
+
+class UnitOfWork(Protocol):
+    """One database transaction. Rolls back unless commit() is called; on commit it
+    writes the events the aggregates recorded to the outbox, in the same transaction."""
+
+    orders: OrderRepository
+    payments: PaymentRepository
+    refunds: RefundRepository
+    merchants: MerchantRepository
+    callbacks: CallbackInbox
+
+    async def __aenter__(self) -> UnitOfWork: ...
+
+    async def __aexit__(self, *exc_info: object) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...
+
+
+class EventBus(Protocol):
+    """Hands committed events to their handlers (in-process, or via the outbox relay)."""
+
+    async def publish(self, events: list[DomainEvent]) -> None: ...
+
+
+class LockManager(Protocol):
+    def hold(self, name: str, timeout_s: float) -> AsyncContextManager[None]:
+        """A short-lived distributed lock; raises Conflict if it cannot be had in time."""
+
+
+class PaymentProvider(Protocol):
+    """One payment provider (ActiveMerchant / Kill Bill style)."""
+
+    name: str
+
+    async def purchase(self, request: PaymentRequest) -> ProviderResult: ...
+
+    async def refund(self, request: RefundRequest) -> ProviderResult: ...
+
+    async def get_status(self, attempt_id: uuid.UUID, provider_reference: str | None) -> ProviderResult: ...
+
+    async def parse_callback(self, headers: Mapping[str, str], body: bytes) -> ProviderEvent:
+        """Verify and normalise a callback; raises InvalidCallback / MalformedCallback."""
+
+
+class ProviderRegistry(Protocol):
+    def get(self, name: str) -> PaymentProvider:
+        """The provider called `name`; raises UnknownProvider."""
+
+    def names(self) -> list[str]: ...

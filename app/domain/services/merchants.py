@@ -1,0 +1,58 @@
+"""Merchant accounts and their secret API keys (shown once, stored as a hash)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from app.domain.errors import Unauthenticated, ValidationFailed
+from app.domain.model.merchant import Merchant
+from app.domain.ports import Clock, UnitOfWorkFactory
+
+KEY_PREFIX = "sk_"
+
+
+def hash_api_key(api_key: str) -> str:
+    # Keys carry 256 bits of randomness, so a fast hash is safe here (unlike passwords)
+    # and keeps authentication to one indexed lookup.
+    return hashlib.sha256(api_key.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class NewMerchantCredentials:
+    merchant: Merchant
+    api_key: str  # the only time the secret exists outside the caller's hands
+    webhook_secret: str
+
+
+class MerchantService:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, key_mode: str = "test") -> None:
+        self._uow = uow
+        self._clock = clock
+        self._key_mode = key_mode
+
+    async def create(self, name: str, webhook_url: str | None = None) -> NewMerchantCredentials:
+        name = name.strip()
+        if not 1 <= len(name) <= 200:
+            raise ValidationFailed("name must be 1-200 characters", field="name")
+        if webhook_url is not None and not webhook_url.startswith(("http://", "https://")):
+            raise ValidationFailed("webhook_url must be an http(s) URL", field="webhook_url")
+        api_key = f"{KEY_PREFIX}{self._key_mode}_{secrets.token_urlsafe(32)}"
+        webhook_secret = "whsec_" + secrets.token_urlsafe(24)
+        merchant = Merchant(uuid.uuid4(), name, hash_api_key(api_key), self._clock.now(), webhook_url,
+                            webhook_secret)
+        async with self._uow() as uow:
+            await uow.merchants.add(merchant)
+            await uow.commit()
+        return NewMerchantCredentials(merchant, api_key, webhook_secret)
+
+    async def authenticate(self, api_key: str) -> Merchant:
+        if not api_key.startswith(KEY_PREFIX):
+            raise Unauthenticated("invalid API key")
+        async with self._uow() as uow:
+            merchant = await uow.merchants.get_by_key_hash(hash_api_key(api_key))
+        if merchant is None:
+            raise Unauthenticated("invalid API key")
+        return merchant

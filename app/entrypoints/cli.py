@@ -1,0 +1,67 @@
+"""The `fusionxpay` command line: merchants, migrations, and the whole local stack."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+
+
+async def _create_merchant(name: str, webhook_url: str | None) -> dict:
+    from app.bootstrap import build_container
+    from config.settings import get_settings
+
+    container = build_container(get_settings())
+    await container.start()
+    try:
+        created = await container.merchants.create(name, webhook_url)
+    finally:
+        await container.stop()
+    return {
+        "merchant_id": str(created.merchant.id),
+        "name": created.merchant.name,
+        "api_key": created.api_key,
+        "webhook_url": created.merchant.webhook_url,
+        "webhook_secret": created.webhook_secret,
+        "note": "the api_key is shown once and stored only as a hash; keep it now",
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="fusionxpay", description="FusionXPay payment gateway")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    merchants = commands.add_parser("merchants", help="manage merchants").add_subparsers(dest="action", required=True)
+    create = merchants.add_parser("create", help="create a merchant and print its secret API key once")
+    create.add_argument("--name", required=True)
+    create.add_argument("--webhook-url")
+
+    commands.add_parser("migrate", help="apply database migrations to FXP_DATABASE_URL")
+    run = commands.add_parser("run", help="run API, workers and sandbox (embedded DB/Redis if no URLs set)")
+    run.add_argument("--workers", type=int, default=None, help="worker processes (default 2)")
+
+    args = parser.parse_args(argv)
+    if args.command == "merchants":
+        from app.domain.errors import DomainError
+
+        try:
+            print(json.dumps(asyncio.run(_create_merchant(args.name, args.webhook_url)), indent=2))
+        except DomainError as exc:
+            print(json.dumps({"error": exc.code, "detail": exc.message}), file=sys.stderr)
+            return 2
+        return 0
+    if args.command == "migrate":
+        from app.entrypoints.migrate import apply_migrations
+        from config.settings import get_settings
+
+        apply_migrations(get_settings().database.url)
+        print("migrations applied")
+        return 0
+    from app.entrypoints.supervisor import run_stack
+
+    return run_stack(worker_processes=args.workers)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

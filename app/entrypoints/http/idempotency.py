@@ -1,0 +1,104 @@
+"""Idempotency-Key on mutating POSTs (Stripe semantics, IETF draft status codes).
+
+The middleware opens the request's root unit of work, claims the key in it, runs the
+handler inside it (the use case's own unit of work nests as a savepoint), and stores the
+response bytes in the same transaction. So: same key + same body -> the stored response
+byte for byte, with no second side effect; same key + other body -> 422; same key while
+the first still runs -> the claim waits on the first one's row lock, then replays, or
+gives up after the lock timeout with 409. Only 2xx responses are stored: a failed
+request leaves nothing behind, so it may be retried with the same key."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from asyncpg.exceptions import LockNotAvailableError
+from litestar.exceptions import HTTPException
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.domain.errors import Conflict, ValidationFailed
+
+KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
+EXEMPT_PREFIXES = ("/callbacks/", "/payment/callback", "/auth/")
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    return next((v.decode("latin-1") for k, v in scope["headers"] if k == name), None)
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    chunks, size, more = [], 0, True
+    while more:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(status_code=413, detail=f"request body exceeds {limit} bytes")
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+def idempotency_middleware(app: ASGIApp) -> ASGIApp:
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        key = _header(scope, b"idempotency-key") if scope["type"] == "http" else None
+        if key is None or scope["method"] != "POST" or scope["path"].startswith(EXEMPT_PREFIXES):
+            await app(scope, receive, send)
+            return
+        if not KEY_PATTERN.match(key):
+            raise ValidationFailed("Idempotency-Key must be 1-255 printable ASCII characters",
+                                   field="Idempotency-Key", code="invalid_idempotency_key")
+        container = scope["app"].state.container
+        merchant = await container.authenticator.authenticate(_header(scope, b"authorization"))
+        body = await _read_body(receive, container.settings.api.max_body_bytes)
+        fingerprint = hashlib.sha256(b"%s %s?%s\n%s" % (scope["method"].encode(), scope["path"].encode(),
+                                                         scope.get("query_string", b""), body)).hexdigest()
+        store = container.idempotency
+        replay: list[Message] = []
+        async with container.uow() as uow:
+            try:
+                stored = await store.claim(merchant.id, key, fingerprint)
+            except LockNotAvailableError:
+                raise Conflict("a request with this Idempotency-Key is still being processed; retry later",
+                               code="idempotency_key_in_use") from None
+            if stored is not None:
+                if stored.fingerprint != fingerprint:
+                    raise ValidationFailed("this Idempotency-Key was used with a different request",
+                                           code="idempotency_key_reused")
+                if stored.status_code is None:  # only if a claim ever committed without a response
+                    raise Conflict("a request with this Idempotency-Key is still being processed",
+                                   code="idempotency_key_in_use")
+                await _send_stored(send, stored.status_code, stored.body or b"")
+                return
+
+            delivered = False
+
+            async def replay_body() -> Message:
+                nonlocal delivered
+                if delivered:
+                    return await receive()  # disconnect, should the app wait for one
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+
+            async def capture(message: Message) -> None:
+                replay.append(message)
+
+            await app(scope, replay_body, capture)
+            start = next(m for m in replay if m["type"] == "http.response.start")
+            if 200 <= start["status"] < 300:
+                response_body = b"".join(m.get("body", b"") for m in replay if m["type"] == "http.response.body")
+                await store.store(merchant.id, key, start["status"], response_body)
+                await uow.commit()
+        for message in replay:  # only now, after the commit, does the client hear of it
+            await send(message)
+
+    return middleware
+
+
+async def _send_stored(send: Send, status: int, body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+        (b"idempotent-replayed", b"true"),
+    ]})
+    await send({"type": "http.response.body", "body": body, "more_body": False})

@@ -1,0 +1,99 @@
+"""RFC 9457 problem details: every error leaves the API as application/problem+json
+with a stable `code`. Domain errors map to HTTP statuses in this one table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
+
+from app.domain import errors
+
+PROBLEM_TYPE_BASE = "https://fusionxpay.dev/problems/"
+
+STATUS_BY_ERROR: list[tuple[type[errors.DomainError], int]] = [
+    (errors.MalformedCallback, 400),
+    (errors.InvalidCallback, 401),
+    (errors.ValidationFailed, 422),
+    (errors.NotFound, 404),
+    (errors.InvalidStateTransition, 409),
+    (errors.Conflict, 409),
+    (errors.Unauthenticated, 401),
+    (errors.Forbidden, 403),
+    (errors.ProviderUnavailable, 503),
+]
+
+TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
+          409: "Conflict", 413: "Request body too large", 415: "Unsupported media type",
+          422: "Unprocessable content", 429: "Too many requests", 500: "Internal server error",
+          503: "Service unavailable"}
+CODES_BY_STATUS = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+                   405: "method_not_allowed", 409: "conflict", 413: "request_too_large",
+                   415: "unsupported_media_type", 429: "rate_limited", 503: "service_unavailable"}
+
+logger = structlog.get_logger("fusionxpay.http")
+
+
+def problem(status: int, code: str, detail: str, **extra: Any) -> dict[str, Any]:
+    body = {"type": PROBLEM_TYPE_BASE + code, "title": TITLES.get(status, "Error"), "status": status,
+            "detail": detail, "code": code}
+    body.update({key: value for key, value in extra.items() if value is not None})
+    return body
+
+
+def domain_problem(exc: errors.DomainError) -> dict[str, Any]:
+    status = next(code for cls, code in STATUS_BY_ERROR if isinstance(exc, cls))
+    details = dict(exc.details)
+    field = details.pop("field", None)
+    if field:
+        details["errors"] = [{"field": field, "message": exc.message}]
+    return problem(status, exc.code, exc.message, **details)
+
+
+def _exception(body: dict[str, Any], headers: dict[str, str] | None = None) -> ProblemDetailsException:
+    extra = {key: value for key, value in body.items() if key not in {"type", "title", "status", "detail"}}
+    return ProblemDetailsException(status_code=body["status"], type_=body["type"], title=body["title"],
+                                   detail=body["detail"], extra=extra, headers=headers)
+
+
+def from_domain_error(exc: errors.DomainError) -> ProblemDetailsException:
+    headers = {"WWW-Authenticate": 'Bearer realm="fusionxpay"'} if isinstance(exc, errors.Unauthenticated) else None
+    return _exception(domain_problem(exc), headers)
+
+
+def from_validation_error(exc: ValidationException) -> ProblemDetailsException:
+    fields = [
+        {"field": item.get("key") or item.get("source") or "body", "message": item.get("message", str(item))}
+        for item in (exc.extra if isinstance(exc.extra, list) else [])
+        if isinstance(item, dict)
+    ]
+    detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields) or str(exc.detail)
+    return _exception(problem(400, "validation_failed", detail, errors=fields or None))
+
+
+def from_http_error(exc: HTTPException) -> ProblemDetailsException:
+    status = exc.status_code
+    if status >= 500:
+        return _exception(problem(status, "internal_error", "an unexpected error occurred"))
+    return _exception(problem(status, CODES_BY_STATUS.get(status, "http_error"), str(exc.detail)), exc.headers)
+
+
+def handle_unexpected_error(request: Request, exc: Exception) -> Response:
+    logger.exception("unhandled_error", path=request.url.path, error_type=type(exc).__name__)
+    return _exception(problem(500, "internal_error", "an unexpected error occurred")).to_response(request)
+
+
+problem_details_plugin = ProblemDetailsPlugin(
+    ProblemDetailsConfig(
+        enable_for_all_http_exceptions=True,
+        exception_to_problem_detail_map={
+            errors.DomainError: from_domain_error,
+            ValidationException: from_validation_error,
+            HTTPException: from_http_error,
+        },
+    )
+)
+EXCEPTION_HANDLERS = {Exception: handle_unexpected_error}

@@ -1,0 +1,122 @@
+"""Order request/response schemas (msgspec). Amounts are integer minor units."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+from app.domain.model.order import MAX_LINE_ITEMS, Customer, LineItem, OrderStatus
+from app.domain.services.orders import NewOrder, OrderChanges, OrderView
+from app.entrypoints.http.schemas.payments import Payment, Refund
+
+Amount = Annotated[int, Meta(gt=0, le=9_007_199_254_740_991, description="minor units, e.g. cents")]
+Currency = Annotated[str, Meta(pattern="^[A-Za-z]{3}$", description="ISO 4217 code", examples=["USD"])]
+ShortText = Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class LineItemIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: ShortText
+    quantity: Annotated[int, Meta(ge=1, le=100_000)]
+    unit_amount: Annotated[int, Meta(ge=0, le=9_007_199_254_740_991)]
+    sku: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
+
+    def to_domain(self) -> LineItem:
+        return LineItem(self.name, self.quantity, self.unit_amount, self.sku)
+
+
+class CustomerIn(msgspec.Struct, forbid_unknown_fields=True):
+    email: Annotated[str, Meta(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    name: ShortText | None = None
+    phone: Annotated[str, Meta(pattern=r"^\+?[0-9 ()\-]{5,20}$")] | None = None
+
+    def to_domain(self) -> Customer:
+        return Customer(self.email, self.name, self.phone)
+
+
+Items = Annotated[list[LineItemIn], Meta(max_length=MAX_LINE_ITEMS)]
+
+
+class OrderCreate(msgspec.Struct, forbid_unknown_fields=True):
+    amount: Amount
+    currency: Currency
+    items: Items = []
+    customer: CustomerIn | None = None
+    merchant_reference: Annotated[str, Meta(min_length=1, max_length=128)] | None = None
+    description: Annotated[str, Meta(max_length=1000)] | None = None
+
+    def to_domain(self) -> NewOrder:
+        customer = self.customer.to_domain() if self.customer else Customer()
+        return NewOrder(self.amount, self.currency, [i.to_domain() for i in self.items], customer,
+                        self.merchant_reference, self.description)
+
+
+class OrderUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    amount: Amount | None = None
+    currency: Currency | None = None
+    items: Items | None = None
+    customer: CustomerIn | None = None
+    description: Annotated[str, Meta(max_length=1000)] | None = None
+
+    def to_domain(self) -> OrderChanges:
+        return OrderChanges(
+            self.amount, self.currency, [i.to_domain() for i in self.items] if self.items is not None else None,
+            self.customer.to_domain() if self.customer else None, self.description,
+        )
+
+
+class OrderCancel(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, Meta(max_length=500)] | None = None
+
+
+class LineItemOut(msgspec.Struct):
+    name: str
+    quantity: int
+    unit_amount: int
+    sku: str | None
+
+
+class CustomerOut(msgspec.Struct):
+    email: str | None
+    name: str | None
+    phone: str | None
+
+
+class Order(msgspec.Struct):
+    id: uuid.UUID
+    status: OrderStatus
+    amount: int
+    currency: str
+    items: list[LineItemOut]
+    customer: CustomerOut
+    merchant_reference: str | None
+    description: str | None
+    attempt_count: int
+    estimated_delivery: date | None
+    created_at: datetime
+    updated_at: datetime
+    payments: list[Payment] = []
+    refunds: list[Refund] = []
+
+    @classmethod
+    def from_view(cls, view: OrderView) -> Order:
+        order = view.order
+        return cls(
+            id=order.id, status=order.status, amount=order.amount.amount_minor, currency=order.amount.currency,
+            items=[LineItemOut(i.name, i.quantity, i.unit_amount_minor, i.sku) for i in order.items],
+            customer=CustomerOut(order.customer.email, order.customer.name, order.customer.phone),
+            merchant_reference=order.merchant_reference, description=order.description,
+            attempt_count=order.attempt_count, estimated_delivery=order.estimated_delivery,
+            created_at=order.created_at, updated_at=order.updated_at,
+            payments=[Payment.from_domain(a) for a in view.attempts],
+            refunds=[Refund.from_domain(r) for r in view.refunds],
+        )
+
+
+class OrderPage(msgspec.Struct):
+    data: list[Order]
+    has_more: bool
+    next_cursor: str | None

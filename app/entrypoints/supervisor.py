@@ -1,0 +1,109 @@
+"""`fusionxpay run`: the whole local stack in one command.
+
+Starts embedded PostgreSQL/Redis when no URLs are configured (data kept under the data
+folder across restarts), applies migrations, then runs the API server, the sandbox
+gateway and the workers as child processes. Ctrl-C stops everything it started."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from app.entrypoints.embedded import ensure_database, start_postgres, start_redis, with_database
+from app.entrypoints.migrate import apply_migrations
+from config.settings import get_settings
+
+SANDBOX_PORT = int(os.environ.get("FXP_SANDBOX_PORT", "8100"))
+
+
+def _provision(data_dir: Path) -> dict[str, str]:
+    env: dict[str, str] = {}
+    database_url = os.environ.get("FXP_DATABASE_URL")
+    if not database_url:
+        admin_url = start_postgres(data_dir)
+        asyncio.run(ensure_database(admin_url, "fusionxpay"))
+        database_url = with_database(admin_url, "fusionxpay")
+    env["FXP_DATABASE_URL"] = database_url
+    env["FXP_REDIS_URL"] = os.environ.get("FXP_REDIS_URL") or start_redis(data_dir / "redis")
+    return env
+
+
+def _demo_merchant(data_dir: Path, env: dict[str, str]) -> dict:
+    """A merchant for the copy-paste example, created once and kept in the data folder."""
+    path = data_dir / "demo-merchant.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    output = subprocess.run(
+        [sys.executable, "-m", "app.entrypoints.cli", "merchants", "create", "--name", "Demo shop"],
+        env={**os.environ, **env}, capture_output=True, text=True, check=True,
+    ).stdout
+    path.write_text(output)
+    path.chmod(0o600)
+    return json.loads(output)
+
+
+def _children(env: dict[str, str], port: int, worker_processes: int) -> list[list[str]]:
+    python = sys.executable
+    commands = [
+        [python, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", "1", "--loop", "uvloop", "app.entrypoints.http.asgi:app"],
+        [python, "-m", "sandbox_gateway", "--host", "127.0.0.1", "--port", str(SANDBOX_PORT)],
+    ]
+    if worker_processes > 0 and Path(__file__).resolve().parents[1].joinpath("workers", "main.py").exists():
+        commands.append([python, "-m", "app.workers.main", "--processes", str(worker_processes)])
+    return commands
+
+
+def run_stack(worker_processes: int | None = None) -> int:
+    settings = get_settings()
+    data_dir = Path(settings.data_dir).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env = _provision(data_dir)
+    apply_migrations(env["FXP_DATABASE_URL"])
+    port = settings.api.port
+    env.setdefault("FXP_SANDBOX__BASE_URL", f"http://127.0.0.1:{SANDBOX_PORT}")
+    child_env = {**os.environ, **env}
+    demo = _demo_merchant(data_dir, env)
+    processes = [subprocess.Popen(cmd, env=child_env) for cmd in _children(child_env, port, worker_processes or 2)]
+    base = f"http://127.0.0.1:{port}"
+    print(f"""
+FusionXPay is starting
+  API        {base}
+  API docs   {base}/schema  (Swagger UI: {base}/schema/swagger)
+  Sandbox    http://127.0.0.1:{SANDBOX_PORT}
+  Data       {data_dir}
+
+Try it (demo merchant key kept in {data_dir / 'demo-merchant.json'}):
+  curl -s -X POST {base}/orders -H 'Authorization: Bearer {demo['api_key']}' \\
+       -H 'Content-Type: application/json' -H "Idempotency-Key: $(uuidgen || date +%s%N)" \\
+       -d '{{"amount": 2500, "currency": "USD", "items": [{{"name": "Mug", "quantity": 1, "unit_amount": 2500}}]}}'
+
+Ctrl-C stops everything.
+""", flush=True)
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while not stopping and all(p.poll() is None for p in processes):
+            time.sleep(0.5)
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    return 0 if stopping else 1

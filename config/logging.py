@@ -1,0 +1,47 @@
+"""structlog set-up: JSON lines with contextvars (request id, merchant id, correlation
+id), and a processor that redacts secrets and card numbers whatever logs them."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from typing import Any
+
+import structlog
+
+PAN_PATTERN = re.compile(r"\b(?:\d[ -]?){12,19}\b")
+SECRET_PATTERN = re.compile(r"\b(sk_(?:test|live)_|whsec_|Bearer\s+)[A-Za-z0-9_\-\.=+/]+")
+SENSITIVE_KEYS = {"authorization", "api_key", "password", "secret", "card_number", "number", "cvc", "cvv",
+                  "token", "client_secret", "webhook_secret"}
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return SECRET_PATTERN.sub(r"\1[REDACTED]", PAN_PATTERN.sub("[REDACTED-PAN]", value))
+    if isinstance(value, dict):
+        return {k: "[REDACTED]" if k.lower() in SENSITIVE_KEYS else _scrub(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_scrub(v) for v in value]
+    return value
+
+
+def redact(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    return _scrub(event_dict)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    logging.basicConfig(format="%(message)s", stream=sys.stdout, level=level.upper())
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            redact,
+            structlog.processors.JSONRenderer(),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        cache_logger_on_first_use=True,
+    )

@@ -1,0 +1,37 @@
+"""Settings of the sandbox gateway, read from the environment so the same image can
+run slow (realistic) in a demo and fast in tests."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import msgspec
+
+DEFAULT_CALLBACK_SECRET = "sandbox_dev_secret"  # a simulator default; set SANDBOX_CALLBACK_SECRET for real runs
+
+
+class GatewaySettings(msgspec.Struct, frozen=True, kw_only=True):
+    callback_secret: str = DEFAULT_CALLBACK_SECRET
+    callback_delay_s: float = 0.2  # time between accepting a payment/refund and settling it
+    timeout_hold_s: float = 30.0  # how long the "timeout" test card holds the HTTP response
+    callback_max_attempts: int = 4  # deliveries per event when the receiver fails (bounded)
+    callback_backoff_s: float = 0.5  # first retry wait; doubles after each failure
+    callback_timeout_s: float = 5.0  # HTTP timeout of one callback delivery
+
+    def __repr__(self) -> str:  # the secret must not end up in logs
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in msgspec.structs.fields(self)
+                          if f.name != "callback_secret")
+        return f"GatewaySettings({shown}, callback_secret=***)"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> GatewaySettings:
+        """Every field can be set as SANDBOX_<FIELD_NAME_UPPERCASE>; unset ones keep the default."""
+        env = os.environ if environ is None else environ
+        values: dict[str, str] = {}
+        for field in msgspec.structs.fields(cls):
+            raw = env.get(f"SANDBOX_{field.name.upper()}")
+            if raw is not None:
+                values[field.name] = raw
+        # strict=False lets msgspec turn "0.2" / "4" into the declared float / int types.
+        return msgspec.convert(values, cls, strict=False)

