@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from typing import Any
 
 import msgspec
 
@@ -33,6 +34,51 @@ class PaymentSettings(msgspec.Struct, frozen=True):
     max_attempts: int = 3
     dispatch: str = "inline"  # "inline": in-process after commit; "outbox": workers
     order_lock_timeout_s: float = 5.0
+    pending_timeout_s: float = 60.0
+    give_up_after_s: float = 3600.0
+
+
+class ProvidersSettings(msgspec.Struct, frozen=True):
+    """Each provider's own settings, as the adapter's settings struct takes them; a
+    provider with no settings is not offered (the sandbox always is)."""
+
+    sandbox: dict[str, Any] = {}  # base_url, callback_secret, timeout_s ...
+    stripe: dict[str, Any] = {}  # secret_key, webhook_secrets (comma-separated), ...
+    paypal: dict[str, Any] = {}  # client_id, client_secret, webhook_id, ...
+    card: dict[str, Any] = {}  # api_key, webhook_secrets, api_base, ...
+
+
+class VaultSettings(msgspec.Struct, frozen=True):
+    # "v1:<base64 32 bytes>,v2:<...>": versioned AES-GCM keys; the last one encrypts.
+    keys: str = ""
+    card_cache_ttl_s: int = 900
+
+
+class WorkerSettings(msgspec.Struct, frozen=True):
+    """Dramatiq workers, the outbox relay, the periodic jobs and merchant webhooks."""
+
+    broker: str = "redis"  # "redis" (FXP_REDIS_URL) or "rabbitmq"
+    rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    namespace: str = "dramatiq"  # Redis key prefix: dead letters live in <namespace>:<queue>.XQ
+    max_retries: int = 8
+    min_backoff_ms: int = 1_000
+    max_backoff_ms: int = 600_000
+    time_limit_ms: int = 120_000  # an actor running longer is interrupted (and retried)
+    max_age_ms: int = 86_400_000  # a message older than this is dropped, not run
+    idle_poll_ms: int = 200  # how long an idle Redis consumer may sleep between polls
+    prometheus: bool = False  # dramatiq's Prometheus middleware (exposition on :9191)
+    relay_interval_s: float = 0.2
+    relay_batch_size: int = 500
+    reconcile_interval_s: float = 10.0
+    purge_interval_s: float = 3600.0
+    # Merchant webhook retry delays in seconds (Standard Webhooks style: seconds to a day).
+    webhook_retry_schedule: str = "5,300,1800,7200,18000,36000,86400"
+    webhook_timeout_s: float = 10.0
+    webhook_allow_private: bool = False  # loopback/private targets (tests, `make run`)
+
+    @property
+    def webhook_retry_delays_s(self) -> tuple[float, ...]:
+        return tuple(float(part) for part in self.webhook_retry_schedule.split(",") if part.strip())
 
 
 class Settings(msgspec.Struct, frozen=True):
@@ -43,6 +89,9 @@ class Settings(msgspec.Struct, frozen=True):
     redis: RedisSettings = RedisSettings()
     api: ApiSettings = ApiSettings()
     payments: PaymentSettings = PaymentSettings()
+    workers: WorkerSettings = WorkerSettings()
+    providers: ProvidersSettings = ProvidersSettings()
+    vault: VaultSettings = VaultSettings()
 
     @property
     def public_url(self) -> str:

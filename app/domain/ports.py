@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import AsyncContextManager, Protocol
 
 from app.domain.events import DomainEvent
+from app.domain.model.card import CardDetails, CardToken
 from app.domain.model.merchant import Merchant
 from app.domain.model.order import Order, OrderStatus
 from app.domain.model.payment import PaymentAttempt, Refund
@@ -55,6 +56,9 @@ class PaymentRepository(Protocol):
 
     async def for_order(self, order_id: uuid.UUID) -> list[PaymentAttempt]: ...
 
+    async def unsettled(self, updated_before: datetime, limit: int) -> list[PaymentAttempt]:
+        """INITIATED or PENDING attempts not touched since `updated_before`, oldest first."""
+
 
 class RefundRepository(Protocol):
     async def add(self, refund: Refund) -> None: ...
@@ -64,6 +68,8 @@ class RefundRepository(Protocol):
     async def save(self, refund: Refund) -> None: ...
 
     async def for_order(self, order_id: uuid.UUID) -> list[Refund]: ...
+
+    async def pending(self, updated_before: datetime, limit: int) -> list[Refund]: ...
 
 
 class MerchantRepository(Protocol):
@@ -109,6 +115,17 @@ class EventBus(Protocol):
 class LockManager(Protocol):
     def hold(self, name: str, timeout_s: float) -> AsyncContextManager[None]:
         """A short-lived distributed lock; raises Conflict if it cannot be had in time."""
+
+
+class CardDataCache(Protocol):
+    """Card details between the request and the provider call: encrypted, short-lived,
+    never in PostgreSQL (PCI: the CVC must not be stored after authorisation)."""
+
+    async def put(self, attempt_id: uuid.UUID, method: CardDetails | CardToken) -> None: ...
+
+    async def get(self, attempt_id: uuid.UUID) -> CardDetails | CardToken | None: ...
+
+    async def discard(self, attempt_id: uuid.UUID) -> None: ...
 
 
 class PaymentProvider(Protocol):

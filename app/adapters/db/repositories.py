@@ -8,10 +8,13 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from asyncpg.exceptions import UniqueViolationError
+
 from app.adapters.db import mappers
 from app.adapters.db.tables import (
     CallbackInboxTable, MerchantTable, OrderTable, PaymentAttemptTable, RefundTable,
 )
+from app.domain.errors import Conflict
 from app.domain.events import EventRecorder
 from app.domain.model.merchant import Merchant
 from app.domain.model.order import Order
@@ -85,7 +88,11 @@ class PiccoloOrderRepository(_Tracking):
 
 class PiccoloPaymentRepository(_Tracking):
     async def add(self, attempt: PaymentAttempt) -> None:
-        await PaymentAttemptTable.insert(PaymentAttemptTable(**mappers.attempt_to_row(attempt))).run()
+        try:
+            await PaymentAttemptTable.insert(PaymentAttemptTable(**mappers.attempt_to_row(attempt))).run()
+        except UniqueViolationError as exc:  # the partial unique indexes: the database's last word
+            raise Conflict("this order already has a payment in flight or a successful payment",
+                           code="payment_in_progress", constraint=exc.constraint_name) from None
         self._track(attempt)
 
     async def get(self, attempt_id: uuid.UUID, *, merchant_id: uuid.UUID | None = None,
@@ -106,6 +113,15 @@ class PiccoloPaymentRepository(_Tracking):
                       .order_by(PaymentAttemptTable.attempt_number).run())
         return [mappers.attempt_from_row(row) for row in rows]
 
+    async def unsettled(self, updated_before: datetime, limit: int) -> list[PaymentAttempt]:
+        rows = await (
+            PaymentAttemptTable.select()
+            .where(PaymentAttemptTable.status.is_in(["INITIATED", "PENDING"])
+                   & (PaymentAttemptTable.updated_at < updated_before))
+            .order_by(PaymentAttemptTable.updated_at).limit(limit).run()
+        )
+        return [mappers.attempt_from_row(row) for row in rows]
+
 
 class PiccoloRefundRepository(_Tracking):
     async def add(self, refund: Refund) -> None:
@@ -122,6 +138,14 @@ class PiccoloRefundRepository(_Tracking):
 
     async def for_order(self, order_id: uuid.UUID) -> list[Refund]:
         rows = await RefundTable.select().where(RefundTable.order_id == order_id).order_by(RefundTable.created_at).run()
+        return [mappers.refund_from_row(row) for row in rows]
+
+    async def pending(self, updated_before: datetime, limit: int) -> list[Refund]:
+        rows = await (
+            RefundTable.select()
+            .where((RefundTable.status == "PENDING") & (RefundTable.updated_at < updated_before))
+            .order_by(RefundTable.updated_at).limit(limit).run()
+        )
         return [mappers.refund_from_row(row) for row in rows]
 
 

@@ -86,6 +86,11 @@ class ResilientProvider:
             listeners=[BreakerLog()], name=f"provider:{inner.name}",
         )
 
+    async def aclose(self) -> None:
+        close = getattr(self._inner, "aclose", None)
+        if close is not None:
+            await close()
+
     async def purchase(self, request: PaymentRequest) -> ProviderResult:
         return await self._result_call("purchase", self._inner.purchase, request)
 

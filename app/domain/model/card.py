@@ -42,7 +42,7 @@ class CardDetails:
     @classmethod
     def parse(cls, number: str, exp_month: int, exp_year: int, cvc: str, today: date) -> CardDetails:
         digits = number.replace(" ", "").replace("-", "")
-        if not digits.isdigit() or not 12 <= len(digits) <= 19 or not luhn_valid(digits):
+        if not (digits.isascii() and digits.isdigit()) or not 12 <= len(digits) <= 19 or not luhn_valid(digits):
             raise ValidationFailed("card number is not valid", field="payment_method.number", code="incorrect_number")
         if not 1 <= exp_month <= 12:
             raise ValidationFailed("exp_month must be 1-12", field="payment_method.exp_month", code="invalid_expiry")
@@ -50,7 +50,7 @@ class CardDetails:
             exp_year += 2000
         if (exp_year, exp_month) < (today.year, today.month):
             raise ValidationFailed("the card has expired", field="payment_method.exp_year", code="expired_card")
-        if not cvc.isdigit() or not 3 <= len(cvc) <= 4:
+        if not (cvc.isascii() and cvc.isdigit()) or not 3 <= len(cvc) <= 4:
             raise ValidationFailed("cvc must be 3 or 4 digits", field="payment_method.cvc", code="invalid_cvc")
         return cls(digits, exp_month, exp_year, cvc)
 

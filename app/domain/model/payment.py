@@ -9,7 +9,9 @@ from enum import StrEnum
 
 from app.domain.errors import InvalidStateTransition
 from app.domain.events import DomainEvent, EventRecorder
+from app.domain.model.card import PaymentMethod
 from app.domain.model.money import Money
+from app.domain.model.order import Order
 
 
 class AttemptStatus(StrEnum):
@@ -64,6 +66,17 @@ class PaymentAttempt(EventRecorder):
     failure_code: str | None = None
     failure_message: str | None = None
     events: list[DomainEvent] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, order: Order, provider: str, method: PaymentMethod, now: datetime) -> PaymentAttempt:
+        """A new attempt for an order that has just moved to PAYMENT_IN_PROGRESS."""
+        brand = (getattr(method, "brand", None) or "card") if method is not None else None
+        last4 = getattr(method, "last4", None)
+        attempt = cls(uuid.uuid4(), order.id, order.merchant_id, provider, order.amount, AttemptStatus.INITIATED,
+                      now, now, order.attempt_count, brand, last4)
+        attempt._event("payment.requested", now, amount=order.amount.amount_minor, currency=order.amount.currency,
+                       attempt_number=attempt.attempt_number)
+        return attempt
 
     @property
     def is_final(self) -> bool:

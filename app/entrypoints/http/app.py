@@ -12,8 +12,11 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from app.bootstrap import Container
 from app.entrypoints.http.auth import SECURITY_COMPONENTS
+from app.entrypoints.http.controllers.callbacks import provider_callback
 from app.entrypoints.http.controllers.health import health, ready
+from app.entrypoints.http.controllers.legacy import LegacyController, legacy_callback
 from app.entrypoints.http.controllers.orders import OrderController
+from app.entrypoints.http.controllers.payments import PaymentController
 from app.entrypoints.http.idempotency import idempotency_middleware
 from app.entrypoints.http.problems import EXCEPTION_HANDLERS, problem_details_plugin
 from app.entrypoints.http.request_log import request_log_middleware
@@ -32,8 +35,9 @@ def create_app(container: Container) -> Litestar:
         return Provide(lambda: getattr(container, name), sync_to_thread=False, use_cache=True)
 
     app = Litestar(
-        route_handlers=[OrderController, health, ready],
-        dependencies={"orders": service("orders"), "merchants": service("merchants")},
+        route_handlers=[OrderController, PaymentController, provider_callback, LegacyController, legacy_callback,
+                        health, ready],
+        dependencies={name: service(name) for name in ("orders", "merchants", "payments", "callbacks")},
         middleware=[request_log_middleware, idempotency_middleware],
         plugins=[problem_details_plugin],
         exception_handlers=EXCEPTION_HANDLERS,

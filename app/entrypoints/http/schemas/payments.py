@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, date, datetime
+from typing import Annotated
 
 import msgspec
+from msgspec import Meta
 
+from app.domain.model.card import CardDetails, CardToken
 from app.domain.model.payment import AttemptStatus, PaymentAttempt, RefundStatus
 from app.domain.model.payment import Refund as RefundModel
 
@@ -50,3 +53,44 @@ class Refund(msgspec.Struct):
     def from_domain(cls, r: RefundModel) -> Refund:
         return cls(r.id, r.order_id, r.payment_id, r.status, r.amount.amount_minor, r.amount.currency,
                    r.failure_code, r.created_at, r.updated_at)
+
+
+class CardIn(msgspec.Struct, tag="card", tag_field="type", forbid_unknown_fields=True):
+    """Raw card details: checked (Luhn, expiry), sent to the provider, never stored."""
+
+    number: Annotated[str, Meta(pattern=r"^[0-9 \-]{12,23}$")]
+    exp_month: Annotated[int, Meta(ge=1, le=12)]
+    exp_year: Annotated[int, Meta(ge=0, le=9999)]
+    cvc: Annotated[str, Meta(pattern=r"^[0-9]{3,4}$")]
+
+    def to_domain(self, today: date) -> CardDetails:
+        return CardDetails.parse(self.number, self.exp_month, self.exp_year, self.cvc, today)
+
+
+class CardTokenIn(msgspec.Struct, tag="card_token", tag_field="type", forbid_unknown_fields=True):
+    token: Annotated[str, Meta(min_length=4, max_length=128, pattern=r"^[A-Za-z0-9_\-]+$")]
+
+    def to_domain(self, today: date) -> CardToken:
+        return CardToken(self.token)
+
+
+PaymentMethodIn = CardIn | CardTokenIn
+ProviderName = Annotated[str, Meta(pattern=r"^[a-z_]{2,32}$", examples=["sandbox"])]
+
+
+class PaymentCreate(msgspec.Struct, forbid_unknown_fields=True):
+    order_id: uuid.UUID
+    provider: ProviderName = "sandbox"
+    payment_method: PaymentMethodIn | None = None
+
+
+class PaymentRetry(msgspec.Struct, forbid_unknown_fields=True):
+    payment_method: PaymentMethodIn | None = None
+
+
+def method_to_domain(method: PaymentMethodIn | None) -> CardDetails | CardToken | None:
+    return method.to_domain(datetime.now(UTC).date()) if method is not None else None
+
+
+class CallbackAck(msgspec.Struct):
+    status: str

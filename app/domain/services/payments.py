@@ -1,0 +1,142 @@
+"""Payment use cases: request, retry, read, dispatch to the provider, reconcile.
+
+The request path only writes (attempt INITIATED + `payment.requested` in the outbox, in
+the order's transaction); the provider is called by `dispatch`, which the event handlers
+run after commit — in-process or from a worker, the same code."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from app.domain.errors import InvalidStateTransition, NotFound, ValidationFailed
+from app.domain.model.card import PaymentMethod
+from app.domain.model.order import OrderStatus
+from app.domain.model.payment import AttemptStatus, FailureCode, PaymentAttempt
+from app.domain.model.provider import Outcome, PaymentRequest, ProviderResult
+from app.domain.ports import CardDataCache, Clock, LockManager, ProviderRegistry, UnitOfWork, UnitOfWorkFactory
+from app.domain.services.orders import load_order
+from app.domain.services.settlement import Applied, apply_result
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentPolicy:
+    max_attempts: int = 3
+    order_lock_timeout_s: float = 5.0
+    pending_timeout_s: float = 60.0  # PENDING this long without news: ask the provider
+    give_up_after_s: float = 3600.0  # still unknown this long after the request: gateway_timeout
+    reconcile_batch: int = 100
+
+
+class PaymentService:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, providers: ProviderRegistry, locks: LockManager,
+                 cards: CardDataCache, policy: PaymentPolicy) -> None:
+        self._uow, self._clock, self._providers = uow, clock, providers
+        self._locks, self._cards, self._policy = locks, cards, policy
+
+    async def request(self, merchant_id: uuid.UUID, order_id: uuid.UUID, provider: str,
+                      method: PaymentMethod) -> PaymentAttempt:
+        """Pay for a CREATED order (POST /payments)."""
+        return await self._start(merchant_id, order_id, provider, method, {OrderStatus.CREATED})
+
+    async def retry(self, merchant_id: uuid.UUID, payment_id: uuid.UUID, method: PaymentMethod) -> PaymentAttempt:
+        """A new attempt for an order whose last attempt failed."""
+        previous = await self.get(merchant_id, payment_id)
+        return await self._start(merchant_id, previous.order_id, previous.provider, method,
+                                 {OrderStatus.PAYMENT_FAILED})
+
+    async def get(self, merchant_id: uuid.UUID, payment_id: uuid.UUID) -> PaymentAttempt:
+        async with self._uow() as uow:
+            attempt = await uow.payments.get(payment_id, merchant_id=merchant_id)
+        if attempt is None:
+            raise NotFound(f"payment {payment_id} not found", resource="payment", id=str(payment_id))
+        return attempt
+
+    async def _start(self, merchant_id: uuid.UUID, order_id: uuid.UUID, provider: str, method: PaymentMethod,
+                     allowed_from: set[OrderStatus]) -> PaymentAttempt:
+        self._providers.get(provider)  # unknown provider: 422 before anything is written
+        if method is None and provider != "paypal":
+            raise ValidationFailed("payment_method is required for this provider", field="payment_method")
+        # The Redis lock keeps concurrent requests for one order from queueing on its row
+        # lock; the row lock and the partial unique indexes are the actual guarantee.
+        async with self._locks.hold(f"fxp:order:{order_id}", self._policy.order_lock_timeout_s):
+            async with self._uow() as uow:
+                order = await load_order(uow, merchant_id, order_id, lock=True)
+                if order.status not in allowed_from:
+                    raise InvalidStateTransition(
+                        f"order {order_id} is {order.status}; a payment can start only from "
+                        + " or ".join(sorted(allowed_from)), current_state=str(order.status))
+                now = self._clock.now()
+                order.start_payment(now, self._policy.max_attempts)
+                attempt = PaymentAttempt.start(order, provider, method, now)
+                await uow.orders.save(order)
+                await uow.payments.add(attempt)
+                if method is not None:
+                    await self._cards.put(attempt.id, method)
+                await uow.commit()
+        return attempt
+
+    async def dispatch(self, attempt_id: uuid.UUID) -> Applied | None:
+        """Send an INITIATED attempt to its provider and apply an answer known at once.
+        Safe to run twice: the attempt id is the provider's idempotency key."""
+        async with self._uow() as uow:
+            attempt = await uow.payments.get(attempt_id)
+        if attempt is None or attempt.status is not AttemptStatus.INITIATED:
+            return None
+        card = await self._cards.get(attempt_id)
+        if attempt.card_brand and card is None:
+            result = ProviderResult(Outcome.FAILED, failure_code=FailureCode.PROCESSING_ERROR,
+                                    failure_message="card data expired before the payment could be sent")
+        else:
+            provider = self._providers.get(attempt.provider)
+            result = await provider.purchase(PaymentRequest(attempt.id, attempt.order_id, attempt.merchant_id,
+                                                            attempt.amount, card))
+        applied = await self.settle(attempt_id, result)
+        if result.outcome is not Outcome.UNKNOWN:
+            await self._cards.discard(attempt_id)
+        return applied
+
+    async def settle(self, attempt_id: uuid.UUID, result: ProviderResult, uow: UnitOfWork | None = None) -> Applied:
+        """Apply a verdict under the order's and the attempt's row locks (order first, always)."""
+        if uow is None:
+            async with self._uow() as own:
+                applied = await self.settle(attempt_id, result, own)
+                await own.commit()
+                return applied
+        found = await uow.payments.get(attempt_id)
+        if found is None:
+            raise NotFound(f"payment {attempt_id} not found", resource="payment", id=str(attempt_id))
+        order = await load_order(uow, found.merchant_id, found.order_id, lock=True)
+        attempt = await uow.payments.get(attempt_id, lock=True)
+        applied = apply_result(attempt, order, result, self._clock.now())
+        if applied is not Applied.ALREADY_FINAL:
+            await uow.payments.save(attempt)
+            await uow.orders.save(order)
+        return applied
+
+    async def reconcile(self) -> dict[str, int]:
+        """Resolve attempts stuck INITIATED (never dispatched) or PENDING (no news)."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            stuck = await uow.payments.unsettled(now - timedelta(seconds=self._policy.pending_timeout_s),
+                                                 self._policy.reconcile_batch)
+        counts = {"redispatched": 0, "resolved": 0, "still_pending": 0, "timed_out": 0}
+        for attempt in stuck:
+            if attempt.status is AttemptStatus.INITIATED:
+                await self.dispatch(attempt.id)
+                counts["redispatched"] += 1
+                continue
+            result = await self._providers.get(attempt.provider).get_status(attempt.id, attempt.provider_reference)
+            if result.outcome in (Outcome.SUCCEEDED, Outcome.FAILED):
+                await self.settle(attempt.id, result)
+                counts["resolved"] += 1
+            elif (now - attempt.created_at).total_seconds() >= self._policy.give_up_after_s:
+                await self.settle(attempt.id, ProviderResult(
+                    Outcome.FAILED, attempt.provider_reference, FailureCode.GATEWAY_TIMEOUT,
+                    "the provider gave no verdict in time"))
+                counts["timed_out"] += 1
+            else:
+                await self.settle(attempt.id, result)  # touches updated_at: asked again next round
+                counts["still_pending"] += 1
+        return counts

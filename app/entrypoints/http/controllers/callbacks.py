@@ -1,0 +1,24 @@
+"""Provider callbacks: verified and applied by the callback use case, answered fast."""
+
+from __future__ import annotations
+
+import structlog
+from litestar import Request, post
+
+from app.domain.services.callbacks import CallbackService
+from app.entrypoints.http.schemas.payments import CallbackAck
+
+logger = structlog.get_logger("fusionxpay.callbacks")
+
+
+async def receive_callback(provider: str, request: Request, callbacks: CallbackService) -> CallbackAck:
+    body = await request.body()
+    outcome = await callbacks.handle(provider, request.headers, body)
+    logger.info("callback_received", provider=provider, outcome=str(outcome))
+    return CallbackAck(str(outcome))
+
+
+@post("/callbacks/{provider:str}", status_code=200, tags=["callbacks"], security=[],
+      summary="Signed callbacks from payment providers")
+async def provider_callback(provider: str, request: Request, callbacks: CallbackService) -> CallbackAck:
+    return await receive_callback(provider, request, callbacks)

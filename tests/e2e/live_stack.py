@@ -1,0 +1,84 @@
+"""Real processes for end-to-end tests: the sandbox gateway and the API server (uvicorn),
+on free loopback ports, wired to the test session's PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+import base64
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+VAULT_KEY = "v1:" + base64.b64encode(b"k" * 32).decode()
+CALLBACK_SECRET = "e2e_sandbox_secret"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, process: subprocess.Popen, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url}: process exited with {process.returncode}")
+        try:
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"{url} did not come up")
+
+
+class LiveStack:
+    def __init__(self, extra_env: dict[str, str] | None = None) -> None:
+        self.api_port, self.sandbox_port = free_port(), free_port()
+        self.api_url = f"http://127.0.0.1:{self.api_port}"
+        self.sandbox_url = f"http://127.0.0.1:{self.sandbox_port}"
+        self.env = {
+            **os.environ,
+            "FXP_PORT": str(self.api_port),
+            "FXP_PUBLIC_URL": self.api_url,
+            "FXP_VAULT__KEYS": VAULT_KEY,
+            "FXP_LOG_LEVEL": "WARNING",
+            "FXP_PROVIDERS__SANDBOX__BASE_URL": self.sandbox_url,
+            "FXP_PROVIDERS__SANDBOX__CALLBACK_SECRET": CALLBACK_SECRET,
+            "FXP_PROVIDERS__SANDBOX__TIMEOUT_S": "1",
+            "SANDBOX_CALLBACK_SECRET": CALLBACK_SECRET,
+            "SANDBOX_CALLBACK_DELAY_S": "0.05",
+            "SANDBOX_TIMEOUT_HOLD_S": "3",
+            "SANDBOX_CALLBACK_BACKOFF_S": "0.1",
+            **(extra_env or {}),
+        }
+        self.processes: list[subprocess.Popen] = []
+
+    def spawn(self, *args: str) -> subprocess.Popen:
+        process = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=self.env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.processes.append(process)
+        return process
+
+    def start(self) -> LiveStack:
+        sandbox = self.spawn("-m", "sandbox_gateway", "--host", "127.0.0.1", "--port", str(self.sandbox_port))
+        api = self.spawn("-m", "uvicorn", "app.entrypoints.http.asgi:app", "--host", "127.0.0.1",
+                         "--port", str(self.api_port), "--no-access-log", "--log-level", "warning")
+        wait_for(f"{self.sandbox_url}/health", sandbox)
+        wait_for(f"{self.api_url}/health", api)
+        return self
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
