@@ -66,6 +66,10 @@ class WorkerSettings(msgspec.Struct, frozen=True):
     time_limit_ms: int = 120_000  # an actor running longer is interrupted (and retried)
     max_age_ms: int = 86_400_000  # a message older than this is dropped, not run
     idle_poll_ms: int = 200  # how long an idle Redis consumer may sleep between polls
+    # Messages held by a worker that died go back to their queue once its heartbeat is this
+    # old, at the next queue maintenance (run on this many broker commands per million).
+    redis_heartbeat_timeout_ms: int = 60_000
+    redis_maintenance_chance: int = 1_000
     prometheus: bool = False  # dramatiq's Prometheus middleware (exposition on :9191)
     relay_interval_s: float = 0.2
     relay_batch_size: int = 500

@@ -7,8 +7,10 @@ gateway and the workers as child processes. Ctrl-C stops everything it started."
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -32,6 +34,20 @@ def _provision(data_dir: Path) -> dict[str, str]:
     env["FXP_DATABASE_URL"] = database_url
     env["FXP_REDIS_URL"] = os.environ.get("FXP_REDIS_URL") or start_redis(data_dir / "redis")
     return env
+
+
+def _dev_secrets(data_dir: Path) -> dict[str, str]:
+    """Secrets the processes must share (vault key, sandbox callback secret): taken from
+    the environment, else made once and kept in the data folder (never committed)."""
+    path = data_dir / "dev-secrets.json"
+    secrets_ = json.loads(path.read_text()) if path.exists() else {
+        "FXP_VAULT__KEYS": "v1:" + base64.b64encode(os.urandom(32)).decode(),
+        "FXP_PROVIDERS__SANDBOX__CALLBACK_SECRET": secrets.token_urlsafe(24),
+    }
+    if not path.exists():
+        path.write_text(json.dumps(secrets_))
+        path.chmod(0o600)
+    return {name: os.environ.get(name, value) for name, value in secrets_.items()}
 
 
 def _demo_merchant(data_dir: Path, env: dict[str, str]) -> dict:
@@ -67,7 +83,10 @@ def run_stack(worker_processes: int | None = None) -> int:
     env = _provision(data_dir)
     apply_migrations(env["FXP_DATABASE_URL"])
     port = settings.api.port
-    env.setdefault("FXP_SANDBOX__BASE_URL", f"http://127.0.0.1:{SANDBOX_PORT}")
+    env.update(_dev_secrets(data_dir))
+    env.setdefault("FXP_PROVIDERS__SANDBOX__BASE_URL", f"http://127.0.0.1:{SANDBOX_PORT}")
+    env["SANDBOX_CALLBACK_SECRET"] = env["FXP_PROVIDERS__SANDBOX__CALLBACK_SECRET"]
+    env.setdefault("FXP_WORKERS__WEBHOOK_ALLOW_PRIVATE", "true")  # local merchants listen on loopback
     child_env = {**os.environ, **env}
     demo = _demo_merchant(data_dir, env)
     processes = [subprocess.Popen(cmd, env=child_env) for cmd in _children(child_env, port, worker_processes or 2)]

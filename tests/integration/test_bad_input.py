@@ -16,8 +16,8 @@ BAD_BODIES = [
     ("zero amount", {"amount": 0, "currency": "USD"}, 400),
     ("negative amount", {"amount": -5, "currency": "USD"}, 400),
     ("fractional amount", {"amount": 10.5, "currency": "USD"}, 400),
-    ("amount past maximum", {"amount": 10**12, "currency": "USD"}, 422),
-    ("unknown currency", {"amount": 100, "currency": "XYZ"}, 422),
+    ("amount past maximum", {"amount": 10**12, "currency": "USD"}, 400),
+    ("unknown currency", {"amount": 100, "currency": "XYZ"}, 400),
     ("malformed currency", {"amount": 100, "currency": "US"}, 400),
     ("items total mismatch", {"amount": 100, "currency": "USD",
                               "items": [{"name": "a", "quantity": 1, "unit_amount": 99}]}, 422),
@@ -47,8 +47,11 @@ async def test_bad_order_bodies(client, merchant, container, name, body, status)
 async def test_validation_errors_name_the_fields(client, merchant):
     response = await client.post("/orders", headers=merchant.headers, json={"amount": "x", "currency": "USD"})
     assert any("amount" in error["field"] for error in response.json()["errors"])
-    business = await client.post("/orders", headers=merchant.headers, json={"amount": 100, "currency": "XYZ"})
-    assert business.json()["errors"] == [{"field": "currency", "message": "unknown currency 'XYZ'"}]
+    business = await client.post("/orders", headers=merchant.headers, json={
+        "amount": 100, "currency": "USD", "items": [{"name": "a", "quantity": 1, "unit_amount": 99}]})
+    assert business.status_code == 422
+    assert business.json()["errors"] == [
+        {"field": "items", "message": "the items add up to a different total than the order amount"}]
 
 
 async def test_oversized_body_is_413(client, merchant):

@@ -54,4 +54,44 @@ def create_app(container: Container) -> Litestar:
         debug=False,
     )
     app.state.container = container
+    _forbid_unknown_fields_in_schema(app)
+    _fix_automatic_options(app)
     return app
+
+
+def _forbid_unknown_fields_in_schema(app: Litestar) -> None:
+    """Request structs reject unknown fields (forbid_unknown_fields); say so in the
+    OpenAPI document too (additionalProperties: false), which Litestar leaves out."""
+    import msgspec
+
+    from app.entrypoints.http.schemas import orders, payments
+
+    strict = {name for module in (orders, payments) for name, value in vars(module).items()
+              if isinstance(value, type) and issubclass(value, msgspec.Struct)
+              and value.__struct_config__.forbid_unknown_fields}
+    for name, schema in (app.openapi_schema.components.schemas or {}).items():
+        if name in strict:
+            schema.additional_properties = False
+
+
+def _fix_automatic_options(app: Litestar) -> None:
+    """Litestar 2.x builds a path's automatic OPTIONS answer when the path's first handler
+    registers, so a path served by several handlers (GET+POST /orders) advertised only
+    some of its methods in `Allow`. Point each automatic handler at its final route."""
+    from litestar.routes import HTTPRoute
+
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            if handler.handler_name == "options_handler":
+                handler._fn = _options_answer(", ".join(sorted(route.methods)))
+
+
+def _options_answer(allow: str):  # same signature as Litestar's own handler: (scope)
+    from litestar import Response
+
+    def options_handler(scope: object) -> Response[None]:
+        return Response(None, status_code=204, headers={"Allow": allow})
+
+    return options_handler

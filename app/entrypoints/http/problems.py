@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi import ResponseSpec
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
 
 from app.domain import errors
@@ -97,3 +99,23 @@ problem_details_plugin = ProblemDetailsPlugin(
     )
 )
 EXCEPTION_HANDLERS = {Exception: handle_unexpected_error}
+
+
+class ProblemDetails(msgspec.Struct):
+    """RFC 9457 problem details, as every error of this API is shaped."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: list[dict[str, str]] | None = None
+
+
+def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    return {status: ResponseSpec(ProblemDetails, description=TITLES.get(status, "Error"),
+                                 media_type="application/problem+json") for status in statuses}
+
+
+# What any merchant endpoint may answer besides success.
+MERCHANT_ERRORS = problem_responses(400, 401, 404, 409, 413, 422)

@@ -38,8 +38,10 @@ def request_log_middleware(app: ASGIApp) -> ASGIApp:
         try:
             await app(scope, receive, send_with_request_id)
         finally:
+            merchant_id = scope.get("state", {}).get("merchant_id")
             logger.info(
                 "request",
+                **({"merchant_id": merchant_id} if merchant_id else {}),
                 method=scope["method"],
                 route=scope.get("path_template") or scope["path"],
                 path=scope["path"],

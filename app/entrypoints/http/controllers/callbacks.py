@@ -6,9 +6,11 @@ import structlog
 from litestar import Request, post
 
 from app.domain.services.callbacks import CallbackService
+from app.entrypoints.http.problems import problem_responses
 from app.entrypoints.http.schemas.payments import CallbackAck
 
 logger = structlog.get_logger("fusionxpay.callbacks")
+CALLBACK_ERRORS = problem_responses(400, 401, 413, 422, 503)
 
 
 async def receive_callback(provider: str, request: Request, callbacks: CallbackService) -> CallbackAck:
@@ -18,7 +20,7 @@ async def receive_callback(provider: str, request: Request, callbacks: CallbackS
     return CallbackAck(str(outcome))
 
 
-@post("/callbacks/{provider:str}", status_code=200, tags=["callbacks"], security=[],
+@post("/callbacks/{provider:str}", status_code=200, responses=CALLBACK_ERRORS, tags=["callbacks"], security=[],
       summary="Signed callbacks from payment providers")
 async def provider_callback(provider: str, request: Request, callbacks: CallbackService) -> CallbackAck:
     return await receive_callback(provider, request, callbacks)

@@ -16,8 +16,9 @@ from app.domain.model.payment import PaymentAttempt
 from app.domain.services.callbacks import CallbackService
 from app.domain.services.orders import OrderService
 from app.domain.services.payments import PaymentService
+from app.entrypoints.http.problems import MERCHANT_ERRORS
 from app.entrypoints.http.auth import MERCHANT_SECURITY, provide_merchant
-from app.entrypoints.http.controllers.callbacks import receive_callback
+from app.entrypoints.http.controllers.callbacks import CALLBACK_ERRORS, receive_callback
 from app.entrypoints.http.schemas.orders import OrderCreate
 from app.entrypoints.http.schemas.payments import CallbackAck, PaymentCreate, method_to_domain
 
@@ -51,15 +52,15 @@ class LegacyController(Controller):
     security = MERCHANT_SECURITY
     dependencies = {"merchant": Provide(provide_merchant)}
 
-    @post("/order/create", status_code=201, summary="Alias of POST /orders")
+    @post("/order/create", responses=MERCHANT_ERRORS, status_code=201, summary="Alias of POST /orders")
     async def create_order(self, data: OrderCreate, merchant: Merchant, orders: OrderService) -> LegacyOrder:
         return LegacyOrder.of(await orders.create(merchant.id, data.to_domain()))
 
-    @get("/order/{order_id:uuid}", summary="Alias of GET /orders/{id}")
+    @get("/order/{order_id:uuid}", responses=MERCHANT_ERRORS, summary="Alias of GET /orders/{id}")
     async def get_order(self, order_id: uuid.UUID, merchant: Merchant, orders: OrderService) -> LegacyOrder:
         return LegacyOrder.of((await orders.get(merchant.id, order_id)).order)
 
-    @post("/payment/request", status_code=202, summary="Alias of POST /payments")
+    @post("/payment/request", responses=MERCHANT_ERRORS, status_code=202, summary="Alias of POST /payments")
     async def request_payment(self, data: PaymentCreate, merchant: Merchant,
                               payments: PaymentService) -> LegacyPayment:
         attempt = await payments.request(merchant.id, data.order_id, data.provider,
@@ -67,7 +68,7 @@ class LegacyController(Controller):
         return LegacyPayment.of(attempt)
 
 
-@post("/payment/callback", status_code=200, tags=["legacy (seed 001)"], security=[],
+@post("/payment/callback", responses=MERCHANT_ERRORS, status_code=200, tags=["legacy (seed 001)"], security=[],
       summary="Alias of POST /callbacks/{provider} (provider from ?provider=, default sandbox)")
 async def legacy_callback(request: Request, callbacks: CallbackService, provider: str = "sandbox") -> CallbackAck:
     return await receive_callback(provider, request, callbacks)

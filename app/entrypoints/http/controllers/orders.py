@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from litestar import Controller, get, post, put
@@ -14,8 +13,9 @@ from app.domain.model.merchant import Merchant
 from app.domain.model.order import OrderStatus
 from app.domain.ports import OrderQuery
 from app.domain.services.orders import OrderService, OrderView
+from app.entrypoints.http.problems import MERCHANT_ERRORS
 from app.entrypoints.http.auth import MERCHANT_SECURITY, provide_merchant
-from app.entrypoints.http.pagination import decode_cursor, encode_cursor
+from app.entrypoints.http.pagination import TIMESTAMP, decode_cursor, encode_cursor, parse_timestamp
 from app.entrypoints.http.schemas.orders import Order, OrderCancel, OrderCreate, OrderPage, OrderUpdate
 
 IDEMPOTENCY_KEY = Parameter(header="Idempotency-Key", required=False, max_length=255,
@@ -28,28 +28,29 @@ class OrderController(Controller):
     security = MERCHANT_SECURITY
     dependencies = {"merchant": Provide(provide_merchant)}
 
-    @post("/", status_code=201, summary="Create an order")
+    @post("/", responses=MERCHANT_ERRORS, status_code=201, summary="Create an order")
     async def create(self, data: OrderCreate, merchant: Merchant, orders: OrderService,
                      idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY] = None) -> Order:
         order = await orders.create(merchant.id, data.to_domain())
         return Order.from_view(OrderView(order, [], []))
 
-    @get("/{order_id:uuid}", summary="An order with its payments and refunds")
+    @get("/{order_id:uuid}", responses=MERCHANT_ERRORS, summary="An order with its payments and refunds")
     async def get_order(self, order_id: uuid.UUID, merchant: Merchant, orders: OrderService) -> Order:
         return Order.from_view(await orders.get(merchant.id, order_id))
 
-    @get("/", summary="List orders, newest first")
+    @get("/", responses=MERCHANT_ERRORS, summary="List orders, newest first")
     async def list_orders(
         self,
         merchant: Merchant,
         orders: OrderService,
         status: OrderStatus | None = None,
-        created_after: datetime | None = None,
-        created_before: datetime | None = None,
+        created_after: Annotated[str | None, TIMESTAMP] = None,
+        created_before: Annotated[str | None, TIMESTAMP] = None,
         cursor: Annotated[str | None, Parameter(max_length=200)] = None,
         limit: Annotated[int, Parameter(ge=1, le=100)] = 50,
     ) -> OrderPage:
-        query = OrderQuery(merchant.id, status, created_after, created_before,
+        query = OrderQuery(merchant.id, status, parse_timestamp(created_after, "created_after"),
+                           parse_timestamp(created_before, "created_before"),
                            decode_cursor(cursor) if cursor else None, limit)
         page, has_more = await orders.list(query)
         last = page[-1] if page else None
@@ -59,13 +60,13 @@ class OrderController(Controller):
             next_cursor=encode_cursor(last.created_at, last.id) if has_more and last else None,
         )
 
-    @put("/{order_id:uuid}", summary="Modify an order (only while CREATED)")
+    @put("/{order_id:uuid}", responses=MERCHANT_ERRORS, summary="Modify an order (only while CREATED)")
     async def modify(self, order_id: uuid.UUID, data: OrderUpdate, merchant: Merchant,
                      orders: OrderService) -> Order:
         order = await orders.modify(merchant.id, order_id, data.to_domain())
         return Order.from_view(OrderView(order, [], []))
 
-    @post("/{order_id:uuid}/cancel", status_code=200, summary="Cancel an order (a paid one is refunded)")
+    @post("/{order_id:uuid}/cancel", responses=MERCHANT_ERRORS, status_code=200, summary="Cancel an order (a paid one is refunded)")
     async def cancel(self, order_id: uuid.UUID, merchant: Merchant, orders: OrderService,
                      data: OrderCancel | None = None,
                      idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY] = None) -> Order:

@@ -10,6 +10,7 @@ from litestar.di import Provide
 
 from app.domain.model.merchant import Merchant
 from app.domain.services.payments import PaymentService
+from app.entrypoints.http.problems import MERCHANT_ERRORS
 from app.entrypoints.http.auth import MERCHANT_SECURITY, provide_merchant
 from app.entrypoints.http.controllers.orders import IDEMPOTENCY_KEY
 from app.entrypoints.http.schemas.payments import Payment, PaymentCreate, PaymentRetry, method_to_domain
@@ -21,20 +22,20 @@ class PaymentController(Controller):
     security = MERCHANT_SECURITY
     dependencies = {"merchant": Provide(provide_merchant)}
 
-    @post("/", status_code=202, summary="Pay for a CREATED order; the verdict arrives asynchronously")
+    @post("/", responses=MERCHANT_ERRORS, status_code=202, summary="Pay for a CREATED order; the verdict arrives asynchronously")
     async def create(self, data: PaymentCreate, merchant: Merchant, payments: PaymentService,
                      idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY] = None) -> Payment:
         attempt = await payments.request(merchant.id, data.order_id, data.provider,
                                          method_to_domain(data.payment_method))
         return Payment.from_domain(attempt)
 
-    @post("/{payment_id:uuid}/retry", status_code=202, summary="A new attempt for a PAYMENT_FAILED order")
+    @post("/{payment_id:uuid}/retry", responses=MERCHANT_ERRORS, status_code=202, summary="A new attempt for a PAYMENT_FAILED order")
     async def retry(self, payment_id: uuid.UUID, merchant: Merchant, payments: PaymentService,
                     data: PaymentRetry | None = None,
                     idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY] = None) -> Payment:
         method = method_to_domain(data.payment_method if data else None)
         return Payment.from_domain(await payments.retry(merchant.id, payment_id, method))
 
-    @get("/{payment_id:uuid}", summary="A payment attempt")
+    @get("/{payment_id:uuid}", responses=MERCHANT_ERRORS, summary="A payment attempt")
     async def get_payment(self, payment_id: uuid.UUID, merchant: Merchant, payments: PaymentService) -> Payment:
         return Payment.from_domain(await payments.get(merchant.id, payment_id))

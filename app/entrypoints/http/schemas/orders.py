@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Annotated
 
 import msgspec
 from msgspec import Meta
 
+from app.domain.model.money import CURRENCY_EXPONENTS, DEFAULT_MAX_AMOUNT_MINOR
 from app.domain.model.order import MAX_LINE_ITEMS, Customer, LineItem, OrderStatus
 from app.domain.services.orders import NewOrder, OrderChanges, OrderView
 from app.entrypoints.http.schemas.payments import Payment, Refund
 
-Amount = Annotated[int, Meta(gt=0, le=9_007_199_254_740_991, description="minor units, e.g. cents")]
-Currency = Annotated[str, Meta(pattern="^[A-Za-z]{3}$", description="ISO 4217 code", examples=["USD"])]
+Amount = Annotated[int, Meta(ge=1, le=DEFAULT_MAX_AMOUNT_MINOR,
+                             description="minor units (cents for USD, yen for JPY, fils for KWD)")]
+# The currencies we accept, as an enum, so clients and the schema know them up front.
+CurrencyCode = StrEnum("CurrencyCode", {code: code for code in sorted(CURRENCY_EXPONENTS)})
+Currency = Annotated[CurrencyCode, Meta(description="ISO 4217 code")]
 ShortText = Annotated[str, Meta(min_length=1, max_length=200)]
 
 

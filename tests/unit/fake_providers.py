@@ -1,0 +1,76 @@
+"""In-memory fakes of the provider-side ports: payment providers, their registry, and the
+short-lived card data cache. They answer what the test scripted and keep what they were
+asked, so tests assert on state (`provider.purchases`), never on calls."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+
+from app.domain.errors import InvalidCallback, UnknownProvider
+from app.domain.model.card import CardDetails, CardToken
+from app.domain.model.provider import Outcome, PaymentRequest, ProviderEvent, ProviderResult, RefundRequest
+
+
+class FakeProvider:
+    """Answers purchase / refund / get_status with the queued `answers` in order, then
+    with `default`; a queued exception is raised instead (a timeout, an outage)."""
+
+    def __init__(self, name: str = "sandbox", default: ProviderResult | None = None) -> None:
+        self.name = name
+        self.default = default or ProviderResult(Outcome.SUCCEEDED, provider_reference=f"{name}_ref")
+        self.answers: list[ProviderResult | Exception] = []
+        self.purchases: list[PaymentRequest] = []
+        self.refunds: list[RefundRequest] = []
+        self.status_checks: list[tuple[uuid.UUID, str | None]] = []
+        self.callbacks: dict[bytes, ProviderEvent] = {}  # the bodies it accepts as genuine
+
+    async def purchase(self, request: PaymentRequest) -> ProviderResult:
+        self.purchases.append(request)
+        return self._answer()
+
+    async def refund(self, request: RefundRequest) -> ProviderResult:
+        self.refunds.append(request)
+        return self._answer()
+
+    async def get_status(self, attempt_id: uuid.UUID, provider_reference: str | None) -> ProviderResult:
+        self.status_checks.append((attempt_id, provider_reference))
+        return self._answer()
+
+    async def parse_callback(self, headers: Mapping[str, str], body: bytes) -> ProviderEvent:
+        if body not in self.callbacks:
+            raise InvalidCallback("signature does not match")
+        return self.callbacks[body]
+
+    def _answer(self) -> ProviderResult:
+        answer = self.answers.pop(0) if self.answers else self.default
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+class FakeProviderRegistry:
+    def __init__(self, *providers: FakeProvider) -> None:
+        self._providers = {provider.name: provider for provider in providers}
+
+    def get(self, name: str) -> FakeProvider:
+        if name not in self._providers:
+            raise UnknownProvider(name)
+        return self._providers[name]
+
+    def names(self) -> list[str]:
+        return sorted(self._providers)
+
+
+class InMemoryCardDataCache:
+    def __init__(self) -> None:
+        self.cards: dict[uuid.UUID, CardDetails | CardToken] = {}
+
+    async def put(self, attempt_id: uuid.UUID, method: CardDetails | CardToken) -> None:
+        self.cards[attempt_id] = method
+
+    async def get(self, attempt_id: uuid.UUID) -> CardDetails | CardToken | None:
+        return self.cards.get(attempt_id)
+
+    async def discard(self, attempt_id: uuid.UUID) -> None:
+        self.cards.pop(attempt_id, None)

@@ -1,0 +1,402 @@
+"""In-memory fakes of the domain's ports, for unit tests. Like the Piccolo adapters they
+implement the Protocols without inheriting from them, and they behave like the database
+where a use case could tell the difference: a unit of work rolls back unless committed;
+rows are stored and handed out as copies, so an uncommitted change cannot leak; the
+schema's unique keys and indexes hold; `lock=True` takes a row lock kept until the
+transaction ends; a unit of work opened inside another is a savepoint of it."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from app.domain.errors import Conflict
+from app.domain.events import DomainEvent, EventRecorder
+from app.domain.model.merchant import Merchant
+from app.domain.model.order import Order
+from app.domain.model.payment import AttemptStatus, PaymentAttempt, Refund, RefundStatus
+from app.domain.ports import EventBus, OrderQuery
+
+IN_FLIGHT = (AttemptStatus.INITIATED, AttemptStatus.PENDING)
+LOCK_TIMEOUT_S = 2.0  # the database's lock_timeout: a deadlocked test fails instead of hanging
+
+
+class UniqueViolation(Exception):
+    """What the database raises when a write breaks a primary key or a unique index."""
+
+    def __init__(self, constraint: str) -> None:
+        super().__init__(f"duplicate key value violates unique constraint {constraint!r}")
+        self.constraint = constraint
+
+
+class LockTimeout(Exception):
+    """What the database raises when a row lock is not granted within lock_timeout."""
+
+
+# The unique constraints and indexes of each table besides its primary key, named as in
+# schema_0001.sql: each row maps to (constraint, value) pairs that no two rows may share.
+UNIQUE_KEYS: dict[str, Callable[[Any], list[Hashable]]] = {
+    "orders": lambda o: [] if o.merchant_reference is None
+    else [("orders_merchant_reference_key", o.merchant_id, o.merchant_reference)],
+    "payments": lambda a: [("payment_attempts_order_id_attempt_number_key", a.order_id, a.attempt_number)]
+    + ([("payment_attempts_one_in_flight", a.order_id)] if a.status in IN_FLIGHT else [])
+    + ([("payment_attempts_one_success", a.order_id)] if a.status is AttemptStatus.SUCCESS else []),
+    "refunds": lambda r: [("refunds_payment_id_key", r.payment_id)],
+    "merchants": lambda m: [("merchants_api_key_hash_key", m.api_key_hash)],
+    "callbacks": lambda key: [],
+}
+
+
+def _stored(row: Any) -> Any:
+    """The copy a table keeps: recorded events belong to the caller's object, not the row."""
+    kept = copy.deepcopy(row)
+    if isinstance(kept, EventRecorder):
+        kept.events = []
+    return kept
+
+
+@dataclass
+class InMemoryDatabase:
+    """The committed state: rows by primary key per table, the outbox, row locks."""
+
+    orders: dict[uuid.UUID, Order] = field(default_factory=dict)
+    payments: dict[uuid.UUID, PaymentAttempt] = field(default_factory=dict)
+    refunds: dict[uuid.UUID, Refund] = field(default_factory=dict)
+    merchants: dict[uuid.UUID, Merchant] = field(default_factory=dict)
+    callbacks: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    outbox: list[DomainEvent] = field(default_factory=list)
+    commits: int = 0
+    locks: dict[Hashable, asyncio.Lock] = field(default_factory=dict)
+
+
+class _Table:
+    """One table as one unit of work sees it: the rows beneath (committed, or the parent
+    unit's view when nested) overlaid with this unit's own uncommitted writes."""
+
+    def __init__(self, name: str, beneath: dict[Hashable, Any] | _Table,
+                 lock: Callable[[Hashable], Awaitable[None]]) -> None:
+        self.name, self._beneath, self._lock = name, beneath, lock
+        self._unique = UNIQUE_KEYS[name]
+        self.written: dict[Hashable, Any] = {}
+
+    def rows(self) -> dict[Hashable, Any]:
+        beneath = self._beneath.rows() if isinstance(self._beneath, _Table) else self._beneath
+        return {**beneath, **self.written}
+
+    def read(self, key: Hashable) -> Any:
+        return copy.deepcopy(self.rows().get(key))
+
+    def select(self, where: Callable[[Any], bool]) -> list[Any]:
+        return [copy.deepcopy(row) for row in self.rows().values() if where(row)]
+
+    async def lock(self, key: Hashable) -> None:
+        await self._lock((self.name, key))
+
+    async def insert(self, key: Hashable, row: Any, *, on_conflict_do_nothing: bool = False) -> bool:
+        await self._lock_keys(key, row)
+        rows = self.rows()
+        clash = f"{self.name}_pkey" if key in rows else self._clash(rows, key, row)
+        if clash and on_conflict_do_nothing:
+            return False
+        if clash:
+            raise UniqueViolation(clash)
+        self.written[key] = _stored(row)
+        return True
+
+    async def update(self, key: Hashable, row: Any) -> None:
+        await self._lock_keys(key, row)
+        rows = self.rows()
+        if key not in rows:
+            return  # an UPDATE that matches no row changes nothing
+        if clash := self._clash(rows, key, row):
+            raise UniqueViolation(clash)
+        self.written[key] = _stored(row)
+
+    def publish(self) -> None:
+        """Hand this unit's writes to what lies beneath (commit, or savepoint release)."""
+        target = self._beneath.written if isinstance(self._beneath, _Table) else self._beneath
+        target.update(self.written)
+        self.written = {}
+
+    async def _lock_keys(self, key: Hashable, row: Any) -> None:
+        # Like Postgres, a write waits for a concurrent transaction holding the same row or
+        # unique-index entry (its old version included), then sees that one's outcome.
+        await self.lock(key)
+        old = self.rows().get(key)
+        for unique_key in self._unique(row) + (self._unique(old) if old is not None else []):
+            await self.lock(unique_key)
+
+    def _clash(self, rows: dict[Hashable, Any], key: Hashable, row: Any) -> str | None:
+        """The constraint `row` would break if written under `key`, if any."""
+        mine = set(self._unique(row))
+        for other_key, other in rows.items():
+            if other_key != key and (shared := mine & set(self._unique(other))):
+                return min(constraint for constraint, *_ in shared)
+        return None
+
+
+def _track(seen: list[EventRecorder], aggregate: Any) -> Any:
+    # As in the Piccolo repositories: what get/add/save hand out or take in is tracked for
+    # its events; get_by_reference and for_order results are read-only views.
+    if aggregate is not None and not any(aggregate is known for known in seen):
+        seen.append(aggregate)
+    return aggregate
+
+
+class InMemoryOrderRepository:
+    def __init__(self, table: _Table, seen: list[EventRecorder]) -> None:
+        self._table, self._seen = table, seen
+
+    async def add(self, order: Order) -> bool:
+        inserted = await self._table.insert(order.id, order, on_conflict_do_nothing=True)
+        if inserted:
+            _track(self._seen, order)
+        return inserted
+
+    async def get(self, merchant_id: uuid.UUID, order_id: uuid.UUID, *, lock: bool = False) -> Order | None:
+        if lock:
+            await self._table.lock(order_id)
+        order = self._table.read(order_id)
+        return _track(self._seen, order) if order is not None and order.merchant_id == merchant_id else None
+
+    async def get_by_reference(self, merchant_id: uuid.UUID, reference: str) -> Order | None:
+        found = self._table.select(lambda o: o.merchant_id == merchant_id and o.merchant_reference == reference)
+        return found[0] if found else None
+
+    async def save(self, order: Order) -> None:
+        await self._table.update(order.id, order)
+        _track(self._seen, order)
+
+    async def list(self, query: OrderQuery) -> list[Order]:
+        def matches(o: Order) -> bool:
+            return (o.merchant_id == query.merchant_id
+                    and (query.status is None or o.status is query.status)
+                    and (query.created_after is None or o.created_at >= query.created_after)
+                    and (query.created_before is None or o.created_at < query.created_before)
+                    and (query.cursor is None or (o.created_at, o.id) < query.cursor))
+
+        newest_first = sorted(self._table.select(matches), key=lambda o: (o.created_at, o.id), reverse=True)
+        return newest_first[: query.limit + 1]
+
+
+class InMemoryPaymentRepository:
+    def __init__(self, table: _Table, seen: list[EventRecorder]) -> None:
+        self._table, self._seen = table, seen
+
+    async def add(self, attempt: PaymentAttempt) -> None:
+        try:
+            await self._table.insert(attempt.id, attempt)
+        except UniqueViolation as exc:  # as PiccoloPaymentRepository translates it
+            raise Conflict("this order already has a payment in flight or a successful payment",
+                           code="payment_in_progress", constraint=exc.constraint) from None
+        _track(self._seen, attempt)
+
+    async def get(self, attempt_id: uuid.UUID, *, merchant_id: uuid.UUID | None = None,
+                  lock: bool = False) -> PaymentAttempt | None:
+        if lock:
+            await self._table.lock(attempt_id)
+        attempt = self._table.read(attempt_id)
+        if attempt is None or (merchant_id is not None and attempt.merchant_id != merchant_id):
+            return None
+        return _track(self._seen, attempt)
+
+    async def save(self, attempt: PaymentAttempt) -> None:
+        await self._table.update(attempt.id, attempt)
+        _track(self._seen, attempt)
+
+    async def for_order(self, order_id: uuid.UUID) -> list[PaymentAttempt]:
+        return sorted(self._table.select(lambda a: a.order_id == order_id), key=lambda a: a.attempt_number)
+
+    async def unsettled(self, updated_before: datetime, limit: int) -> list[PaymentAttempt]:
+        stale = self._table.select(lambda a: a.status in IN_FLIGHT and a.updated_at < updated_before)
+        return sorted(stale, key=lambda a: a.updated_at)[:limit]
+
+
+class InMemoryRefundRepository:
+    def __init__(self, table: _Table, seen: list[EventRecorder]) -> None:
+        self._table, self._seen = table, seen
+
+    async def add(self, refund: Refund) -> None:
+        await self._table.insert(refund.id, refund)
+        _track(self._seen, refund)
+
+    async def get(self, refund_id: uuid.UUID, *, lock: bool = False) -> Refund | None:
+        if lock:
+            await self._table.lock(refund_id)
+        return _track(self._seen, self._table.read(refund_id))
+
+    async def save(self, refund: Refund) -> None:
+        await self._table.update(refund.id, refund)
+        _track(self._seen, refund)
+
+    async def for_order(self, order_id: uuid.UUID) -> list[Refund]:
+        return sorted(self._table.select(lambda r: r.order_id == order_id), key=lambda r: r.created_at)
+
+    async def pending(self, updated_before: datetime, limit: int) -> list[Refund]:
+        stale = self._table.select(lambda r: r.status is RefundStatus.PENDING and r.updated_at < updated_before)
+        return sorted(stale, key=lambda r: r.updated_at)[:limit]
+
+
+class InMemoryMerchantRepository:
+    def __init__(self, table: _Table) -> None:
+        self._table = table
+
+    async def add(self, merchant: Merchant) -> None:
+        await self._table.insert(merchant.id, merchant)
+
+    async def get(self, merchant_id: uuid.UUID) -> Merchant | None:
+        return self._table.read(merchant_id)
+
+    async def get_by_key_hash(self, api_key_hash: str) -> Merchant | None:
+        found = self._table.select(lambda m: m.api_key_hash == api_key_hash)
+        return found[0] if found else None
+
+
+class InMemoryCallbackInbox:
+    def __init__(self, table: _Table) -> None:
+        self._table = table
+
+    async def first_delivery(self, provider: str, event_id: str) -> bool:
+        key = (provider, event_id)
+        return await self._table.insert(key, key, on_conflict_do_nothing=True)
+
+
+class InMemoryUnitOfWork:
+    """One transaction over an InMemoryDatabase; a savepoint when opened inside another
+    unit of work of the same factory (in the same task), as with the Piccolo one."""
+
+    def __init__(self, db: InMemoryDatabase, current: ContextVar[InMemoryUnitOfWork | None],
+                 bus: EventBus | None = None) -> None:
+        self._db, self._current, self._bus = db, current, bus
+        self.committed = False
+        self.committed_events: list[DomainEvent] = []  # what reached the outbox through this unit
+
+    async def __aenter__(self) -> InMemoryUnitOfWork:
+        self._parent = self._current.get()
+        self._token = self._current.set(self)
+        self._root: InMemoryUnitOfWork = self._parent._root if self._parent else self
+        self._held: dict[Hashable, asyncio.Lock] = {}
+        self._seen: list[EventRecorder] = []
+        self._from_nested: list[DomainEvent] = []  # events of committed nested units, kept until ours
+        self._tables = {
+            name: _Table(name, self._parent._tables[name] if self._parent else getattr(self._db, name),
+                         self._root._acquire)
+            for name in UNIQUE_KEYS
+        }
+        self.orders = InMemoryOrderRepository(self._tables["orders"], self._seen)
+        self.payments = InMemoryPaymentRepository(self._tables["payments"], self._seen)
+        self.refunds = InMemoryRefundRepository(self._tables["refunds"], self._seen)
+        self.merchants = InMemoryMerchantRepository(self._tables["merchants"])
+        self.callbacks = InMemoryCallbackInbox(self._tables["callbacks"])
+        self.committed = False
+        return self
+
+    async def commit(self) -> None:
+        events = self._from_nested + [event for aggregate in self._seen for event in aggregate.pull_events()]
+        self._from_nested = []
+        for table in self._tables.values():
+            table.publish()
+        if self._parent is not None:
+            self._parent._from_nested.extend(events)
+        else:
+            self._db.outbox.extend(events)
+            self._db.commits += 1
+            self.committed_events.extend(events)
+        self.committed = True
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        # Rollback is simply forgetting: uncommitted writes never reached what lies beneath.
+        self._current.reset(self._token)
+        if self._root is not self:
+            return
+        for lock in self._held.values():
+            lock.release()
+        self._held.clear()
+        if self.committed and self._bus is not None and self.committed_events:
+            await self._bus.publish(list(self.committed_events))
+
+    async def _acquire(self, key: Hashable) -> None:
+        if key in self._held:
+            return  # this transaction already holds it
+        lock = self._db.locks.setdefault(key, asyncio.Lock())
+        try:
+            await asyncio.wait_for(lock.acquire(), LOCK_TIMEOUT_S)
+        except TimeoutError:
+            raise LockTimeout(f"lock on {key} not granted within {LOCK_TIMEOUT_S} s") from None
+        self._held[key] = lock
+
+
+class InMemoryUnitOfWorkFactory:
+    """Hands out units of work over one shared InMemoryDatabase (what tests assert on)."""
+
+    def __init__(self, db: InMemoryDatabase | None = None, bus: EventBus | None = None) -> None:
+        self.db = db or InMemoryDatabase()
+        self.bus = bus
+        self._current: ContextVar[InMemoryUnitOfWork | None] = ContextVar(f"fake_uow_{id(self)}", default=None)
+
+    def __call__(self) -> InMemoryUnitOfWork:
+        return InMemoryUnitOfWork(self.db, self._current, self.bus)
+
+    @property
+    def outbox(self) -> list[DomainEvent]:
+        return self.db.outbox
+
+    @property
+    def commits(self) -> int:
+        return self.db.commits
+
+    def seed(self, *rows: Order | PaymentAttempt | Refund | Merchant) -> None:
+        """Put rows straight into the committed state: test set-up, no events, no commit."""
+        tables = {Order: self.db.orders, PaymentAttempt: self.db.payments, Refund: self.db.refunds,
+                  Merchant: self.db.merchants}
+        for row in rows:
+            tables[type(row)][row.id] = _stored(row)
+
+
+class InMemoryEventBus:
+    def __init__(self) -> None:
+        self.published: list[DomainEvent] = []
+
+    async def publish(self, events: list[DomainEvent]) -> None:
+        self.published.extend(events)
+
+
+class InMemoryLockManager:
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+        self.held: set[str] = set()
+
+    @asynccontextmanager
+    async def hold(self, name: str, timeout_s: float) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(name, asyncio.Lock())
+        try:
+            await asyncio.wait_for(lock.acquire(), timeout_s)
+        except TimeoutError:
+            raise Conflict(f"lock {name!r} is busy", code="lock_timeout") from None
+        self.held.add(name)
+        try:
+            yield
+        finally:
+            self.held.discard(name)
+            lock.release()
+
+
+class FakeClock:
+    """A clock tests move by hand: set `at`, or advance() it."""
+
+    def __init__(self, at: datetime = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+    def advance(self, seconds: float) -> datetime:
+        self.at += timedelta(seconds=seconds)
+        return self.at

@@ -1,0 +1,58 @@
+"""Every fake offers every member of its port, with the port's parameter names, so a
+use case written against app/domain/ports.py runs on the fakes unchanged."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+from app.domain import ports
+from tests.unit import fake_providers, fakes
+
+PORT_FAKES = [
+    (ports.Clock, fakes.FakeClock),
+    (ports.OrderRepository, fakes.InMemoryOrderRepository),
+    (ports.PaymentRepository, fakes.InMemoryPaymentRepository),
+    (ports.RefundRepository, fakes.InMemoryRefundRepository),
+    (ports.MerchantRepository, fakes.InMemoryMerchantRepository),
+    (ports.CallbackInbox, fakes.InMemoryCallbackInbox),
+    (ports.UnitOfWork, fakes.InMemoryUnitOfWork),
+    (ports.UnitOfWorkFactory, fakes.InMemoryUnitOfWorkFactory),
+    (ports.EventBus, fakes.InMemoryEventBus),
+    (ports.LockManager, fakes.InMemoryLockManager),
+    (ports.CardDataCache, fake_providers.InMemoryCardDataCache),
+    (ports.PaymentProvider, fake_providers.FakeProvider),
+    (ports.ProviderRegistry, fake_providers.FakeProviderRegistry),
+]
+DUNDERS = {"__aenter__", "__aexit__", "__call__"}
+
+
+def methods(port: type) -> list[str]:
+    return [name for name, member in vars(port).items()
+            if callable(member) and (not name.startswith("_") or name in DUNDERS)]
+
+
+def test_every_port_has_a_fake():
+    declared = {cls for _, cls in inspect.getmembers(ports, inspect.isclass)
+                if getattr(cls, "_is_protocol", False) and cls.__module__ == ports.__name__}
+    assert declared == {port for port, _ in PORT_FAKES}
+
+
+@pytest.mark.parametrize(("port", "fake"), PORT_FAKES, ids=[port.__name__ for port, _ in PORT_FAKES])
+def test_fake_has_the_ports_methods_and_parameters(port, fake):
+    for name in methods(port):
+        expected = list(inspect.signature(getattr(port, name)).parameters)
+        assert list(inspect.signature(getattr(fake, name)).parameters) == expected, name
+        assert inspect.iscoroutinefunction(getattr(fake, name)) == inspect.iscoroutinefunction(getattr(port, name))
+
+
+@pytest.mark.parametrize("attribute", ["orders", "payments", "refunds", "merchants", "callbacks"])
+async def test_unit_of_work_has_the_ports_repositories(attribute):
+    assert attribute in ports.UnitOfWork.__annotations__
+    async with fakes.InMemoryUnitOfWorkFactory()() as unit:
+        assert getattr(unit, attribute) is not None
+
+
+def test_provider_has_a_name():
+    assert "name" in ports.PaymentProvider.__annotations__ and fake_providers.FakeProvider("stripe").name == "stripe"
