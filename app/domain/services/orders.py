@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from app.domain.errors import DuplicateOrder, NotFound
+from app.domain.errors import Conflict, DuplicateOrder, NotFound
 from app.domain.model.money import Money
 from app.domain.model.order import Customer, LineItem, Order
 from app.domain.model.payment import AttemptStatus, PaymentAttempt, Refund
@@ -104,7 +104,9 @@ class OrderService:
             attempts = await uow.payments.for_order(order_id)
             refunds = await uow.refunds.for_order(order_id)
             if needs_refund:
-                paid = next(a for a in attempts if a.status is AttemptStatus.SUCCESS)
+                paid = next((a for a in attempts if a.status is AttemptStatus.SUCCESS), None)
+                if paid is None:  # the database's one-success index makes this impossible
+                    raise Conflict(f"order {order_id} is paid but has no successful payment", code="inconsistent_order")
                 refund = Refund.request(paid, now)
                 await uow.refunds.add(refund)
                 refunds.append(refund)

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from app.domain.errors import InvalidStateTransition, NotFound, ValidationFailed
 from app.domain.model.card import PaymentMethod
 from app.domain.model.order import OrderStatus
-from app.domain.model.payment import AttemptStatus, FailureCode, PaymentAttempt
+from app.domain.model.payment import AttemptStatus, FailureCode, PaymentAttempt, Refund
 from app.domain.model.provider import Outcome, PaymentRequest, ProviderResult
 from app.domain.ports import CardDataCache, Clock, LockManager, ProviderRegistry, UnitOfWork, UnitOfWorkFactory
 from app.domain.services.orders import load_order
@@ -109,11 +109,21 @@ class PaymentService:
             raise NotFound(f"payment {attempt_id} not found", resource="payment", id=str(attempt_id))
         order = await load_order(uow, found.merchant_id, found.order_id, lock=True)
         attempt = await uow.payments.get(attempt_id, lock=True)
-        applied = apply_result(attempt, order, result, self._clock.now())
+        now = self._clock.now()
+        applied = apply_result(attempt, order, result, now)
         if applied is not Applied.ALREADY_FINAL:
             await uow.payments.save(attempt)
             await uow.orders.save(order)
+        elif attempt.status is AttemptStatus.FAILED and result.outcome is Outcome.SUCCEEDED:
+            await self._refund_late_success(uow, attempt, now)
         return applied
+
+    async def _refund_late_success(self, uow: UnitOfWork, attempt: PaymentAttempt, now: datetime) -> None:
+        """The provider captured money for an attempt we had already failed (e.g. given up
+        as gateway_timeout): the shopper may pay again, so this capture goes back."""
+        if any(refund.payment_id == attempt.id for refund in await uow.refunds.for_order(attempt.order_id)):
+            return
+        await uow.refunds.add(Refund.request(attempt, now))
 
     async def reconcile(self) -> dict[str, int]:
         """Resolve attempts stuck INITIATED (never dispatched) or PENDING (no news)."""

@@ -1,0 +1,140 @@
+"""Merchant webhooks (Standard Webhooks): which events go out, and what happens after
+each delivery attempt — delivered, tried again later on the schedule, endpoint disabled
+(410 Gone), refused (a target we may not call), or given up. Transport, signing and
+timing live behind the ports below."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from app.domain.errors import NotFound
+
+NOTIFIED_EVENTS = frozenset({
+    "order.status_changed", "payment.succeeded", "payment.failed", "refund.succeeded", "refund.failed",
+})
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """A committed domain event as the outbox holds it."""
+
+    id: uuid.UUID
+    type: str
+    merchant_id: uuid.UUID
+    payload: dict[str, Any]
+    occurred_at: datetime
+    correlation_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEndpoint:
+    merchant_id: uuid.UUID
+    url: str | None
+    secret: str | None
+    enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookResponse:
+    status_code: int | None  # None: no HTTP answer (timeout, connection error, refused)
+    latency_ms: int
+    error: str | None = None
+    refused: bool = False  # the target may not be called (private address): retrying won't help
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryAttempt:
+    event_id: uuid.UUID
+    merchant_id: uuid.UUID
+    attempt: int
+    url: str
+    response: WebhookResponse
+
+
+class DeliveryOutcome(StrEnum):
+    DELIVERED = "delivered"
+    RETRY_SCHEDULED = "retry_scheduled"
+    GAVE_UP = "gave_up"
+    ENDPOINT_DISABLED = "endpoint_disabled"  # the merchant answered 410 Gone
+    REFUSED = "refused"
+    SKIPPED = "skipped"  # not a notified event, or no enabled endpoint
+    ALREADY_DELIVERED = "already_delivered"
+
+
+class WebhookStore(Protocol):
+    async def event(self, event_id: uuid.UUID) -> StoredEvent | None: ...
+
+    async def endpoint(self, merchant_id: uuid.UUID) -> WebhookEndpoint | None: ...
+
+    async def delivered(self, event_id: uuid.UUID) -> bool:
+        """Whether this event has already reached the merchant (a 2xx was recorded)."""
+
+    async def record(self, attempt: DeliveryAttempt) -> None:
+        """Log the attempt; a successful one also marks the event delivered, atomically."""
+
+    async def disable_endpoint(self, merchant_id: uuid.UUID) -> None: ...
+
+
+class WebhookSender(Protocol):
+    async def send(self, url: str, secret: str, webhook_id: str, message: dict[str, Any],
+                   correlation_id: str | None) -> WebhookResponse:
+        """Sign and POST one message; never raises for what the receiver or network does."""
+
+
+class RetryScheduler(Protocol):
+    async def schedule(self, event_id: uuid.UUID, attempt: int, delay_s: float, *, resend: bool = False) -> None:
+        """Run delivery attempt `attempt` of the event after `delay_s` seconds."""
+
+
+def webhook_message(event: StoredEvent) -> dict[str, Any]:
+    return {"id": str(event.id), "type": event.type, "created_at": event.occurred_at.isoformat(),
+            "data": event.payload}
+
+
+class NotificationService:
+    def __init__(self, store: WebhookStore, sender: WebhookSender, retries: RetryScheduler,
+                 schedule_s: Sequence[float]) -> None:
+        self._store, self._sender, self._retries = store, sender, retries
+        self._schedule = tuple(schedule_s)  # delay before attempt 2, 3, ...
+
+    async def deliver(self, event_id: uuid.UUID, attempt: int = 1, *, resend: bool = False) -> DeliveryOutcome:
+        """One delivery attempt. The webhook id is the event id on every attempt, so the
+        merchant can drop duplicates; a failure schedules the next attempt itself."""
+        event = await self._store.event(event_id)
+        if event is None or event.type not in NOTIFIED_EVENTS:
+            return DeliveryOutcome.SKIPPED
+        if not resend and await self._store.delivered(event_id):
+            return DeliveryOutcome.ALREADY_DELIVERED
+        endpoint = await self._store.endpoint(event.merchant_id)
+        if endpoint is None or not (endpoint.enabled and endpoint.url and endpoint.secret):
+            return DeliveryOutcome.SKIPPED
+        response = await self._sender.send(endpoint.url, endpoint.secret, str(event.id), webhook_message(event),
+                                           event.correlation_id)
+        await self._store.record(DeliveryAttempt(event.id, event.merchant_id, attempt, endpoint.url, response))
+        if response.ok:
+            return DeliveryOutcome.DELIVERED
+        if response.status_code == 410:  # Gone: the merchant asks us to stop
+            await self._store.disable_endpoint(event.merchant_id)
+            return DeliveryOutcome.ENDPOINT_DISABLED
+        if response.refused:
+            return DeliveryOutcome.REFUSED
+        if attempt > len(self._schedule):
+            return DeliveryOutcome.GAVE_UP
+        await self._retries.schedule(event.id, attempt + 1, self._schedule[attempt - 1], resend=resend)
+        return DeliveryOutcome.RETRY_SCHEDULED
+
+    async def resend(self, event_id: uuid.UUID) -> None:
+        """Deliver an event again (admin), even if it was delivered before."""
+        event = await self._store.event(event_id)
+        if event is None or event.type not in NOTIFIED_EVENTS:
+            raise NotFound(f"no webhook event {event_id}", resource="event", id=str(event_id))
+        await self._retries.schedule(event_id, 1, 0.0, resend=True)

@@ -1,0 +1,147 @@
+"""Payment, refund and callback use cases over in-memory fakes."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+import pytest
+
+from app.domain.errors import Conflict, InvalidStateTransition
+from app.domain.model.card import CardDetails
+from app.domain.model.order import OrderStatus
+from app.domain.model.payment import AttemptStatus, RefundStatus
+from app.domain.model.provider import CallbackKind, Outcome, ProviderEvent, ProviderResult
+from app.domain.services.callbacks import CallbackOutcome, CallbackService
+from app.domain.services.payments import PaymentPolicy, PaymentService
+from app.domain.services.refunds import RefundService
+from tests.unit.builders import new_order
+from tests.unit.fake_providers import FakeProvider, FakeProviderRegistry, InMemoryCardDataCache
+from tests.unit.fakes import FakeClock, InMemoryLockManager, InMemoryUnitOfWorkFactory
+
+CARD = CardDetails.parse("4242424242424242", 12, 2035, "123", date(2026, 1, 1))
+
+
+class World:
+    def __init__(self, **policy: float) -> None:
+        self.uow = InMemoryUnitOfWorkFactory()
+        self.clock = FakeClock()
+        self.provider = FakeProvider()
+        self.cards = InMemoryCardDataCache()
+        registry = FakeProviderRegistry(self.provider)
+        self.payments = PaymentService(self.uow, self.clock, registry, InMemoryLockManager(), self.cards,
+                                       PaymentPolicy(**policy))
+        self.refunds = RefundService(self.uow, self.clock, registry)
+        self.callbacks = CallbackService(self.uow, registry, self.payments, self.refunds)
+        self.order = new_order()
+        self.uow.seed(self.order)
+
+    async def state(self):
+        async with self.uow() as uow:
+            order = await uow.orders.get(self.order.merchant_id, self.order.id)
+            return order, await uow.payments.for_order(order.id), await uow.refunds.for_order(order.id)
+
+    def events(self, type_: str) -> list:
+        return [event for event in self.uow.outbox if event.type == type_]
+
+
+async def test_request_writes_attempt_and_event_without_calling_the_provider():
+    world = World()
+    attempt = await world.payments.request(world.order.merchant_id, world.order.id, "sandbox", CARD)
+    order, attempts, _ = await world.state()
+    assert order.status is OrderStatus.PAYMENT_IN_PROGRESS and attempts[0].status is AttemptStatus.INITIATED
+    assert [e.payload["payment_id"] for e in world.events("payment.requested")] == [str(attempt.id)]
+    assert world.provider.purchases == []
+    assert await world.cards.get(attempt.id) == CARD
+
+
+async def test_dispatch_applies_an_immediate_verdict_and_forgets_the_card():
+    world = World()
+    attempt = await world.payments.request(world.order.merchant_id, world.order.id, "sandbox", CARD)
+    await world.payments.dispatch(attempt.id)
+    await world.payments.dispatch(attempt.id)  # a redelivered message: no second purchase
+    order, attempts, _ = await world.state()
+    assert order.status is OrderStatus.PAYMENT_DONE and attempts[0].status is AttemptStatus.SUCCESS
+    assert [p.attempt_id for p in world.provider.purchases] == [attempt.id]
+    assert await world.cards.get(attempt.id) is None
+
+
+async def test_unknown_answer_leaves_attempt_pending_and_reconciliation_resolves_it():
+    world = World(pending_timeout_s=60, give_up_after_s=600)
+    world.provider.answers = [ProviderResult(Outcome.UNKNOWN), ProviderResult(Outcome.SUCCEEDED, "ref")]
+    attempt = await world.payments.request(world.order.merchant_id, world.order.id, "sandbox", CARD)
+    await world.payments.dispatch(attempt.id)
+    assert (await world.state())[1][0].status is AttemptStatus.PENDING
+    assert await world.payments.reconcile() == {"redispatched": 0, "resolved": 0, "still_pending": 0,
+                                                 "timed_out": 0}
+    world.clock.advance(61)
+    counts = await world.payments.reconcile()
+    assert counts["resolved"] == 1
+    order, attempts, _ = await world.state()
+    assert order.status is OrderStatus.PAYMENT_DONE and attempts[0].provider_reference == "ref"
+
+
+async def test_reconciliation_gives_up_with_gateway_timeout_and_refunds_a_late_success():
+    world = World(pending_timeout_s=60, give_up_after_s=600)
+    world.provider.default = ProviderResult(Outcome.UNKNOWN)
+    attempt = await world.payments.request(world.order.merchant_id, world.order.id, "sandbox", CARD)
+    await world.payments.dispatch(attempt.id)
+    world.clock.advance(601)
+    assert (await world.payments.reconcile())["timed_out"] == 1
+    order, attempts, _ = await world.state()
+    assert order.status is OrderStatus.PAYMENT_FAILED and attempts[0].failure_code == "gateway_timeout"
+    body = b"late success"
+    world.provider.callbacks[body] = ProviderEvent("evt_late", CallbackKind.PAYMENT,
+                                                   ProviderResult(Outcome.SUCCEEDED, "ref"), attempt_id=attempt.id)
+    assert await world.callbacks.handle("sandbox", {}, body) is CallbackOutcome.ALREADY_FINAL
+    _, _, refunds = await world.state()
+    assert [(r.payment_id, r.status) for r in refunds] == [(attempt.id, RefundStatus.PENDING)]
+    assert len(world.events("refund.requested")) == 1
+
+
+async def test_initiated_attempt_never_dispatched_is_redispatched():
+    world = World(pending_timeout_s=60)
+    attempt = await world.payments.request(world.order.merchant_id, world.order.id, "sandbox", CARD)
+    world.clock.advance(61)
+    assert (await world.payments.reconcile())["redispatched"] == 1
+    assert [p.attempt_id for p in world.provider.purchases] == [attempt.id]
+
+
+async def test_concurrent_requests_make_one_attempt():
+    world = World()
+    results = await asyncio.gather(
+        *(world.payments.request(world.order.merchant_id, world.order.id, "sandbox", CARD) for _ in range(10)),
+        return_exceptions=True)
+    attempts = [r for r in results if not isinstance(r, Exception)]
+    assert len(attempts) == 1
+    assert all(isinstance(r, (InvalidStateTransition, Conflict)) for r in results if isinstance(r, Exception))
+    assert len((await world.state())[1]) == 1
+
+
+async def test_duplicate_callback_applies_once_and_refund_settles():
+    world = World()
+    world.provider.default = ProviderResult(Outcome.PENDING, "ref")
+    attempt = await world.payments.request(world.order.merchant_id, world.order.id, "sandbox", CARD)
+    await world.payments.dispatch(attempt.id)
+    body = b"succeeded"
+    world.provider.callbacks[body] = ProviderEvent("evt_1", CallbackKind.PAYMENT,
+                                                   ProviderResult(Outcome.SUCCEEDED, "ref"), attempt_id=attempt.id)
+    outcomes = [await world.callbacks.handle("sandbox", {}, body) for _ in range(3)]
+    assert outcomes == [CallbackOutcome.APPLIED, CallbackOutcome.DUPLICATE, CallbackOutcome.DUPLICATE]
+    assert len(world.events("payment.succeeded")) == 1
+    assert (await world.state())[0].status is OrderStatus.PAYMENT_DONE
+
+
+@pytest.mark.parametrize("outcome", [Outcome.SUCCEEDED, Outcome.FAILED])
+async def test_refund_dispatch_settles_on_an_immediate_answer(outcome):
+    from app.domain.services.orders import OrderService
+
+    world = World()
+    attempt = await world.payments.request(world.order.merchant_id, world.order.id, "sandbox", CARD)
+    await world.payments.dispatch(attempt.id)
+    view = await OrderService(world.uow, world.clock, 10**8).cancel(world.order.merchant_id, world.order.id)
+    world.provider.answers = [ProviderResult(outcome, "rf")]
+    status = await world.refunds.dispatch(view.refunds[0].id)
+    assert status is (RefundStatus.SUCCESS if outcome is Outcome.SUCCEEDED else RefundStatus.FAILED)
+    assert await world.refunds.dispatch(view.refunds[0].id) is None  # settled: nothing sent again
+    assert len(world.provider.refunds) == 1
