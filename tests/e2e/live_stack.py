@@ -39,7 +39,8 @@ def wait_for(url: str, process: subprocess.Popen, timeout_s: float = 30.0) -> No
 
 
 class LiveStack:
-    def __init__(self, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(self, extra_env: dict[str, str] | None = None, api_log: Path | None = None) -> None:
+        self.api_log = api_log
         self.api_port, self.sandbox_port = free_port(), free_port()
         self.api_url = f"http://127.0.0.1:{self.api_port}"
         self.sandbox_url = f"http://127.0.0.1:{self.sandbox_port}"
@@ -60,16 +61,17 @@ class LiveStack:
         }
         self.processes: list[subprocess.Popen] = []
 
-    def spawn(self, *args: str) -> subprocess.Popen:
+    def spawn(self, *args: str, stdout: object = subprocess.DEVNULL) -> subprocess.Popen:
         process = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=self.env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                   stdout=stdout, stderr=subprocess.DEVNULL)
         self.processes.append(process)
         return process
 
     def start(self) -> LiveStack:
         sandbox = self.spawn("-m", "sandbox_gateway", "--host", "127.0.0.1", "--port", str(self.sandbox_port))
         api = self.spawn("-m", "uvicorn", "app.entrypoints.http.asgi:app", "--host", "127.0.0.1",
-                         "--port", str(self.api_port), "--no-access-log", "--log-level", "warning")
+                         "--port", str(self.api_port), "--no-access-log", "--log-level", "warning",
+                         stdout=self.api_log.open("wb") if self.api_log else subprocess.DEVNULL)
         wait_for(f"{self.sandbox_url}/health", sandbox)
         wait_for(f"{self.api_url}/health", api)
         return self
