@@ -280,3 +280,13 @@ async def test_legacy_routes_use_seed_001_words(api, merchant):
             break
         await asyncio.sleep(0.05)
     assert legacy["status"] == "SUCCESS"
+
+
+async def test_metrics_expose_http_and_provider_calls(api, merchant):
+    order = await new_order(api, merchant)
+    await pay(api, merchant, order["id"], SUCCESS)
+    await wait_for_order(api, merchant, order["id"])
+    text = (await api.get("/metrics")).text
+    # the sandbox accepts at once ("pending") and gives its verdict by callback
+    assert 'fxp_provider_calls_total{operation="purchase",outcome="pending",provider="sandbox"}' in text
+    assert "fxp_requests_total" in text

@@ -18,6 +18,7 @@ from app.entrypoints.http.controllers.legacy import LegacyController, legacy_cal
 from app.entrypoints.http.controllers.orders import OrderController
 from app.entrypoints.http.controllers.payments import PaymentController
 from app.entrypoints.http.idempotency import idempotency_middleware
+from app.entrypoints.http.metrics import MetricsController, prometheus_config
 from app.entrypoints.http.problems import EXCEPTION_HANDLERS, problem_details_plugin
 from app.entrypoints.http.request_log import request_log_middleware
 
@@ -36,9 +37,9 @@ def create_app(container: Container) -> Litestar:
 
     app = Litestar(
         route_handlers=[OrderController, PaymentController, provider_callback, LegacyController, legacy_callback,
-                        health, ready],
+                        health, ready, MetricsController],
         dependencies={name: service(name) for name in ("orders", "merchants", "payments", "callbacks")},
-        middleware=[request_log_middleware, idempotency_middleware],
+        middleware=[request_log_middleware, prometheus_config.middleware, idempotency_middleware],
         plugins=[problem_details_plugin],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
