@@ -25,7 +25,6 @@ from app.domain.services.merchants import MerchantService
 from app.domain.services.orders import OrderService
 from app.domain.services.payments import PaymentPolicy, PaymentService
 from app.domain.services.refunds import RefundService
-from app.entrypoints.http.auth import MerchantAuthenticator
 from config.settings import Settings
 
 logger = structlog.get_logger("fusionxpay.bootstrap")
@@ -45,7 +44,6 @@ class Container:
     payments: PaymentService
     refunds: RefundService
     callbacks: CallbackService
-    authenticator: MerchantAuthenticator
     extras: dict[str, object] = field(default_factory=dict)
 
     async def start(self) -> None:
@@ -106,5 +104,4 @@ def build_container(settings: Settings) -> Container:
         orders=OrderService(uow, clock, p.max_amount_minor),
         merchants=merchants, payments=payments, refunds=refunds,
         callbacks=CallbackService(uow, providers, payments, refunds),
-        authenticator=MerchantAuthenticator(merchants),
     )

@@ -71,13 +71,14 @@ def _children(env: dict[str, str], port: int, worker_processes: int) -> list[lis
          "--workers", "1", "--loop", "uvloop", "app.entrypoints.http.asgi:app"],
         [python, "-m", "sandbox_gateway", "--host", "127.0.0.1", "--port", str(SANDBOX_PORT)],
     ]
-    if worker_processes > 0 and Path(__file__).resolve().parents[1].joinpath("workers", "main.py").exists():
+    if worker_processes > 0:
         commands.append([python, "-m", "app.workers.main", "--processes", str(worker_processes)])
     return commands
 
 
 def run_stack(worker_processes: int | None = None) -> int:
     settings = get_settings()
+    workers = 2 if worker_processes is None else worker_processes
     data_dir = Path(settings.data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     env = _provision(data_dir)
@@ -87,9 +88,11 @@ def run_stack(worker_processes: int | None = None) -> int:
     env.setdefault("FXP_PROVIDERS__SANDBOX__BASE_URL", f"http://127.0.0.1:{SANDBOX_PORT}")
     env["SANDBOX_CALLBACK_SECRET"] = env["FXP_PROVIDERS__SANDBOX__CALLBACK_SECRET"]
     env.setdefault("FXP_WORKERS__WEBHOOK_ALLOW_PRIVATE", "true")  # local merchants listen on loopback
+    # With workers running, side effects leave through the outbox relay, not in-process.
+    env.setdefault("FXP_PAYMENTS__DISPATCH", "outbox" if workers > 0 else "inline")
     child_env = {**os.environ, **env}
     demo = _demo_merchant(data_dir, env)
-    processes = [subprocess.Popen(cmd, env=child_env) for cmd in _children(child_env, port, worker_processes or 2)]
+    processes = [subprocess.Popen(cmd, env=child_env) for cmd in _children(child_env, port, workers)]
     base = f"http://127.0.0.1:{port}"
     print(f"""
 FusionXPay is starting

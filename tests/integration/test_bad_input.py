@@ -26,6 +26,9 @@ BAD_BODIES = [
     ("zero quantity", {"amount": 100, "currency": "USD",
                        "items": [{"name": "a", "quantity": 0, "unit_amount": 100}]}, 400),
     ("array body", [1, 2], 400),
+    ("NUL in a text field", {**ORDER, "merchant_reference": "a\u0000b"}, 400),
+    ("NUL in an item name", {"amount": 100, "currency": "USD",
+                             "items": [{"name": "a\u0000", "quantity": 1, "unit_amount": 100}]}, 400),
 ]
 
 

@@ -30,7 +30,7 @@ class OrderTable(Table, tablename="orders"):
     customer = JSONB()
     description = Text(null=True)
     attempt_count = Integer(default=0)
-    estimated_delivery = Date(null=True)
+    estimated_delivery = Date(null=True, default=None)
     created_at = Timestamptz()
     updated_at = Timestamptz()
 
@@ -79,7 +79,7 @@ class OutboxTable(Table, tablename="outbox"):
     payload = JSONB()
     correlation_id = Text(null=True)
     occurred_at = Timestamptz()
-    published_at = Timestamptz(null=True)
+    published_at = Timestamptz(null=True, default=None)  # Piccolo would default to now()
 
 
 class CallbackInboxTable(Table, tablename="callback_inbox"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 import uuid
@@ -40,7 +41,8 @@ class MerchantService:
         if webhook_url is not None and not webhook_url.startswith(("http://", "https://")):
             raise ValidationFailed("webhook_url must be an http(s) URL", field="webhook_url")
         api_key = f"{KEY_PREFIX}{self._key_mode}_{secrets.token_urlsafe(32)}"
-        webhook_secret = "whsec_" + secrets.token_urlsafe(24)
+        # Standard Webhooks secrets are standard base64 after the prefix.
+        webhook_secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
         merchant = Merchant(uuid.uuid4(), name, hash_api_key(api_key), self._clock.now(), webhook_url,
                             webhook_secret)
         async with self._uow() as uow:

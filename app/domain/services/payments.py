@@ -86,22 +86,26 @@ class PaymentService:
             return None
         card = await self._cards.get(attempt_id)
         if attempt.card_brand and card is None:
-            result = ProviderResult(Outcome.FAILED, failure_code=FailureCode.PROCESSING_ERROR,
-                                    failure_message="card data expired before the payment could be sent")
-        else:
-            provider = self._providers.get(attempt.provider)
-            result = await provider.purchase(PaymentRequest(attempt.id, attempt.order_id, attempt.merchant_id,
-                                                            attempt.amount, card))
+            # Another dispatch may have sent it and discarded the card meanwhile: only an
+            # attempt still INITIATED under the row lock is failed for lack of card data.
+            expired = ProviderResult(Outcome.FAILED, failure_code=FailureCode.PROCESSING_ERROR,
+                                     failure_message="card data expired before the payment could be sent")
+            return await self.settle(attempt_id, expired, only_if=AttemptStatus.INITIATED)
+        provider = self._providers.get(attempt.provider)
+        result = await provider.purchase(PaymentRequest(attempt.id, attempt.order_id, attempt.merchant_id,
+                                                        attempt.amount, card))
         applied = await self.settle(attempt_id, result)
         if result.outcome is not Outcome.UNKNOWN:
             await self._cards.discard(attempt_id)
         return applied
 
-    async def settle(self, attempt_id: uuid.UUID, result: ProviderResult, uow: UnitOfWork | None = None) -> Applied:
-        """Apply a verdict under the order's and the attempt's row locks (order first, always)."""
+    async def settle(self, attempt_id: uuid.UUID, result: ProviderResult, uow: UnitOfWork | None = None,
+                     only_if: AttemptStatus | None = None) -> Applied:
+        """Apply a verdict under the order's and the attempt's row locks (order first, always);
+        with `only_if`, only while the attempt is still in that state."""
         if uow is None:
             async with self._uow() as own:
-                applied = await self.settle(attempt_id, result, own)
+                applied = await self.settle(attempt_id, result, own, only_if)
                 await own.commit()
                 return applied
         found = await uow.payments.get(attempt_id)
@@ -109,6 +113,8 @@ class PaymentService:
             raise NotFound(f"payment {attempt_id} not found", resource="payment", id=str(attempt_id))
         order = await load_order(uow, found.merchant_id, found.order_id, lock=True)
         attempt = await uow.payments.get(attempt_id, lock=True)
+        if only_if is not None and attempt.status is not only_if:
+            return Applied.ALREADY_FINAL if attempt.is_final else Applied.PENDING
         now = self._clock.now()
         applied = apply_result(attempt, order, result, now)
         if applied is not Applied.ALREADY_FINAL:

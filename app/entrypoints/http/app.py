@@ -11,7 +11,8 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from app.bootstrap import Container
-from app.entrypoints.http.auth import SECURITY_COMPONENTS
+from app.entrypoints.http.auth import SECURITY_COMPONENTS, MerchantAuthenticator
+from app.entrypoints.http.controllers.admin import AdminController
 from app.entrypoints.http.controllers.callbacks import provider_callback
 from app.entrypoints.http.controllers.health import health, ready
 from app.entrypoints.http.controllers.legacy import LegacyController, legacy_callback
@@ -37,7 +38,7 @@ def create_app(container: Container) -> Litestar:
 
     app = Litestar(
         route_handlers=[OrderController, PaymentController, provider_callback, LegacyController, legacy_callback,
-                        health, ready, MetricsController],
+                        AdminController, health, ready, MetricsController],
         dependencies={name: service(name) for name in ("orders", "merchants", "payments", "callbacks")},
         middleware=[request_log_middleware, prometheus_config.middleware, idempotency_middleware],
         plugins=[problem_details_plugin],
@@ -55,6 +56,7 @@ def create_app(container: Container) -> Litestar:
         debug=False,
     )
     app.state.container = container
+    app.state.authenticator = MerchantAuthenticator(container.merchants)
     _forbid_unknown_fields_in_schema(app)
     _fix_automatic_options(app)
     return app

@@ -55,7 +55,7 @@ class MerchantAuthenticator:
 
 async def provide_merchant(request: Request) -> Merchant:
     """Litestar dependency: the authenticated merchant of this request."""
-    authenticator: MerchantAuthenticator = request.app.state.container.authenticator
+    authenticator: MerchantAuthenticator = request.app.state.authenticator
     merchant = await authenticator.authenticate(request.headers.get("authorization"))
     # Dependencies may resolve in child tasks, whose contextvars the request log never
     # sees; the ASGI scope is shared, so the merchant id goes there too.

@@ -20,7 +20,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from app.domain.errors import Conflict, ValidationFailed
 
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
-EXEMPT_PREFIXES = ("/callbacks/", "/payment/callback", "/auth/")
+EXEMPT_PREFIXES = ("/callbacks/", "/payment/callback", "/auth/", "/admin/")
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -50,7 +50,7 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
             raise ValidationFailed("Idempotency-Key must be 1-255 printable ASCII characters",
                                    field="Idempotency-Key", code="invalid_idempotency_key")
         container = scope["app"].state.container
-        merchant = await container.authenticator.authenticate(_header(scope, b"authorization"))
+        merchant = await scope["app"].state.authenticator.authenticate(_header(scope, b"authorization"))
         body = await _read_body(receive, container.settings.api.max_body_bytes)
         fingerprint = hashlib.sha256(b"%s %s?%s\n%s" % (scope["method"].encode(), scope["path"].encode(),
                                                          scope.get("query_string", b""), body)).hexdigest()

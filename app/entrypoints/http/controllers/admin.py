@@ -18,6 +18,7 @@ from litestar.params import Dependency
 from app.adapters.queue.dead_letters import DeadLetter
 from app.domain.errors import Forbidden, NotFound
 from app.entrypoints.http.auth import bearer_token
+from app.entrypoints.http.problems import problem_responses
 from app.workers.services import WorkerServices, worker_services
 
 class DeadLetterList(msgspec.Struct):
@@ -43,6 +44,8 @@ def admin_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         raise Forbidden("this key may not use the admin API")
 
 
+ADMIN_ERRORS = problem_responses(400, 401, 403, 404)
+
 # A service object, not input: Litestar must not try to validate it.
 Workers = Annotated[WorkerServices, Dependency(skip_validation=True)]
 
@@ -57,22 +60,24 @@ class AdminController(Controller):
     guards = [admin_guard]
     dependencies = {"workers": Provide(provide_workers, sync_to_thread=False)}
 
-    @get("/dead-letters", summary="Messages whose retries ran out")
+    @get("/dead-letters", responses=ADMIN_ERRORS, summary="Messages whose retries ran out")
     async def list_dead_letters(self, workers: Workers) -> DeadLetterList:
         letters = await workers.dead_letters.list()
         return DeadLetterList(letters, len(letters))
 
-    @post("/dead-letters/{message_id:str}/replay", status_code=202, summary="Replay one dead letter")
+    @post("/dead-letters/{message_id:str}/replay", responses=ADMIN_ERRORS, status_code=202,
+          summary="Replay one dead letter")
     async def replay_dead_letter(self, message_id: str, workers: Workers) -> Replayed:
         if not await workers.dead_letters.replay(message_id):
             raise NotFound(f"no dead letter {message_id}", resource="dead_letter", id=message_id)
         return Replayed(1)
 
-    @post("/dead-letters/replay", status_code=202, summary="Replay every dead letter")
+    @post("/dead-letters/replay", responses=ADMIN_ERRORS, status_code=202, summary="Replay every dead letter")
     async def replay_all_dead_letters(self, workers: Workers) -> Replayed:
         return Replayed(await workers.dead_letters.replay_all())
 
-    @post("/webhooks/{event_id:uuid}/resend", status_code=202, summary="Send one event's webhook again")
+    @post("/webhooks/{event_id:uuid}/resend", responses=ADMIN_ERRORS, status_code=202,
+          summary="Send one event's webhook again")
     async def resend_webhook(self, event_id: uuid.UUID, workers: Workers) -> ResendScheduled:
         await workers.notifications.resend(event_id)
         return ResendScheduled(event_id)

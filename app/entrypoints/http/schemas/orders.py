@@ -20,21 +20,24 @@ Amount = Annotated[int, Meta(ge=1, le=DEFAULT_MAX_AMOUNT_MINOR,
 # The currencies we accept, as an enum, so clients and the schema know them up front.
 CurrencyCode = StrEnum("CurrencyCode", {code: code for code in sorted(CURRENCY_EXPONENTS)})
 Currency = Annotated[CurrencyCode, Meta(description="ISO 4217 code")]
-ShortText = Annotated[str, Meta(min_length=1, max_length=200)]
+# PostgreSQL text and jsonb cannot hold NUL characters: refuse them at the edge.
+NO_NUL = r"^[^\x00]*$"
+ShortText = Annotated[str, Meta(min_length=1, max_length=200, pattern=NO_NUL)]
+LongText = Annotated[str, Meta(max_length=1000, pattern=NO_NUL)]
 
 
 class LineItemIn(msgspec.Struct, forbid_unknown_fields=True):
     name: ShortText
     quantity: Annotated[int, Meta(ge=1, le=100_000)]
     unit_amount: Annotated[int, Meta(ge=0, le=9_007_199_254_740_991)]
-    sku: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
+    sku: Annotated[str, Meta(min_length=1, max_length=64, pattern=NO_NUL)] | None = None
 
     def to_domain(self) -> LineItem:
         return LineItem(self.name, self.quantity, self.unit_amount, self.sku)
 
 
 class CustomerIn(msgspec.Struct, forbid_unknown_fields=True):
-    email: Annotated[str, Meta(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    email: Annotated[str, Meta(max_length=254, pattern=r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$")] | None = None
     name: ShortText | None = None
     phone: Annotated[str, Meta(pattern=r"^\+?[0-9 ()\-]{5,20}$")] | None = None
 
@@ -50,8 +53,8 @@ class OrderCreate(msgspec.Struct, forbid_unknown_fields=True):
     currency: Currency
     items: Items = []
     customer: CustomerIn | None = None
-    merchant_reference: Annotated[str, Meta(min_length=1, max_length=128)] | None = None
-    description: Annotated[str, Meta(max_length=1000)] | None = None
+    merchant_reference: Annotated[str, Meta(min_length=1, max_length=128, pattern=NO_NUL)] | None = None
+    description: LongText | None = None
 
     def to_domain(self) -> NewOrder:
         customer = self.customer.to_domain() if self.customer else Customer()
@@ -64,7 +67,7 @@ class OrderUpdate(msgspec.Struct, forbid_unknown_fields=True):
     currency: Currency | None = None
     items: Items | None = None
     customer: CustomerIn | None = None
-    description: Annotated[str, Meta(max_length=1000)] | None = None
+    description: LongText | None = None
 
     def to_domain(self) -> OrderChanges:
         return OrderChanges(
@@ -74,7 +77,7 @@ class OrderUpdate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class OrderCancel(msgspec.Struct, forbid_unknown_fields=True):
-    reason: Annotated[str, Meta(max_length=500)] | None = None
+    reason: Annotated[str, Meta(max_length=500, pattern=NO_NUL)] | None = None
 
 
 class LineItemOut(msgspec.Struct):

@@ -1,0 +1,68 @@
+"""The webhook use case's store in PostgreSQL: events from the outbox, endpoints from
+merchants, every attempt in webhook_deliveries, and "delivered" as a processed_events row
+written in the same transaction as the successful attempt's log line."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from piccolo.engine.postgres import PostgresEngine
+
+from app.adapters.db.tables import MerchantTable, OutboxTable
+from app.adapters.queue.processed_events import PiccoloProcessedEvents
+from app.domain.services.notifications import DeliveryAttempt, StoredEvent, WebhookEndpoint
+
+CONSUMER = "notify_merchant"
+
+INSERT_DELIVERY = """
+INSERT INTO webhook_deliveries (event_id, merchant_id, attempt, url, status_code, latency_ms, error)
+VALUES ({}, {}, {}, {}, {}, {}, {})
+"""
+
+
+class PiccoloWebhookStore:
+    def __init__(self, engine: PostgresEngine, processed: PiccoloProcessedEvents) -> None:
+        self._engine = engine
+        self._processed = processed
+
+    async def event(self, event_id: uuid.UUID) -> StoredEvent | None:
+        row = await OutboxTable.select(
+            OutboxTable.id, OutboxTable.event_type, OutboxTable.merchant_id, OutboxTable.payload,
+            OutboxTable.occurred_at, OutboxTable.correlation_id,
+        ).where(OutboxTable.id == event_id).first().run()
+        if row is None:
+            return None
+        payload = json.loads(row["payload"]) if isinstance(row["payload"], str) else row["payload"]
+        return StoredEvent(row["id"], row["event_type"], row["merchant_id"], payload, row["occurred_at"],
+                           row["correlation_id"])
+
+    async def endpoint(self, merchant_id: uuid.UUID) -> WebhookEndpoint | None:
+        row = await MerchantTable.select(
+            MerchantTable.webhook_url, MerchantTable.webhook_secret, MerchantTable.webhook_enabled,
+        ).where(MerchantTable.id == merchant_id).first().run()
+        if row is None:
+            return None
+        return WebhookEndpoint(merchant_id, row["webhook_url"], row["webhook_secret"], row["webhook_enabled"])
+
+    async def delivered(self, event_id: uuid.UUID) -> bool:
+        return await self._processed.seen(CONSUMER, event_id)
+
+    async def record(self, attempt: DeliveryAttempt) -> None:
+        response = attempt.response
+        async with self._engine.transaction():
+            await OutboxTable.raw(INSERT_DELIVERY, attempt.event_id, attempt.merchant_id, attempt.attempt,
+                                  attempt.url, response.status_code, response.latency_ms, response.error).run()
+            if response.ok:
+                await self._processed.claim(CONSUMER, attempt.event_id)
+
+    async def disable_endpoint(self, merchant_id: uuid.UUID) -> None:
+        await MerchantTable.update({MerchantTable.webhook_enabled: False}).where(
+            MerchantTable.id == merchant_id).run()
+
+    async def attempts(self, event_id: uuid.UUID) -> list[dict]:
+        """The delivery log of one event, oldest first (admin, tests)."""
+        return await OutboxTable.raw(
+            "SELECT attempt, url, status_code, latency_ms, error, created_at FROM webhook_deliveries"
+            " WHERE event_id = {} ORDER BY id", event_id,
+        ).run()

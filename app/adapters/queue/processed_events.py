@@ -1,0 +1,46 @@
+"""Consumer-side dedupe: one processed_events row per (consumer, event id) that has had
+its effect. The outbox relays at least once, so every consumer must tolerate the same
+event twice; this table is how they tell."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import structlog
+
+from app.adapters.db.tables import OutboxTable
+
+T = TypeVar("T")
+logger = structlog.get_logger("fusionxpay.workers")
+
+CLAIM_SQL = """
+INSERT INTO processed_events (consumer, event_id) VALUES ({}, {})
+ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id
+"""
+
+
+class PiccoloProcessedEvents:
+    async def claim(self, consumer: str, event_id: uuid.UUID) -> bool:
+        """Record the event for `consumer` in the current transaction; False if it was
+        recorded before. Run it in the transaction that holds the effect: a rollback then
+        forgets the claim, and a concurrent duplicate waits on the row, then skips."""
+        return bool(await OutboxTable.raw(CLAIM_SQL, consumer, event_id).run())
+
+    async def seen(self, consumer: str, event_id: uuid.UUID) -> bool:
+        rows = await OutboxTable.raw(
+            "SELECT 1 FROM processed_events WHERE consumer = {} AND event_id = {}", consumer, event_id).run()
+        return bool(rows)
+
+    async def once(self, consumer: str, event_id: uuid.UUID | None, effect: Callable[[], Awaitable[T]]) -> T | None:
+        """Run an effect that leaves our database (a provider call) unless this event
+        already had it. The mark comes after the effect: a crash in between repeats the
+        effect, so such effects must be idempotent themselves (provider idempotency keys)."""
+        if event_id is not None and await self.seen(consumer, event_id):
+            logger.info("event_already_processed", consumer=consumer, event_id=str(event_id))
+            return None
+        result = await effect()
+        if event_id is not None:
+            await self.claim(consumer, event_id)
+        return result

@@ -1,0 +1,78 @@
+"""The periodic actors, sent as ticks by the scheduler in the worker main process. A tick
+that waited longer than its time to live is skipped (the next one is on its way), and a
+failing tick is logged, not retried or dead-lettered: the next tick is the retry.
+Reconciliation and the purge run one at a time across all workers (a Redis lock): a
+slow round must not be joined by the next tick's round working on the same attempts."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from dramatiq.common import current_millis
+from dramatiq.middleware import CurrentMessage
+
+from app.adapters.redis.locks import RedisLockManager
+from app.domain.errors import Conflict
+from app.workers import runtime
+
+TICK_TTL_OPTION = "tick_ttl_ms"
+logger = structlog.get_logger("fusionxpay.workers")
+
+
+async def _tick(job: Callable[[], Awaitable[Any]]) -> Any:
+    message = CurrentMessage.get_current_message()
+    ttl_ms = message.options.get(TICK_TTL_OPTION) if message else None
+    if ttl_ms and current_millis() - message.message_timestamp > ttl_ms:
+        return None
+    try:
+        return await job()
+    except Exception:
+        logger.exception("periodic_job_failed")
+        return None
+
+
+async def _single_flight(name: str, interval_s: float, job: Callable[[], Awaitable[Any]]) -> Any:
+    # The lease frees the lock if its holder is killed: a few intervals, within reason.
+    lease_s = min(max(3 * interval_s, 5.0), 300.0)
+    locks = RedisLockManager(runtime.services().container.redis, lease_s=lease_s)
+    running = False
+    try:
+        async with locks.hold(f"fxp:periodic:{name}", timeout_s=0):
+            running = True
+            return await job()
+    except Conflict:
+        if running:
+            raise
+        return None  # another worker is on it
+
+
+async def relay_outbox() -> None:
+    """Publish committed outbox events to their actors."""
+    await _tick(runtime.services().relay.drain)
+
+
+async def _reconcile() -> None:
+    container = runtime.services().container
+    counts = await container.payments.reconcile()
+    refunds = await container.refunds.redispatch_stale()
+    if any(counts.values()) or refunds:
+        logger.info("reconciled", **counts, refunds_redispatched=refunds)
+
+
+async def reconcile_payments() -> None:
+    """Settle attempts stuck INITIATED or PENDING, re-request stale refunds."""
+    interval_s = runtime.services().container.settings.workers.reconcile_interval_s
+    await _tick(lambda: _single_flight("reconcile_payments", interval_s, _reconcile))
+
+
+async def _purge() -> None:
+    purged = await runtime.services().container.idempotency.purge_expired()
+    logger.info("idempotency_keys_purged", purged=purged)
+
+
+async def purge_idempotency_keys() -> None:
+    """Drop idempotency keys past their time to live."""
+    interval_s = runtime.services().container.settings.workers.purge_interval_s
+    await _tick(lambda: _single_flight("purge_idempotency_keys", interval_s, _purge))

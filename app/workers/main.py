@@ -1,0 +1,110 @@
+"""`python -m app.workers.main --processes N [--threads T]`: N Dramatiq worker processes
+running our actors, and the periodic scheduler in this process.
+
+SIGTERM/SIGINT stop the scheduler and hand the pool one SIGTERM (Dramatiq finishes the
+messages in hand; a second signal would kill them mid-message). When a worker process
+dies, Dramatiq stops its siblings and exits; the pool is then started again — messages
+the dead worker held go back to their queue (Redis: after its heartbeat times out)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+
+import structlog
+
+from app.adapters.queue.publisher import DramatiqPublisher
+from app.workers.broker import build_broker
+from app.workers.scheduler import PeriodicScheduler, periodic_jobs
+from config.logging import configure_logging
+from config.settings import Settings, get_settings
+
+RESTART_DELAY_S = 1.0
+CRASH_LOOP_S = 5.0  # a pool dying sooner than this after its start is crash-looping
+SHUTDOWN_GRACE_S = 30.0
+logger = structlog.get_logger("fusionxpay.workers")
+
+
+def pool_command(processes: int, threads: int) -> list[str]:
+    return [sys.executable, "-m", "dramatiq", "app.workers.entry:broker", "--processes", str(processes),
+            "--threads", str(threads)]
+
+
+def pool_env(settings: Settings) -> dict[str, str]:
+    # Dramatiq reads the idle poll interval (its "worker timeout") from the environment only.
+    return {**os.environ, "dramatiq_worker_timeout": str(settings.workers.idle_poll_ms)}
+
+
+def _die_with_parent() -> None:
+    # Linux: the pool gets SIGTERM if this process is killed outright (no orphans).
+    if sys.platform == "linux":
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+async def _stop_pool(pool: asyncio.subprocess.Process) -> None:
+    if pool.returncode is not None:
+        return
+    pool.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.wait_for(pool.wait(), SHUTDOWN_GRACE_S)
+    except TimeoutError:
+        pool.kill()
+        await pool.wait()
+
+
+async def run(settings: Settings, processes: int, threads: int, scheduler: bool) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    ticks = None
+    if scheduler:
+        publisher = DramatiqPublisher(build_broker(settings))
+        ticks = asyncio.create_task(PeriodicScheduler(publisher, periodic_jobs(settings.workers)).run(stop))
+    command, env, delay_s = pool_command(processes, threads), pool_env(settings), RESTART_DELAY_S
+    while not stop.is_set():
+        # Own session: a terminal's Ctrl-C reaches only us, and we send the pool one SIGTERM.
+        pool = await asyncio.create_subprocess_exec(*command, env=env, start_new_session=True,
+                                                    preexec_fn=_die_with_parent)
+        started = loop.time()
+        logger.info("worker_pool_started", pid=pool.pid, processes=processes, threads=threads)
+        stopping = asyncio.create_task(stop.wait())
+        exited = asyncio.create_task(pool.wait())
+        await asyncio.wait({stopping, exited}, return_when=asyncio.FIRST_COMPLETED)
+        if stop.is_set():
+            exited.cancel()
+            await _stop_pool(pool)
+            break
+        stopping.cancel()
+        # A pool that keeps dying at once (bad configuration) is restarted ever less often.
+        delay_s = RESTART_DELAY_S if loop.time() - started > CRASH_LOOP_S else min(delay_s * 2, 30.0)
+        logger.error("worker_pool_exited", code=pool.returncode, restart_in_s=delay_s)
+        try:
+            await asyncio.wait_for(stop.wait(), delay_s)
+        except TimeoutError:
+            pass
+    if ticks is not None:
+        await ticks
+    logger.info("workers_stopped")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m app.workers.main", description="FusionXPay workers")
+    parser.add_argument("--processes", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument("--threads", type=int, default=8, help="threads per worker process (default 8)")
+    parser.add_argument("--no-scheduler", action="store_true",
+                        help="do not send periodic ticks (another host runs the scheduler)")
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    return asyncio.run(run(settings, args.processes, args.threads, not args.no_scheduler))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""The periodic scheduler: sends ticks to the periodic actors (outbox relay, payment
+reconciliation, idempotency-key purge) at intervals from settings. It only sends; the
+work runs in the workers, under their time limits and logging. Run one per deployment
+(more only send duplicate ticks, which the actors tolerate)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+import structlog
+
+from app.adapters.queue.publisher import DramatiqPublisher
+from app.workers.actors.periodic import TICK_TTL_OPTION
+from config.settings import WorkerSettings
+
+logger = structlog.get_logger("fusionxpay.scheduler")
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodicJob:
+    actor: str
+    interval_s: float
+
+    @property
+    def tick_ttl_ms(self) -> int:
+        # A tick still queued after a few intervals is stale: a newer one is behind it.
+        return max(1000, round(self.interval_s * 3000))
+
+
+def periodic_jobs(workers: WorkerSettings) -> list[PeriodicJob]:
+    return [
+        PeriodicJob("relay_outbox", workers.relay_interval_s),
+        PeriodicJob("reconcile_payments", workers.reconcile_interval_s),
+        PeriodicJob("purge_idempotency_keys", workers.purge_interval_s),
+    ]
+
+
+class PeriodicScheduler:
+    def __init__(self, publisher: DramatiqPublisher, jobs: list[PeriodicJob]) -> None:
+        self._publisher = publisher
+        self._jobs = jobs
+
+    def _send(self, job: PeriodicJob) -> None:
+        message = self._publisher.broker.get_actor(job.actor).message_with_options(
+            **{TICK_TTL_OPTION: job.tick_ttl_ms})
+        self._publisher.broker.enqueue(message)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        due = {job.actor: 0.0 for job in self._jobs}
+        while not stop.is_set():
+            now = time.monotonic()
+            for job in self._jobs:
+                if now >= due[job.actor]:
+                    due[job.actor] = now + job.interval_s
+                    try:
+                        await asyncio.to_thread(self._send, job)
+                    except Exception as exc:  # broker down: log, the next tick tries again
+                        logger.warning("tick_not_sent", actor=job.actor, error=f"{type(exc).__name__}: {exc}")
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=max(0.0, min(due.values()) - time.monotonic()))
+            except TimeoutError:
+                pass

@@ -1,0 +1,142 @@
+"""Merchant webhooks through the notify_merchant actor: Standard Webhooks signatures,
+the retry schedule (same webhook-id every time), the delivery log, 410 Gone, refusal of
+private targets, dead-lettering once the schedule is exhausted, and admin resends."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from standardwebhooks import Webhook
+
+from app.adapters.db.tables import MerchantTable
+from app.adapters.notify.webhooks import StandardWebhookSender
+from app.domain.services.notifications import DeliveryOutcome
+from tests.workers.conftest import add_event, join, webhook_merchant
+from tests.workers.receiver import WebhookReceiver
+
+STATUS_CHANGED = {"order_id": "8a7f", "previous_status": "PAYMENT_IN_PROGRESS", "status": "PAYMENT_DONE",
+                  "reason": None}
+
+
+@pytest.fixture
+async def receiver():
+    async with WebhookReceiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture
+async def shop(container, receiver):
+    return await webhook_merchant(container, receiver.url)
+
+
+async def notify(broker, event_id: uuid.UUID) -> None:
+    broker.get_actor("notify_merchant").send(event_id=str(event_id))
+    await join(broker, "webhooks")
+
+
+async def test_delivery_is_signed_per_standard_webhooks(services, stub_broker, worker, receiver, shop):
+    event_id = await add_event("order.status_changed", shop.merchant.id, STATUS_CHANGED, correlation_id="req-42")
+    await notify(stub_broker, event_id)
+    [request] = receiver.received
+    body = Webhook(shop.webhook_secret).verify(request.body, request.headers)
+    assert body["id"] == str(event_id) and body["type"] == "order.status_changed"
+    assert body["data"] == STATUS_CHANGED and body["created_at"]
+    assert request.headers["webhook-id"] == str(event_id)
+    assert request.headers["webhook-signature"].startswith("v1,")
+    assert request.headers["x-correlation-id"] == "req-42"
+    [logged] = await services.webhooks.attempts(event_id)
+    assert logged["attempt"] == 1 and logged["status_code"] == 200 and logged["error"] is None
+    assert logged["latency_ms"] is not None and logged["url"] == receiver.url
+
+
+async def test_failures_follow_the_schedule_with_the_same_webhook_id(services, stub_broker, worker, receiver, shop):
+    receiver.statuses = [500, 503]  # then 200
+    event_id = await add_event("payment.succeeded", shop.merchant.id, {"payment_id": "p1"})
+    await notify(stub_broker, event_id)
+    assert [r.headers["webhook-id"] for r in receiver.received] == [str(event_id)] * 3
+    for request in receiver.received:
+        Webhook(shop.webhook_secret).verify(request.body, request.headers)
+    log = await services.webhooks.attempts(event_id)
+    assert [(row["attempt"], row["status_code"], row["error"]) for row in log] == [
+        (1, 500, "HTTP 500"), (2, 503, "HTTP 503"), (3, 200, None)]
+    gaps = [(b["created_at"] - a["created_at"]).total_seconds() for a, b in zip(log, log[1:])]
+    assert gaps[0] >= 0.1 and gaps[1] >= 0.2  # the configured schedule: 0.1 s, 0.2 s
+    await notify(stub_broker, event_id)  # relayed again: already delivered, nothing sent
+    assert len(receiver.received) == 3
+
+
+async def test_unreachable_endpoint_is_logged_then_dead_lettered(services, stub_broker, worker, container):
+    async with WebhookReceiver() as gone:
+        url = gone.url  # closed below: connections are refused
+    created = await webhook_merchant(container, url)
+    event_id = await add_event("refund.failed", created.merchant.id, {"refund_id": "r1"})
+    await notify(stub_broker, event_id)
+    log = await services.webhooks.attempts(event_id)
+    assert [row["attempt"] for row in log] == [1, 2, 3]  # 1 + the two scheduled retries
+    assert all(row["status_code"] is None and "ConnectError" in row["error"] for row in log)
+    [dead] = await services.dead_letters.list()
+    assert dead.actor == "notify_merchant" and dead.kwargs == {"event_id": str(event_id), "attempt": 3,
+                                                               "resend": False}
+
+
+async def test_gone_disables_the_endpoint_and_stops(services, stub_broker, worker, receiver, shop):
+    receiver.statuses = [410]
+    first = await add_event("order.status_changed", shop.merchant.id, STATUS_CHANGED)
+    await notify(stub_broker, first)
+    assert len(receiver.received) == 1
+    enabled = await MerchantTable.select(MerchantTable.webhook_enabled).where(
+        MerchantTable.id == shop.merchant.id).first().run()
+    assert enabled["webhook_enabled"] is False
+    later = await add_event("order.status_changed", shop.merchant.id, STATUS_CHANGED)
+    await notify(stub_broker, later)
+    assert len(receiver.received) == 1 and not stub_broker.dead_letters
+
+
+async def test_private_targets_are_refused_unless_allowed(services, receiver, shop):
+    strict = StandardWebhookSender(timeout_s=2, allow_private=False)
+    from app.domain.services.notifications import NotificationService
+
+    service = NotificationService(services.webhooks, strict, services.notifications._retries, [0.1])
+    event_id = await add_event("order.status_changed", shop.merchant.id, STATUS_CHANGED)
+    assert await service.deliver(event_id) is DeliveryOutcome.REFUSED
+    assert receiver.received == []
+    [logged] = await services.webhooks.attempts(event_id)
+    assert logged["status_code"] is None and "non-public address (127.0.0.1)" in logged["error"]
+
+
+@pytest.mark.parametrize("url", ["http://10.0.0.8/h", "http://169.254.169.254/latest", "http://[::1]:9/h",
+                                 "http://localhost:9/h", "http://[::ffff:192.168.1.1]/h"])
+async def test_target_guard_refuses_non_public_addresses(url):
+    from app.adapters.notify.target_guard import refusal_reason
+
+    assert await refusal_reason(url)
+
+
+async def test_target_guard_allows_public_addresses():
+    from app.adapters.notify.target_guard import refusal_reason
+
+    assert await refusal_reason("https://93.184.216.34/webhooks") is None
+
+
+async def test_admin_resend_delivers_again_with_the_same_id(services, stub_broker, worker, receiver, shop, admin):
+    event_id = await add_event("order.status_changed", shop.merchant.id, STATUS_CHANGED)
+    await notify(stub_broker, event_id)
+    response = await admin.post(f"/admin/webhooks/{event_id}/resend")
+    assert response.status_code == 202, response.text
+    await join(stub_broker, "webhooks")
+    assert [r.headers["webhook-id"] for r in receiver.received] == [str(event_id)] * 2
+    assert json.loads(receiver.received[1].body)["id"] == str(event_id)
+    missing = await admin.post(f"/admin/webhooks/{uuid.uuid4()}/resend")
+    assert missing.status_code == 404 and missing.json()["code"] == "not_found"
+
+
+async def test_an_unusable_secret_is_logged_not_retried(services, stub_broker, worker, receiver, shop):
+    await MerchantTable.update({MerchantTable.webhook_secret: "whsec_abcde"}).where(  # 5 base64 chars: invalid
+        MerchantTable.id == shop.merchant.id).run()
+    event_id = await add_event("order.status_changed", shop.merchant.id, STATUS_CHANGED)
+    await notify(stub_broker, event_id)
+    assert receiver.received == [] and not stub_broker.dead_letters
+    [logged] = await services.webhooks.attempts(event_id)
+    assert logged["error"].startswith("unusable webhook secret")
