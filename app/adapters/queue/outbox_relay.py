@@ -19,22 +19,18 @@ from typing import Any, Protocol
 import structlog
 from piccolo.engine.postgres import PostgresEngine
 
+from app.domain.services.notifications import StoredEvent
+
 logger = structlog.get_logger("fusionxpay.outbox")
 
 CLAIM_SQL = """
-SELECT id, event_type, merchant_id, payload, correlation_id FROM outbox
+SELECT id, event_type, merchant_id, payload, occurred_at, correlation_id FROM outbox
 WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED
 """
 MARK_SQL = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::uuid[])"
 
 
-@dataclass(frozen=True, slots=True)
-class RelayedEvent:
-    id: uuid.UUID
-    event_type: str
-    merchant_id: uuid.UUID
-    payload: dict[str, Any]
-    correlation_id: str | None
+RelayedEvent = StoredEvent  # the relay hands out outbox rows as the domain reads them
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +67,9 @@ class OutboxRelay:
             rows = await connection.fetch(CLAIM_SQL, self._batch_size)
             if not rows:
                 return 0
-            events = [RelayedEvent(row["id"], row["event_type"], row["merchant_id"],
-                                   json.loads(row["payload"]) if isinstance(row["payload"], str) else row["payload"],
-                                   row["correlation_id"]) for row in rows]
+            events = [StoredEvent(row["id"], row["event_type"], row["merchant_id"],
+                                  json.loads(row["payload"]) if isinstance(row["payload"], str) else row["payload"],
+                                  row["occurred_at"], row["correlation_id"]) for row in rows]
             try:
                 await asyncio.to_thread(self._publish, events, accepted)
             except Exception as exc:  # keep (commit) what the broker took before it failed
