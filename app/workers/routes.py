@@ -4,19 +4,20 @@ consume it and their arguments. Data, built in one place; the in-process bus's m
 
 from __future__ import annotations
 
-from app.adapters.queue.outbox_relay import RelayedEvent, Route
+from app.adapters.queue.outbox_relay import Route
+from app.domain.services.notifications import StoredEvent
 from app.domain.services.notifications import NOTIFIED_EVENTS
 
 
-def _dispatch_payment(event: RelayedEvent) -> dict[str, str]:
+def _dispatch_payment(event: StoredEvent) -> dict[str, str]:
     return {"attempt_id": event.payload["payment_id"], "event_id": str(event.id)}
 
 
-def _dispatch_refund(event: RelayedEvent) -> dict[str, str]:
+def _dispatch_refund(event: StoredEvent) -> dict[str, str]:
     return {"refund_id": event.payload["refund_id"], "event_id": str(event.id)}
 
 
-def _notify_merchant(event: RelayedEvent) -> dict[str, str]:
+def _notify_merchant(event: StoredEvent) -> dict[str, str]:
     return {"event_id": str(event.id)}
 
 

@@ -30,7 +30,6 @@ WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED
 MARK_SQL = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::uuid[])"
 
 
-RelayedEvent = StoredEvent  # the relay hands out outbox rows as the domain reads them
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +37,7 @@ class Route:
     """One consumer of an event type: the actor to run and its keyword arguments."""
 
     actor: str
-    kwargs: Callable[[RelayedEvent], dict[str, Any]]
+    kwargs: Callable[[StoredEvent], dict[str, Any]]
 
 
 class Publisher(Protocol):
@@ -51,10 +50,10 @@ class OutboxRelay:
                  batch_size: int = 500) -> None:
         self._engine, self._publisher, self._routes, self._batch_size = engine, publisher, routes, batch_size
 
-    def _publish(self, events: list[RelayedEvent], accepted: list[uuid.UUID]) -> None:
+    def _publish(self, events: list[StoredEvent], accepted: list[uuid.UUID]) -> None:
         # Blocking broker clients: runs in a thread, appending as the broker accepts.
         for event in events:
-            for route in self._routes.get(event.event_type, ()):
+            for route in self._routes.get(event.type, ()):
                 self._publisher.publish(route.actor, route.kwargs(event), event.correlation_id)
             accepted.append(event.id)
 
