@@ -1,0 +1,149 @@
+"""Ratios against the baseline, the server comparison, the printed table and the JSON file."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+from typing import Any
+
+from benchmarks.scenarios import BASELINE, SCENARIOS
+
+PRIMARY = "orders.create"  # the scenario that decides which ASGI server "won"
+
+
+def aggregate(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One result per (server, scenario): with --repeat, the median of each figure over the
+    repetitions (errors and requests summed); every repetition is kept under "runs"."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for run in runs:
+        groups.setdefault((run["server"], run["scenario"]), []).append(run)
+    results = []
+    for group in groups.values():
+        if len(group) == 1:
+            results.append({**group[0], "repeat": 1})
+            continue
+        first = group[0]
+        latency_keys = first["latency_ms"].keys()
+        cpu_keys = {key for run in group for key in run.get("cpu", {})}
+        results.append({
+            **{key: first[key] for key in ("server", "scenario", "title", "target", "client")},
+            "repeat": len(group),
+            "requests": sum(run["requests"] for run in group),
+            "duration_s": sum(run["duration_s"] for run in group),
+            "rps": round(statistics.median(run["rps"] for run in group), 2),
+            "latency_ms": {key: round(statistics.median(run["latency_ms"][key] for run in group), 3)
+                           for key in latency_keys},
+            "non_2xx": sum(run["non_2xx"] for run in group),
+            "errors": sum(run["errors"] for run in group),
+            "cpu": {key: statistics.median(run["cpu"][key] for run in group if key in run.get("cpu", {}))
+                    for key in cpu_keys},
+            "profile": next((run["profile"] for run in group if run.get("profile")), None),
+            "runs": [{"rps": run["rps"], "latency_ms": run["latency_ms"], "errors": run["errors"],
+                      "status_counts": run.get("status_counts"), "transport_errors": run.get("transport_errors"),
+                      "cpu": run.get("cpu")} for run in group],
+        })
+    return results
+
+
+def add_ratios(results: list[dict[str, Any]]) -> None:
+    """Each result gets its ratio to the baseline measured under the same server, and
+    whether it meets its scenario's goal."""
+    baselines = {r["server"]: r for r in results if r["scenario"] == BASELINE}
+    for result in results:
+        base = baselines.get(result["server"])
+        if base is None or result["scenario"] == BASELINE:
+            result["vs_baseline"] = None
+            result["goal"] = None
+            continue
+        rps_ratio = result["rps"] / base["rps"] if base["rps"] else None
+        p99_ratio = result["latency_ms"]["p99"] / base["latency_ms"]["p99"] if base["latency_ms"]["p99"] else None
+        result["vs_baseline"] = {"rps_ratio": _round(rps_ratio), "p99_ratio": _round(p99_ratio)}
+        goal = SCENARIOS[result["scenario"]].goal
+        if goal is None or rps_ratio is None or p99_ratio is None:
+            result["goal"] = None
+            continue
+        result["goal"] = {
+            "min_rps_ratio": goal.min_rps_ratio, "max_p99_ratio": goal.max_p99_ratio,
+            "rps_met": rps_ratio >= goal.min_rps_ratio, "p99_met": p99_ratio <= goal.max_p99_ratio,
+            "met": rps_ratio >= goal.min_rps_ratio and p99_ratio <= goal.max_p99_ratio,
+        }
+
+
+def compare_servers(results: list[dict[str, Any]]) -> dict[str, Any] | None:
+    servers = sorted({r["server"] for r in results})
+    if len(servers) < 2:
+        return None
+    per_scenario = {}
+    for name in dict.fromkeys(r["scenario"] for r in results):
+        runs = {r["server"]: r for r in results if r["scenario"] == name}
+        if len(runs) < 2:
+            continue
+        best = max(runs.values(), key=lambda r: r["rps"])
+        other = min(runs.values(), key=lambda r: r["rps"])
+        per_scenario[name] = {
+            "rps": {server: r["rps"] for server, r in runs.items()},
+            "p99_ms": {server: r["latency_ms"]["p99"] for server, r in runs.items()},
+            "faster": best["server"],
+            "rps_advantage": _round(best["rps"] / other["rps"] - 1 if other["rps"] else None),
+            "lower_p99": min(runs.values(), key=lambda r: r["latency_ms"]["p99"])["server"],
+        }
+    if not per_scenario:
+        return None
+    decider = PRIMARY if PRIMARY in per_scenario else next(iter(per_scenario))
+    return {"per_scenario": per_scenario, "winner": per_scenario[decider]["faster"], "decided_by": decider}
+
+
+def _round(value: float | None, digits: int = 3) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _fmt(value: float | None, spec: str = ".2f", suffix: str = "") -> str:
+    return "-" if value is None else f"{value:{spec}}{suffix}"
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    header = ["server", "scenario", "req/s", "p50 ms", "p99 ms", "errors", "req/s x base", "p99 x base",
+              "server CPU ms/req", "goal"]
+    rows = [header]
+    for r in results:
+        ratios = r.get("vs_baseline") or {}
+        goal = r.get("goal")
+        if goal:
+            verdict = ("MET" if goal["met"] else "MISSED") + \
+                f" (>={goal['min_rps_ratio']}x, <={goal['max_p99_ratio']}x p99)"
+        else:
+            verdict = "baseline" if r["scenario"] == BASELINE else ""
+        rows.append([
+            r["server"], SCENARIOS[r["scenario"]].title, f"{r['rps']:.0f}", f"{r['latency_ms']['p50']:.1f}",
+            f"{r['latency_ms']['p99']:.1f}", str(r["errors"]),
+            _fmt(ratios.get("rps_ratio"), suffix="x"), _fmt(ratios.get("p99_ratio"), suffix="x"),
+            _fmt((r.get("cpu") or {}).get("server_cpu_ms_per_request")), verdict,
+        ])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    numeric = {2, 3, 4, 5, 6, 7, 8}
+    lines = []
+    for index, row in enumerate(rows):
+        cells = [cell.rjust(widths[i]) if i in numeric else cell.ljust(widths[i]) for i, cell in enumerate(row)]
+        lines.append("  ".join(cells).rstrip())
+        if index == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def comparison_text(comparison: dict[str, Any] | None) -> str:
+    if comparison is None:
+        return ""
+    lines = ["ASGI servers (same workers, pool, generator and concurrency):"]
+    for name, c in comparison["per_scenario"].items():
+        figures = ", ".join(f"{server} {rps:.0f} req/s p99 {c['p99_ms'][server]:.1f} ms"
+                            for server, rps in sorted(c["rps"].items()))
+        lines.append(f"  {SCENARIOS[name].title:<18} {figures}  -> {c['faster']} "
+                     f"(+{100 * (c['rps_advantage'] or 0):.0f}% req/s), lower p99: {c['lower_p99']}")
+    lines.append(f"Winner: {comparison['winner']} (by {SCENARIOS[comparison['decided_by']].title} throughput)")
+    return "\n".join(lines)
+
+
+def write_json(path: Path, document: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2) + "\n")

@@ -1,0 +1,241 @@
+"""`make bench` / `python -m benchmarks.run`: load-test the API against a minimal baseline.
+
+For each ASGI server (granian, uvicorn): a fresh database (migrated, with a merchant),
+then the baseline app and the API, each as its own server process with the same worker
+count and pool size, driven by the same load generator process (wrk if installed, else
+benchmarks/loadgen.py) at a fixed concurrency. Prints a table with each scenario's
+throughput, p50/p99 latency, errors and ratios to the baseline, compares the servers,
+and writes benchmarks/results/<timestamp>.json. See benchmarks/README.md."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+
+from benchmarks import cpu, profile, report, wrk
+from benchmarks.scenarios import BASELINE, SCENARIOS, Scenario, SetupContext
+from benchmarks.servers import APPS, ROOT, SERVERS, ServerProcess
+
+RESULTS_DIR = ROOT / "benchmarks" / "results"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    api_scenarios = [name for name, s in SCENARIOS.items() if s.target == "api"]
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=10.0, help="measured seconds per scenario (10)")
+    parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds before each measurement (2)")
+    parser.add_argument("--concurrency", type=int, default=32, help="connections kept busy (32)")
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes (2)")
+    parser.add_argument("--server", choices=[*SERVERS, "both"], default="both")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="measure everything N times, interleaved, and report medians (noisy machines)")
+    parser.add_argument("--scenarios", default=",".join(api_scenarios),
+                        help=f"comma-separated, from: {', '.join(api_scenarios)} (the baseline always runs)")
+    parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto",
+                        help="load generator: wrk when installed (auto), or the Python one")
+    parser.add_argument("--api-app", default=APPS["api"],
+                        help="ASGI app of the API (module:attribute), to benchmark a variant")
+    parser.add_argument("--profile", action="store_true",
+                        help="sample the API workers with py-spy during each API scenario (lowers the figures)")
+    parser.add_argument("--keep-logs", action="store_true", help="keep the server logs (path printed)")
+    parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
+    args = parser.parse_args(argv)
+    names = [name.strip() for name in args.scenarios.split(",") if name.strip()]
+    unknown = [name for name in names if name not in SCENARIOS]
+    if unknown:
+        parser.error(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(SCENARIOS)}")
+    args.scenario_list = [SCENARIOS[BASELINE], *(SCENARIOS[n] for n in dict.fromkeys(names) if n != BASELINE)]
+    args.servers = list(SERVERS) if args.server == "both" else [args.server]
+    if args.client == "wrk" and not wrk.available():
+        parser.error("--client wrk: wrk is not installed (apt-get install -y wrk)")
+    args.client = "wrk" if args.client == "wrk" or (args.client == "auto" and wrk.available()) else "python"
+    if args.profile and profile.py_spy() is None:
+        parser.error("--profile needs py-spy: .venv/bin/pip install py-spy")
+    if args.duration <= 0 or min(args.concurrency, args.workers, args.repeat) < 1 or args.warmup < 0:
+        parser.error("--duration, --concurrency, --workers and --repeat must be positive, --warmup not negative")
+    return args
+
+
+async def _setup(scenario: Scenario, base_url: str, api_key: str) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=base_url, timeout=30,
+                                 headers={"Authorization": f"Bearer {api_key}"}) as client:
+        return await scenario.setup(SetupContext(base_url, api_key, client))
+
+
+def drive(scenario: Scenario, context: dict[str, Any], port: int, args: argparse.Namespace) -> dict[str, Any]:
+    """One measurement, by a load generator in its own process."""
+    if args.client == "wrk":
+        return wrk.run(scenario, context, "127.0.0.1", port, args.concurrency, args.duration, args.warmup)
+    spec = {"host": "127.0.0.1", "port": port, "scenario": scenario.name, "context": context,
+            "concurrency": args.concurrency, "duration": args.duration, "warmup": args.warmup}
+    result = subprocess.run([sys.executable, "-m", "benchmarks.loadgen"], input=msgspec.json.encode(spec),
+                            capture_output=True, cwd=ROOT, timeout=args.warmup + args.duration + 120)
+    if result.returncode != 0:
+        raise RuntimeError(f"load generator failed:\n{result.stderr.decode(errors='replace')}")
+    return msgspec.json.decode(result.stdout)
+
+
+def run_target(server: str, target: str, database: Any, args: argparse.Namespace, pool: tuple[int, int],
+               log_dir: Path, profile_dir: Path, repetition: int) -> list[dict[str, Any]]:
+    """Start `target` (the API or the baseline) under `server`, measure its scenarios, stop it."""
+    scenarios = [s for s in args.scenario_list if s.target == target]
+    if not scenarios:
+        return []
+    env = {
+        "baseline": {"BENCH_DATABASE_URL": database.url, "BENCH_POOL_MIN": str(pool[0]),
+                     "BENCH_POOL_MAX": str(pool[1])},
+        "api": {**database.env, "FXP_DATABASE__POOL_MIN": str(pool[0]), "FXP_DATABASE__POOL_MAX": str(pool[1])},
+    }[target]
+    app = args.api_app if target == "api" else APPS[target]
+    process = ServerProcess(server, target, args.workers, env, log_dir, app=app)
+    process.start()
+    label = f"[{repetition + 1}/{args.repeat}] " if args.repeat > 1 else ""
+    results = []
+    try:
+        for scenario in scenarios:
+            context: dict[str, Any] = {"api_key": database.api_key}
+            if scenario.setup is not None:
+                context |= asyncio.run(_setup(scenario, process.base_url, database.api_key))
+            database.checkpoint()
+            print(f"  {label}{server:<8} {scenario.title:<18} ", end="", flush=True)
+            recorder = None
+            if args.profile and target == "api":
+                workers = [pid for pid in process.worker_pids() if pid != process.process.pid]
+                recorder = profile.Recorder(workers, profile_dir, f"{server}-{scenario.name}-{repetition + 1}")
+                recorder.start(delay=args.warmup, seconds=args.duration)
+            before = cpu.Snapshot.take(process.process.pid)
+            measured = drive(scenario, context, process.port, args)
+            usage = cpu.Snapshot.take(process.process.pid).since(before)  # warm-up included
+            if usage.get("server_cores") and measured["rps"]:
+                usage["server_cpu_ms_per_request"] = round(1000 * usage["server_cores"] / measured["rps"], 3)
+            if recorder is not None:
+                measured["profile"] = profile.summarize(recorder.wait())
+            print(f"{measured['rps']:8.0f} req/s  p50 {measured['latency_ms']['p50']:6.1f} ms  "
+                  f"p99 {measured['latency_ms']['p99']:6.1f} ms  errors {measured['errors']}  "
+                  f"(server {usage.get('server_cores', 0):.2f} cores, machine "
+                  f"{usage.get('machine_busy_pct', 0):.0f}% busy)", flush=True)
+            results.append({"server": server, "scenario": scenario.name, "title": scenario.title,
+                            "target": target, **measured, "cpu": usage})
+            if process.process.poll() is not None:
+                raise RuntimeError(f"{server} ({target}) died during {scenario.name}:\n{process.log_tail()}")
+    finally:
+        process.stop()
+    return results
+
+
+def _code_version() -> dict[str, Any]:
+    """Which code was measured (read-only git queries; absent outside a checkout)."""
+    def git(*command: str) -> str | None:
+        try:
+            return subprocess.run(["git", *command], cwd=ROOT, capture_output=True, text=True,
+                                  timeout=10, check=True).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return None
+
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": git("rev-parse", "HEAD"), "dirty": bool(status) if status is not None else None}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # the setup's requests are not news
+    if args.list:
+        for scenario in SCENARIOS.values():
+            print(f"{scenario.name:<18} {scenario.title:<18} [{scenario.target}] {scenario.description}")
+        return 0
+
+    from benchmarks.provision import BenchDatabase, Services
+    from config.settings import settings_from_env
+
+    # a plain `kill` unwinds like Ctrl-C: servers stopped, throw-away databases dropped
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+
+    database_settings = settings_from_env().database
+    pool = (database_settings.pool_min, database_settings.pool_max)
+    background = cpu.background_busy_pct()
+    if background is not None and background > 15:
+        print(f"warning: the machine is already {background:.0f}% busy before the benchmark starts; "
+              "figures will be lower and noisier than on a quiet machine", file=sys.stderr)
+    services = Services.from_env()
+    started = datetime.now(UTC)
+    log_dir = Path(tempfile.mkdtemp(prefix="fxp-bench-logs-"))
+    print(f"FusionXPay benchmark: {', '.join(args.servers)} x {args.workers} workers, pool {pool[0]}-{pool[1]}, "
+          f"concurrency {args.concurrency}, {args.duration:g} s (+{args.warmup:g} s warm-up), "
+          f"client {args.client}, {services.describe()}, {os.cpu_count()} CPUs", flush=True)
+
+    runs: list[dict[str, Any]] = []
+    databases: dict[str, BenchDatabase] = {}  # one per server, kept across repetitions
+    failed = True
+    began = time.monotonic()
+    profile_dir = RESULTS_DIR / f"{started.strftime('%Y%m%dT%H%M%SZ')}-profiles"
+    try:
+        for repetition in range(args.repeat):
+            for server in args.servers:  # servers interleaved, baseline next to the API: drift hits both
+                if server not in databases:
+                    databases[server] = BenchDatabase.create(services)
+                for target in ("baseline", "api"):
+                    runs += run_target(server, target, databases[server], args, pool, log_dir, profile_dir,
+                                       repetition)
+        failed = False
+    finally:
+        for database in databases.values():
+            database.drop()
+        if failed or args.keep_logs:
+            print(f"server logs kept in {log_dir}", file=sys.stderr)
+        else:
+            shutil.rmtree(log_dir, ignore_errors=True)
+
+    results = report.aggregate(runs)
+    report.add_ratios(results)
+    comparison = report.compare_servers(results)
+    document = {
+        "started_at": started.isoformat(),
+        "elapsed_s": round(time.monotonic() - began, 1),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                    "busy_pct_before_start": background},
+        "code": _code_version(),
+        "config": {"duration_s": args.duration, "warmup_s": args.warmup, "concurrency": args.concurrency,
+                   "workers": args.workers, "repeat": args.repeat, "pool_min": pool[0], "pool_max": pool[1],
+                   "servers": args.servers, "scenarios": [s.name for s in args.scenario_list], "client": args.client,
+                   "database": services.database_mode, "redis": services.redis_mode,
+                   "log_level": os.environ.get("FXP_LOG_LEVEL", "INFO"), "api_app": args.api_app,
+                   "profiled": args.profile},
+        "results": results,
+        "comparison": comparison,
+    }
+    path = RESULTS_DIR / f"{started.strftime('%Y%m%dT%H%M%SZ')}.json"
+    report.write_json(path, document)
+    print()
+    if args.repeat > 1:
+        print(f"Medians of {args.repeat} repetitions (each one is in the JSON file):")
+    print(report.table(results))
+    if comparison:
+        print()
+        print(report.comparison_text(comparison))
+    for r in results:
+        if r.get("profile"):
+            print()
+            print(profile.summary_text(f"{r['server']} {r['title']}", r["profile"]))
+    if args.profile:
+        print("\n(--profile: py-spy sampling took CPU from the server; compare these figures only with each other)")
+    print(f"\nresults: {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""Benchmark scenarios: a name, the app it targets, a request factory and an optional setup.
+
+Adding a scenario is one small function plus one `register(...)` call:
+
+    def _capture_payment(ctx: dict, n: int) -> Request:
+        order_id = ctx["order_ids"][n % len(ctx["order_ids"])]
+        return Request("POST", f"/orders/{order_id}/payments", _auth(ctx, idempotent=True), body=...)
+
+    register(Scenario("payments.create", "POST /orders/{id}/payments", "api", _capture_payment,
+                      setup=_create_orders, unique_headers=("Idempotency-Key",)))
+
+- The request factory `(ctx, n) -> Request` runs inside the load generator process for every
+  request (`n` is the running request number of this run). `ctx` is JSON: `{"api_key": ...}`
+  merged with whatever the setup returned.
+- The setup `async (SetupContext) -> dict` runs in the harness once per server round, after
+  the server is up and before the warm-up (e.g. create the orders a read scenario fetches).
+- `unique_headers` names headers whose value must never repeat (Idempotency-Key). The
+  Python generator calls the factory per request, so a fresh uuid is enough; wrk replays a
+  pool of pre-built requests and appends a per-request suffix to these headers instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    method: str
+    path: str
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+
+@dataclass
+class SetupContext:
+    base_url: str
+    api_key: str
+    client: Any  # httpx.AsyncClient bound to base_url, Authorization header preset
+
+
+@dataclass(frozen=True)
+class Goal:
+    """What a scenario is held to, relative to the baseline under the same server."""
+
+    min_rps_ratio: float    # throughput >= this x baseline throughput
+    max_p99_ratio: float    # p99 latency <= this x baseline p99
+
+
+RequestFactory = Callable[[dict[str, Any], int], Request]
+Setup = Callable[[SetupContext], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str            # CLI / JSON name, e.g. "orders.create"
+    title: str           # what the table shows, e.g. "POST /orders"
+    target: str          # "api" (FusionXPay) or "baseline" (benchmarks/baseline_app.py)
+    request: RequestFactory
+    setup: Setup | None = None
+    unique_headers: tuple[str, ...] = ()
+    goal: Goal | None = None
+    description: str = ""
+
+
+SCENARIOS: dict[str, Scenario] = {}
+BASELINE = "baseline.insert"
+
+
+def register(scenario: Scenario) -> Scenario:
+    if scenario.target not in ("api", "baseline"):
+        raise ValueError(f"unknown target {scenario.target!r}")
+    SCENARIOS[scenario.name] = scenario
+    return scenario
+
+
+# --- shared bits -------------------------------------------------------------------------
+
+ORDER_BODY = msgspec.json.encode(
+    {"amount": 2500, "currency": "USD", "items": [{"name": "Mug", "quantity": 1, "unit_amount": 2500}]}
+)
+JSON = {"Content-Type": "application/json"}
+
+
+def _auth(ctx: dict[str, Any]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {ctx['api_key']}"}
+
+
+async def _create_orders(setup: SetupContext, count: int = 200, concurrency: int = 8) -> list[str]:
+    """Create `count` orders through the API itself; returns their ids."""
+    ids: list[str] = []
+
+    async def one() -> None:
+        response = await setup.client.post(
+            "/orders", content=ORDER_BODY, headers={**JSON, "Idempotency-Key": f"setup-{uuid.uuid4().hex}"}
+        )
+        response.raise_for_status()
+        ids.append(response.json()["id"])
+
+    for start in range(0, count, concurrency):
+        await asyncio.gather(*(one() for _ in range(min(concurrency, count - start))))
+    return ids
+
+
+# --- baseline ----------------------------------------------------------------------------
+
+def _baseline_insert(ctx: dict[str, Any], n: int) -> Request:
+    return Request("POST", "/baseline", dict(JSON), ORDER_BODY)
+
+
+register(Scenario(
+    BASELINE, "baseline INSERT", "baseline", _baseline_insert,
+    description="minimal Litestar + asyncpg app: parse the body, INSERT one row (autocommit)",
+))
+
+
+# --- orders ------------------------------------------------------------------------------
+
+def _order_create(ctx: dict[str, Any], n: int) -> Request:
+    headers = {**_auth(ctx), **JSON, "Idempotency-Key": f"bench-{uuid.uuid4().hex}"}
+    return Request("POST", "/orders", headers, ORDER_BODY)
+
+
+register(Scenario(
+    "orders.create", "POST /orders", "api", _order_create, unique_headers=("Idempotency-Key",),
+    goal=Goal(min_rps_ratio=0.7, max_p99_ratio=2.0),
+    description="create an order with a fresh Idempotency-Key per request",
+))
+
+
+async def _order_get_setup(setup: SetupContext) -> dict[str, Any]:
+    return {"order_ids": await _create_orders(setup)}
+
+
+def _order_get(ctx: dict[str, Any], n: int) -> Request:
+    ids = ctx["order_ids"]
+    return Request("GET", f"/orders/{ids[n % len(ids)]}", _auth(ctx))
+
+
+register(Scenario(
+    "orders.get", "GET /orders/{id}", "api", _order_get, setup=_order_get_setup,
+    description="read one of 200 orders created beforehand (with payments and refunds)",
+))
