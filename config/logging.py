@@ -8,6 +8,7 @@ import re
 import sys
 from typing import Any
 
+import msgspec
 import structlog
 
 PAN_PATTERN = re.compile(r"\b(?:\d[ -]?){12,19}\b")
@@ -30,6 +31,11 @@ def redact(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
     return _scrub(event_dict)
 
 
+def _json_dumps(event_dict: dict[str, Any], **_: Any) -> str:
+    # msgspec renders several times faster than json.dumps; repr() for the odd object
+    return msgspec.json.encode(event_dict, enc_hook=repr).decode()
+
+
 def configure_logging(level: str = "INFO") -> None:
     logging.basicConfig(format="%(message)s", stream=sys.stdout, level=level.upper())
     structlog.configure(
@@ -39,7 +45,7 @@ def configure_logging(level: str = "INFO") -> None:
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
             redact,
-            structlog.processors.JSONRenderer(),
+            structlog.processors.JSONRenderer(serializer=_json_dumps),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=structlog.PrintLoggerFactory(sys.stdout),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+
+import pytest
 from datetime import UTC, datetime
 
 from app.domain.model.money import Money
@@ -60,16 +62,37 @@ async def test_repository_round_trip_and_outbox(container, merchant):
     assert [o.id for o in page] == [order.id]
 
 
-async def test_nested_unit_of_work_rolls_back_to_its_savepoint(container, merchant):
+async def test_nested_unit_of_work_that_wrote_without_commit_dooms_the_outer_one(container, merchant):
+    from app.adapters.db.unit_of_work import RollbackOnly
+
+    outer_order, inner_order = new_order(merchant.id), new_order(merchant.id)
+    with pytest.raises(RollbackOnly):
+        async with container.uow() as outer:
+            await outer.orders.add(outer_order)
+            async with container.uow() as inner:
+                await inner.orders.add(inner_order)  # not committed: the whole transaction goes
+            await outer.commit()
+    async with container.uow() as uow:
+        assert await uow.orders.get(outer_order.merchant_id, outer_order.id) is None
+        assert await uow.orders.get(inner_order.merchant_id, inner_order.id) is None
+
+
+async def test_nested_read_only_unit_of_work_and_committed_one_join_the_outer(container, merchant):
     outer_order, inner_order = new_order(merchant.id), new_order(merchant.id)
     async with container.uow() as outer:
         await outer.orders.add(outer_order)
+        async with container.uow() as reader:
+            assert await reader.orders.get(outer_order.merchant_id, outer_order.id) is not None
         async with container.uow() as inner:
-            await inner.orders.add(inner_order)  # not committed: only this part goes
+            await inner.orders.add(inner_order)
+            await inner.commit()  # joins: lands when the outer one commits
         await outer.commit()
     async with container.uow() as uow:
         assert await uow.orders.get(outer_order.merchant_id, outer_order.id) is not None
-        assert await uow.orders.get(inner_order.merchant_id, inner_order.id) is None
+        assert await uow.orders.get(inner_order.merchant_id, inner_order.id) is not None
+        events = await uow._transaction.connection.fetchval(
+            "SELECT count(*) FROM outbox WHERE aggregate_id = ANY($1::uuid[])", [outer_order.id, inner_order.id])
+    assert events == 2
 
 
 async def test_concurrent_cancel_and_modify_one_wins(client, merchant, container):

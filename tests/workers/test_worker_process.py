@@ -5,6 +5,7 @@ originating correlation id in its header and its log line, SIGTERM stops everyth
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -53,8 +54,9 @@ async def test_worker_main_relays_delivers_and_stops_on_sigterm(container, quiet
             assert request.headers["webhook-id"] == str(event_id)
             assert request.headers["x-correlation-id"] == "req-proc"
             await asyncio.sleep(0.2)  # the actor logs right after the response
-            sent = [line for line in log.read_text().splitlines() if '"event": "webhook_sent"' in line]
-            assert sent and '"correlation_id": "req-proc"' in sent[0], sent  # bound by CorrelationLogging
+            lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+            sent = [line for line in lines if line.get("event") == "webhook_sent"]
+            assert sent and sent[0]["correlation_id"] == "req-proc", sent  # bound by CorrelationLogging
         finally:
             process.send_signal(signal.SIGTERM)
             code = await asyncio.to_thread(process.wait, 30)

@@ -10,16 +10,19 @@ from dataclasses import dataclass
 
 from piccolo.engine.postgres import PostgresEngine
 
+from app.adapters.db import hot_path
 from app.adapters.db.tables import IdempotencyKeyTable
 
 CLAIM_SQL = """
 INSERT INTO idempotency_keys (merchant_id, key, fingerprint, created_at)
-VALUES ({}, {}, {}, now())
+VALUES ($1, $2, $3, now())
 ON CONFLICT (merchant_id, key) DO UPDATE
     SET fingerprint = EXCLUDED.fingerprint, status_code = NULL, response_body = NULL, created_at = now()
-    WHERE idempotency_keys.created_at < now() - make_interval(secs => {})
+    WHERE idempotency_keys.created_at < now() - make_interval(secs => $4)
 RETURNING id
 """
+SELECT_SQL = "SELECT fingerprint, status_code, response_body FROM idempotency_keys WHERE merchant_id = $1 AND key = $2"
+STORE_SQL = "UPDATE idempotency_keys SET status_code = $3, response_body = $4 WHERE merchant_id = $1 AND key = $2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,21 +40,14 @@ class PiccoloIdempotencyStore:
     async def claim(self, merchant_id: uuid.UUID, key: str, fingerprint: str) -> StoredResponse | None:
         """None when this request now owns the key; else what the key already holds.
         Must run inside a transaction, which the caller commits with the response."""
-        claimed = await IdempotencyKeyTable.raw(CLAIM_SQL, merchant_id, key, fingerprint, self._ttl_s).run()
-        if claimed:
+        connection = hot_path.connection(self._engine)
+        if await connection.fetchval(CLAIM_SQL, merchant_id, key, fingerprint, float(self._ttl_s)) is not None:
             return None
-        row = await (
-            IdempotencyKeyTable.select(IdempotencyKeyTable.fingerprint, IdempotencyKeyTable.status_code,
-                                       IdempotencyKeyTable.response_body)
-            .where((IdempotencyKeyTable.merchant_id == merchant_id) & (IdempotencyKeyTable.key == key))
-            .first().run()
-        )
+        row = await connection.fetchrow(SELECT_SQL, merchant_id, key)
         return StoredResponse(row["fingerprint"], row["status_code"], row["response_body"])
 
     async def store(self, merchant_id: uuid.UUID, key: str, status_code: int, body: bytes) -> None:
-        await IdempotencyKeyTable.update(
-            {IdempotencyKeyTable.status_code: status_code, IdempotencyKeyTable.response_body: body}
-        ).where((IdempotencyKeyTable.merchant_id == merchant_id) & (IdempotencyKeyTable.key == key)).run()
+        await hot_path.connection(self._engine).execute(STORE_SQL, merchant_id, key, status_code, body)
 
     async def purge_expired(self) -> int:
         deleted = await IdempotencyKeyTable.raw(

@@ -10,7 +10,7 @@ from typing import Any
 
 from asyncpg.exceptions import UniqueViolationError
 
-from app.adapters.db import mappers
+from app.adapters.db import hot_path, mappers
 from app.adapters.db.tables import (
     CallbackInboxTable, MerchantTable, OrderTable, PaymentAttemptTable, RefundTable,
 )
@@ -22,13 +22,22 @@ from app.domain.model.payment import PaymentAttempt, Refund
 from app.domain.ports import OrderQuery
 
 
-class _Tracking:
-    def __init__(self, seen: list[EventRecorder]) -> None:
-        self.seen = seen
+class Touched:
+    """What a unit of work's repositories handed out or took in, and whether they wrote."""
 
-    def _track(self, aggregate: Any) -> Any:
-        if aggregate is not None and aggregate not in self.seen:
-            self.seen.append(aggregate)
+    def __init__(self) -> None:
+        self.aggregates: list[EventRecorder] = []
+        self.wrote = False
+
+
+class _Tracking:
+    def __init__(self, touched: Touched) -> None:
+        self.touched = touched
+
+    def _track(self, aggregate: Any, wrote: bool = False) -> Any:
+        if aggregate is not None and aggregate not in self.touched.aggregates:
+            self.touched.aggregates.append(aggregate)
+        self.touched.wrote |= wrote
         return aggregate
 
 
@@ -41,17 +50,15 @@ async def _first(query: Any, lock: bool) -> dict[str, Any] | None:
 class PiccoloOrderRepository(_Tracking):
     async def add(self, order: Order) -> bool:
         # DO NOTHING + RETURNING: a taken merchant reference is an answer, not an aborted transaction.
-        inserted = await (
-            OrderTable.insert(OrderTable(**mappers.order_to_row(order)))
-            .on_conflict(action="DO NOTHING").returning(OrderTable.id).run()
-        )
+        inserted = await hot_path.connection(OrderTable._meta.db).fetchval(
+            hot_path.INSERT_ORDER, *hot_path.order_values(mappers.order_to_row(order)))
         if inserted:
-            self._track(order)
-        return bool(inserted)
+            self._track(order, wrote=True)
+        return inserted is not None
 
     async def get(self, merchant_id: uuid.UUID, order_id: uuid.UUID, *, lock: bool = False) -> Order | None:
-        query = OrderTable.select().where((OrderTable.id == order_id) & (OrderTable.merchant_id == merchant_id))
-        row = await _first(query, lock)
+        sql = hot_path.SELECT_ORDER_FOR_UPDATE if lock else hot_path.SELECT_ORDER
+        row = await hot_path.connection(OrderTable._meta.db).fetchrow(sql, order_id, merchant_id)
         return self._track(mappers.order_from_row(row)) if row else None
 
     async def get_by_reference(self, merchant_id: uuid.UUID, reference: str) -> Order | None:
@@ -62,10 +69,10 @@ class PiccoloOrderRepository(_Tracking):
         return mappers.order_from_row(row) if row else None
 
     async def save(self, order: Order) -> None:
-        row = mappers.order_to_row(order)
-        del row["id"], row["merchant_id"], row["created_at"]
-        await OrderTable.update(row).where(OrderTable.id == order.id).run()
-        self._track(order)
+        values = hot_path.order_values(mappers.order_to_row(order))
+        await hot_path.connection(OrderTable._meta.db).execute(
+            hot_path.UPDATE_ORDER, values[0], *values[2:10], values[10], values[12])
+        self._track(order, wrote=True)
 
     async def list(self, query: OrderQuery) -> list[Order]:
         where = OrderTable.merchant_id == query.merchant_id
@@ -93,7 +100,7 @@ class PiccoloPaymentRepository(_Tracking):
         except UniqueViolationError as exc:  # the partial unique indexes: the database's last word
             raise Conflict("this order already has a payment in flight or a successful payment",
                            code="payment_in_progress", constraint=exc.constraint_name) from None
-        self._track(attempt)
+        self._track(attempt, wrote=True)
 
     async def get(self, attempt_id: uuid.UUID, *, merchant_id: uuid.UUID | None = None,
                   lock: bool = False) -> PaymentAttempt | None:
@@ -106,11 +113,11 @@ class PiccoloPaymentRepository(_Tracking):
     async def save(self, attempt: PaymentAttempt) -> None:
         row = mappers.attempt_to_row(attempt)
         await PaymentAttemptTable.update(row).where(PaymentAttemptTable.id == attempt.id).run()
-        self._track(attempt)
+        self._track(attempt, wrote=True)
 
     async def for_order(self, order_id: uuid.UUID) -> list[PaymentAttempt]:
-        rows = await (PaymentAttemptTable.select().where(PaymentAttemptTable.order_id == order_id)
-                      .order_by(PaymentAttemptTable.attempt_number).run())
+        rows = await hot_path.connection(PaymentAttemptTable._meta.db).fetch(
+            hot_path.SELECT_ATTEMPTS_OF_ORDER, order_id)
         return [mappers.attempt_from_row(row) for row in rows]
 
     async def unsettled(self, updated_before: datetime, limit: int) -> list[PaymentAttempt]:
@@ -126,7 +133,7 @@ class PiccoloPaymentRepository(_Tracking):
 class PiccoloRefundRepository(_Tracking):
     async def add(self, refund: Refund) -> None:
         await RefundTable.insert(RefundTable(**mappers.refund_to_row(refund))).run()
-        self._track(refund)
+        self._track(refund, wrote=True)
 
     async def get(self, refund_id: uuid.UUID, *, lock: bool = False) -> Refund | None:
         row = await _first(RefundTable.select().where(RefundTable.id == refund_id), lock)
@@ -134,10 +141,10 @@ class PiccoloRefundRepository(_Tracking):
 
     async def save(self, refund: Refund) -> None:
         await RefundTable.update(mappers.refund_to_row(refund)).where(RefundTable.id == refund.id).run()
-        self._track(refund)
+        self._track(refund, wrote=True)
 
     async def for_order(self, order_id: uuid.UUID) -> list[Refund]:
-        rows = await RefundTable.select().where(RefundTable.order_id == order_id).order_by(RefundTable.created_at).run()
+        rows = await hot_path.connection(RefundTable._meta.db).fetch(hot_path.SELECT_REFUNDS_OF_ORDER, order_id)
         return [mappers.refund_from_row(row) for row in rows]
 
     async def pending(self, updated_before: datetime, limit: int) -> list[Refund]:

@@ -1,65 +1,73 @@
 """The Piccolo unit of work: one transaction, rolled back unless committed. On commit
 it writes every event the touched aggregates recorded to the outbox, in the same
-transaction; once the outermost transaction has committed it hands them to the bus."""
+transaction; once the outermost transaction has committed it hands them to the bus.
+
+A unit of work opened inside another (a use case under the idempotency middleware) joins
+the outer transaction: if it ends without committing, the outer one is marked
+rollback-only and cannot commit either. (Savepoints would allow partial rollback, which
+no caller needs, at two extra round trips per request.)"""
 
 from __future__ import annotations
 
 from contextvars import ContextVar
 from typing import Any
 
+import msgspec
 import structlog
 from piccolo.engine.postgres import PostgresEngine
 
 from app.adapters.db.repositories import (
     PiccoloCallbackInbox, PiccoloMerchantRepository, PiccoloOrderRepository,
-    PiccoloPaymentRepository, PiccoloRefundRepository,
+    PiccoloPaymentRepository, PiccoloRefundRepository, Touched,
 )
-from app.adapters.db.tables import OutboxTable
-from app.domain.events import DomainEvent, EventRecorder
+from app.adapters.db import hot_path
+from app.domain.events import DomainEvent
 from app.domain.ports import EventBus
 
 # The outermost unit of work of the current task: nested ones hand it their events.
 _root: ContextVar[PiccoloUnitOfWork | None] = ContextVar("fxp_root_uow", default=None)
 
 
-def outbox_row(event: DomainEvent, correlation_id: str | None) -> OutboxTable:
-    return OutboxTable(
-        id=event.id, event_type=event.type, aggregate_id=event.aggregate_id, merchant_id=event.merchant_id,
-        payload=event.payload, correlation_id=correlation_id, occurred_at=event.occurred_at,
-    )
+class RollbackOnly(RuntimeError):
+    """A nested unit of work ended without committing: the whole transaction must go."""
+
+
+def outbox_values(event: DomainEvent, correlation_id: str | None) -> tuple:
+    return (event.id, event.type, event.aggregate_id, event.merchant_id,
+            msgspec.json.encode(event.payload).decode(), correlation_id, event.occurred_at)
 
 
 class PiccoloUnitOfWork:
     def __init__(self, engine: PostgresEngine, bus: EventBus | None = None) -> None:
         self._engine = engine
         self._bus = bus
-        self._seen: list[EventRecorder] = []
-        self.orders = PiccoloOrderRepository(self._seen)
-        self.payments = PiccoloPaymentRepository(self._seen)
-        self.refunds = PiccoloRefundRepository(self._seen)
+        self._touched = Touched()
+        self.orders = PiccoloOrderRepository(self._touched)
+        self.payments = PiccoloPaymentRepository(self._touched)
+        self.refunds = PiccoloRefundRepository(self._touched)
         self.merchants = PiccoloMerchantRepository()
         self.callbacks = PiccoloCallbackInbox()
         self.committed_events: list[DomainEvent] = []
 
     async def __aenter__(self) -> PiccoloUnitOfWork:
         self._committed = False
+        self._rollback_only = False
         self._parent = _root.get()
         self._tx = self._engine.transaction()
-        transaction = await self._tx.__aenter__()
-        if self._parent is not None:
-            self._savepoint = await transaction.savepoint()
-        else:
+        self._transaction = await self._tx.__aenter__()
+        if self._parent is None:
             self._token = _root.set(self)
-        self._transaction = transaction
         return self
 
     async def commit(self) -> None:
-        events = [event for aggregate in self._seen for event in aggregate.pull_events()]
+        if self._rollback_only:
+            raise RollbackOnly("a nested unit of work did not commit")
+        events = [event for aggregate in self._touched.aggregates for event in aggregate.pull_events()]
         if events:
             correlation_id = structlog.contextvars.get_contextvars().get("correlation_id")
-            await OutboxTable.insert(*(outbox_row(event, correlation_id) for event in events)).run()
+            await self._transaction.connection.executemany(
+                hot_path.INSERT_OUTBOX, [outbox_values(event, correlation_id) for event in events])
         if self._parent is not None:
-            await self._savepoint.release()
             self._parent.committed_events.extend(events)
         else:
             await self._transaction.commit()
@@ -69,8 +77,8 @@ class PiccoloUnitOfWork:
     async def __aexit__(self, *exc_info: Any) -> None:
         try:
             if not self._committed:
-                if self._parent is not None:
-                    await self._savepoint.rollback_to()
+                if self._parent is not None:  # a read-only one leaves the outer transaction alone
+                    self._parent._rollback_only |= self._touched.wrote or exc_info[0] is not None
                 else:
                     await self._transaction.rollback()
         finally:

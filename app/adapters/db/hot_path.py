@@ -1,0 +1,46 @@
+"""Constant SQL for the request hot path, run on the unit of work's own connection.
+
+Piccolo's query builder costs more CPU than the statement itself on these paths (the
+benchmark measured ~0.7 ms of a 1.8 ms POST /orders in query building); constant SQL lets
+asyncpg reuse one prepared statement per query. Everything else stays on the builder."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+from piccolo.engine.postgres import PostgresEngine
+
+ORDER_COLUMNS = ("id", "merchant_id", "merchant_reference", "status", "amount_minor", "currency", "items",
+                 "customer", "description", "attempt_count", "estimated_delivery", "created_at", "updated_at")
+
+INSERT_ORDER = f"""
+INSERT INTO orders ({", ".join(ORDER_COLUMNS)})
+VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11, $12, $13)
+ON CONFLICT DO NOTHING RETURNING id
+"""
+SELECT_ORDER = f"SELECT {', '.join(ORDER_COLUMNS)} FROM orders WHERE id = $1 AND merchant_id = $2"
+SELECT_ORDER_FOR_UPDATE = SELECT_ORDER + " FOR UPDATE"
+UPDATE_ORDER = """
+UPDATE orders SET merchant_reference = $2, status = $3, amount_minor = $4, currency = $5, items = $6::jsonb,
+    customer = $7::jsonb, description = $8, attempt_count = $9, estimated_delivery = $10, updated_at = $11
+WHERE id = $1
+"""
+SELECT_ATTEMPTS_OF_ORDER = "SELECT * FROM payment_attempts WHERE order_id = $1 ORDER BY attempt_number"
+SELECT_REFUNDS_OF_ORDER = "SELECT * FROM refunds WHERE order_id = $1 ORDER BY created_at"
+INSERT_OUTBOX = """
+INSERT INTO outbox (id, event_type, aggregate_id, merchant_id, payload, correlation_id, occurred_at)
+VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7)
+"""
+
+
+def connection(engine: PostgresEngine) -> asyncpg.Connection:
+    """The connection of the transaction this task is in (the unit of work's)."""
+    transaction = engine.current_transaction.get()
+    if transaction is None:
+        raise RuntimeError("hot-path statements run inside a unit of work")
+    return transaction.connection
+
+
+def order_values(row: dict[str, Any]) -> list[Any]:
+    return [row[column] for column in ORDER_COLUMNS]
