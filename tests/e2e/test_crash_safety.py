@@ -1,8 +1,9 @@
 """Crash safety with real processes: 200 payments through the API, the outbox relay and
 the Dramatiq workers (Redis broker) while worker processes are SIGKILLed and Redis and
 PostgreSQL restart. Every payment must end in a final state that agrees with the
-provider (paid <=> charged exactly once), nobody is charged twice, nothing stays in the
-outbox, nothing is dead-lettered."""
+provider (paid <=> charged exactly once), nobody is charged twice, the merchant received
+every order status change at least once, nothing stays in the outbox, nothing is
+dead-lettered."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ import pytest
 
 from tests.e2e.crash_servers import CrashServers
 from tests.e2e.live_stack import ROOT, LiveStack
+from tests.workers.receiver import WebhookReceiver
 
 PAYMENTS = 200
 ORDER = {"amount": 1999, "currency": "EUR", "items": [{"name": "Mug", "quantity": 1, "unit_amount": 1999}]}
@@ -125,8 +127,31 @@ async def final_orders(api, headers: dict, order_ids: list[str], timeout_s: floa
     return finished
 
 
+async def webhooks_missing(database_url: str, merchant_id: str, receiver: WebhookReceiver,
+                           timeout_s: float = 60) -> set[str]:
+    """The merchant's order.status_changed events not yet delivered (by webhook-id)."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        expected = {str(row["id"]) for row in await connection.fetch(
+            "SELECT id FROM outbox WHERE merchant_id = $1 AND event_type = 'order.status_changed'",
+            uuid.UUID(merchant_id))}
+    finally:
+        await connection.close()
+    deadline = time.monotonic() + timeout_s
+    while True:
+        missing = expected - {r.headers.get("webhook-id") for r in receiver.received}
+        if not missing or time.monotonic() > deadline:
+            return missing
+        await asyncio.sleep(0.5)
+
+
 @pytest.mark.slow
 async def test_payments_survive_worker_kills_and_server_restarts(tmp_path):
+    async with WebhookReceiver() as receiver:
+        await _run_crash_test(tmp_path, receiver)
+
+
+async def _run_crash_test(tmp_path, receiver: WebhookReceiver) -> None:
     servers = await asyncio.to_thread(CrashServers(tmp_path).start)
     stack = LiveStack({
         "FXP_DATABASE_URL": servers.database_url, "FXP_REDIS_URL": servers.redis_url,
@@ -136,13 +161,15 @@ async def test_payments_survive_worker_kills_and_server_restarts(tmp_path):
         "FXP_WORKERS__MAX_BACKOFF_MS": "2000", "FXP_WORKERS__MAX_RETRIES": "12",
         # Messages a killed worker held return to their queue within seconds, not a minute.
         "FXP_WORKERS__REDIS_HEARTBEAT_TIMEOUT_MS": "3000", "FXP_WORKERS__REDIS_MAINTENANCE_CHANCE": "100000",
+        "FXP_WORKERS__WEBHOOK_ALLOW_PRIVATE": "true", "FXP_WORKERS__WEBHOOK_RETRY_SCHEDULE": "0.5,1,2,4,8,15",
     })
     fleet = WorkerFleet(stack.env, tmp_path / "workers.log")
     try:
         stack.start()
         fleet.start()
         merchant = json.loads(subprocess.run(
-            [sys.executable, "-m", "app.entrypoints.cli", "merchants", "create", "--name", "Crash shop"],
+            [sys.executable, "-m", "app.entrypoints.cli", "merchants", "create", "--name", "Crash shop",
+             "--webhook-url", receiver.url],
             cwd=ROOT, env=stack.env, capture_output=True, text=True, check=True).stdout)
         headers = {"Authorization": f"Bearer {merchant['api_key']}"}
         async with httpx.AsyncClient(base_url=stack.api_url, timeout=10) as api:
@@ -151,6 +178,7 @@ async def test_payments_survive_worker_kills_and_server_restarts(tmp_path):
             order_ids = await asyncio.gather(*(pay(api, headers, n, started + n * 0.1) for n in range(PAYMENTS)))
             await disruptions
             orders = await final_orders(api, headers, order_ids)
+        undelivered = await webhooks_missing(servers.database_url, merchant["merchant_id"], receiver)
         charges = {c["idempotency_key"]: c for c in httpx.get(f"{stack.sandbox_url}/_sandbox/charges").json()["data"]}
         connection = await asyncpg.connect(servers.database_url)
         try:
@@ -189,3 +217,5 @@ async def test_payments_survive_worker_kills_and_server_restarts(tmp_path):
         f"only {relayed} payments were dispatched through the outbox relay (the rest by reconciliation): "
         "are outbox rows written with published_at NULL?")
     assert dead == 0, f"{dead} messages dead-lettered"
+    assert not undelivered, f"{len(undelivered)} status changes never reached the merchant"
+    assert len({r.headers["webhook-id"] for r in receiver.received}) >= 2 * PAYMENTS  # CREATED->IN_PROGRESS->DONE
