@@ -290,3 +290,36 @@ async def test_metrics_expose_http_and_provider_calls(api, merchant):
     # the sandbox accepts at once ("pending") and gives its verdict by callback
     assert 'fxp_provider_calls_total{operation="purchase",outcome="pending",provider="sandbox"}' in text
     assert "fxp_requests_total" in text
+
+
+async def test_twenty_concurrent_cancels_of_a_paid_order_refund_once(api, merchant, container):
+    order = await new_order(api, merchant)
+    attempt = await pay(api, merchant, order["id"], SUCCESS)
+    await wait_for_order(api, merchant, order["id"])
+    responses = await asyncio.gather(*(api.post(f"/orders/{order['id']}/cancel", headers=merchant.headers)
+                                       for _ in range(20)))
+    assert sorted(r.status_code for r in responses) == [200] + [409] * 19
+    for _ in range(100):
+        refunds = (await api.get(f"/orders/{order['id']}", headers=merchant.headers)).json()["refunds"]
+        if refunds and refunds[0]["status"] == "SUCCESS":
+            break
+        await asyncio.sleep(0.05)
+    assert len(refunds) == 1 and refunds[0]["status"] == "SUCCESS"
+    async with container.engine.transaction() as tx:
+        count = await tx.connection.fetchval("SELECT count(*) FROM refunds WHERE payment_id = $1",
+                                             uuid.UUID(attempt["id"]))
+    assert count == 1
+
+
+async def test_twenty_concurrent_retries_make_one_new_attempt(api, sandbox, merchant):
+    order = await new_order(api, merchant)
+    first = await pay(api, merchant, order["id"], DECLINED)
+    await wait_for_order(api, merchant, order["id"])
+    responses = await asyncio.gather(*(
+        api.post(f"/payments/{first['id']}/retry", headers=merchant.headers, json={"payment_method": card(SUCCESS)})
+        for _ in range(20)))
+    accepted = [r for r in responses if r.status_code == 202]
+    assert len(accepted) == 1 and all(r.status_code == 409 for r in responses if r.status_code != 202)
+    final = await wait_for_order(api, merchant, order["id"])
+    assert final["status"] == "PAYMENT_DONE" and len(final["payments"]) == 2
+    assert [c["charges"] for c in await charges_for(sandbox, accepted[0].json()["id"])] == [1]
