@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,7 @@ def _machine() -> tuple[int, int] | None:
     return sum(fields) - idle, sum(fields)
 
 
-def _group_ticks(pgid: int) -> int:
+def _group_ticks(pgids: set[int]) -> int:
     total = 0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -31,7 +32,7 @@ def _group_ticks(pgid: int) -> int:
         except OSError:
             continue
         fields = stat[stat.rindex(")") + 2:].split()
-        if int(fields[2]) == pgid:  # pgrp
+        if int(fields[2]) in pgids:  # pgrp
             total += int(fields[11]) + int(fields[12])  # utime + stime
     return total
 
@@ -43,8 +44,10 @@ class Snapshot:
     group: int
 
     @classmethod
-    def take(cls, pgid: int | None = None) -> Snapshot:
-        return cls(time.monotonic(), _machine(), _group_ticks(pgid) if pgid else 0)
+    def take(cls, pgid: int | Iterable[int] | None = None) -> Snapshot:
+        """`pgid`: the process group(s) whose CPU to count (their live processes)."""
+        pgids = {pgid} if isinstance(pgid, int) else set(pgid or ())
+        return cls(time.monotonic(), _machine(), _group_ticks(pgids) if pgids else 0)
 
     def since(self, before: Snapshot) -> dict[str, float]:
         seconds = self.at - before.at

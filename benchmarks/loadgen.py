@@ -7,7 +7,13 @@ taken from the requests that complete inside the measured window.
 
 It speaks HTTP/1.1 itself over asyncio streams (uvloop when available) rather than through
 httpx: on a 2-core machine the generator shares the CPU with the server and PostgreSQL,
-and httpx costs several times more CPU per request, which would tax the faster app most."""
+and httpx costs several times more CPU per request, which would tax the faster app most.
+
+Flow scenarios (`kind="flow"`, e.g. the payment flow) run `concurrency` virtual users
+instead: each repeats the scenario's flow coroutine on its own keep-alive connection
+(`VirtualUser.call` sends one request and returns status and body). Throughput and latency
+are those of the flows that complete inside the measured window, as reported by the flow
+(`VirtualUser.done`); every step's latency and status is recorded too."""
 
 from __future__ import annotations
 
@@ -59,8 +65,9 @@ def render(request: Request, host_header: bytes) -> bytes:
     return b"\r\n".join(lines) + b"\r\n\r\n" + request.body
 
 
-async def read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
-    """Read one response; returns (status, server wants the connection closed)."""
+async def read_response(reader: asyncio.StreamReader, keep_body: bool = False) -> tuple[int, bool, bytes]:
+    """Read one response; returns (status, server wants the connection closed, body if
+    `keep_body` else b"")."""
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head[9:12])
     length: int | None = None
@@ -74,24 +81,29 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
             chunked = b"chunked" in value.lower()
         elif name == b"connection":
             close = b"close" in value.lower()
+    body = b""
     if chunked:
+        chunks = []
         while True:
             size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
             if size == 0:
                 while await reader.readuntil(b"\r\n") != b"\r\n":  # trailers
                     pass
                 break
-            await reader.readexactly(size + 2)
+            chunks.append((await reader.readexactly(size + 2))[:-2])
+        body = b"".join(chunks)
     elif length:
-        await reader.readexactly(length)
+        body = await reader.readexactly(length)
     elif length is None and status not in (204, 304) and status >= 200:
-        await reader.read()  # body delimited by the end of the connection
+        body = await reader.read()  # body delimited by the end of the connection
         close = True
-    return status, close
+    return status, close, body if keep_body else b""
 
 
 async def run(spec: Spec) -> dict[str, Any]:
     scenario = SCENARIOS[spec.scenario]
+    if scenario.kind == "flow":
+        return await run_flows(spec)
     host_header = f"{spec.host}:{spec.port}".encode()
     counter = itertools.count()
     latencies: list[float] = []
@@ -112,7 +124,7 @@ async def run(spec: Spec) -> dict[str, Any]:
                     reader, writer = await asyncio.open_connection(spec.host, spec.port)
                 sent = clock()
                 writer.write(payload)
-                status, close = await read_response(reader)
+                status, close, _ = await read_response(reader)
                 done = clock()
                 if measure_from <= done <= stop_at:
                     latencies.append(done - sent)
@@ -153,6 +165,125 @@ async def run(spec: Spec) -> dict[str, Any]:
     }
 
 
+# --- flows ------------------------------------------------------------------------------
+
+TRANSPORT_ERRORS = (OSError, EOFError, ValueError, asyncio.IncompleteReadError, asyncio.LimitOverrunError)
+
+
+class FlowAborted(Exception):
+    """A step failed (transport error or unexpected answer): the flow iteration ends."""
+
+
+class FlowRun:
+    """What the virtual users of one measurement record (only inside the measured window)."""
+
+    def __init__(self, spec: Spec) -> None:
+        self.clock = time.perf_counter
+        self.started = self.clock()
+        self.measure_from = self.started + spec.warmup
+        self.stop_at = self.measure_from + spec.duration
+        self.stopping = False
+        self.latencies: list[float] = []          # per completed flow, as the flow measured it
+        self.steps: dict[str, list[float]] = {}   # per step name, request latencies
+        self.statuses: Counter[str] = Counter()   # "<step> <status>"
+        self.errors: Counter[str] = Counter()     # flow failures by reason
+        self.counts: Counter[str] = Counter()     # flow-defined counters (e.g. polls)
+
+    def in_window(self, at: float) -> bool:
+        return self.measure_from <= at <= self.stop_at
+
+
+class VirtualUser:
+    """One closed-loop user of a flow scenario, with its own keep-alive connection."""
+
+    def __init__(self, run: FlowRun, host: str, port: int) -> None:
+        self.run, self.host, self.port = run, host, port
+        self.host_header = f"{host}:{port}".encode()
+        self.clock = run.clock
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def call(self, request: Request, step: str) -> tuple[int, bytes]:
+        """Send one request, return (status, body). A transport error is recorded and
+        raised as FlowAborted (the connection is reopened by the next call)."""
+        payload = render(request, self.host_header)
+        try:
+            if self.writer is None:
+                self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+            sent = self.clock()
+            self.writer.write(payload)
+            status, close, body = await read_response(self.reader, keep_body=True)
+        except TRANSPORT_ERRORS as exc:
+            self.close()
+            raise FlowAborted(f"{step}: {type(exc).__name__}") from exc
+        done = self.clock()
+        if self.run.in_window(done):
+            self.run.steps.setdefault(step, []).append(done - sent)
+            self.run.statuses[f"{step} {status}"] += 1
+        if close:
+            self.close()
+        return status, body
+
+    def done(self, latency_s: float, **counts: int) -> None:
+        """The flow completed; `latency_s` is what the scenario measures (e.g. pay -> paid)."""
+        if self.run.in_window(self.clock()):
+            self.run.latencies.append(latency_s)
+            self.run.counts.update(counts)
+
+    def fail(self, reason: str) -> None:
+        if self.run.in_window(self.clock()):
+            self.run.errors[reason] += 1
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+async def run_flows(spec: Spec) -> dict[str, Any]:
+    flow = SCENARIOS[spec.scenario].flow
+    run = FlowRun(spec)
+
+    async def virtual_user() -> None:
+        user = VirtualUser(run, spec.host, spec.port)
+        while not run.stopping:
+            try:
+                await flow(user, spec.context)
+            except FlowAborted as exc:
+                user.fail(str(exc))
+                await asyncio.sleep(0.05)
+        user.close()
+
+    users = [asyncio.create_task(virtual_user()) for _ in range(spec.concurrency)]
+    await asyncio.sleep(max(0.0, run.stop_at - run.clock()))
+    run.stopping = True  # flows under way finish (not counted), no new ones start
+    _, pending = await asyncio.wait(users, timeout=spec.grace)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*users, return_exceptions=True)
+
+    completed = len(run.latencies)
+    non_2xx = sum(count for key, count in run.statuses.items() if not 200 <= int(key.rsplit(" ", 1)[1]) < 300)
+    http_requests = sum(len(values) for values in run.steps.values())
+    return {
+        "client": "python",
+        "kind": "flow",
+        "requests": completed,
+        "duration_s": spec.duration,
+        "rps": round(completed / spec.duration, 2),
+        "latency_ms": latency_summary_ms(run.latencies),
+        "steps": {step: {"requests": len(values), **latency_summary_ms(values)} for step, values in run.steps.items()},
+        "http_requests": http_requests,
+        "http_rps": round(http_requests / spec.duration, 2),
+        "per_flow": {name: round(total / completed, 2) for name, total in run.counts.items()} if completed else {},
+        "status_counts": dict(sorted(run.statuses.items())),
+        "error_counts": dict(run.errors),
+        "non_2xx": non_2xx,
+        "transport_errors": {},
+        "errors": sum(run.errors.values()),
+    }
+
+
 def main() -> None:
     spec = msgspec.json.decode(sys.stdin.buffer.read(), type=Spec)
     try:
@@ -161,7 +292,10 @@ def main() -> None:
         runner = uvloop.run
     except ImportError:  # pragma: no cover - uvloop is a dependency
         runner = asyncio.run
+    cpu_before, started = time.process_time(), time.perf_counter()
     result = runner(run(spec))
+    # what the generator itself took from the machine (warm-up and grace included)
+    result["loadgen_cores"] = round((time.process_time() - cpu_before) / (time.perf_counter() - started), 2)
     sys.stdout.buffer.write(msgspec.json.encode(result) + b"\n")
 
 

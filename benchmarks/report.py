@@ -12,12 +12,26 @@ from benchmarks.scenarios import BASELINE, SCENARIOS
 PRIMARY = "orders.create"  # the scenario that decides which ASGI server "won"
 
 
+def _median_cpu(group: list[dict[str, Any]]) -> dict[str, Any]:
+    """Median of each CPU figure; nested ones (per component) figure by figure."""
+    cpus = [run.get("cpu") or {} for run in group]
+    result: dict[str, Any] = {}
+    for key in {key for cpu in cpus for key in cpu}:
+        values = [cpu[key] for cpu in cpus if key in cpu]
+        if isinstance(values[0], dict):
+            result[key] = {sub: statistics.median(v[sub] for v in values if sub in v)
+                           for sub in {sub for v in values for sub in v}}
+        else:
+            result[key] = statistics.median(values)
+    return result
+
+
 def aggregate(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One result per (server, scenario): with --repeat, the median of each figure over the
-    repetitions (errors and requests summed); every repetition is kept under "runs"."""
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    """One result per (server, scenario, metric): with --repeat, the median of each figure
+    over the repetitions (errors and requests summed); every repetition is kept under "runs"."""
+    groups: dict[tuple[str, str, str | None], list[dict[str, Any]]] = {}
     for run in runs:
-        groups.setdefault((run["server"], run["scenario"]), []).append(run)
+        groups.setdefault((run["server"], run["scenario"], run.get("metric")), []).append(run)
     results = []
     for group in groups.values():
         if len(group) == 1:
@@ -25,9 +39,9 @@ def aggregate(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             continue
         first = group[0]
         latency_keys = first["latency_ms"].keys()
-        cpu_keys = {key for run in group for key in run.get("cpu", {})}
         results.append({
-            **{key: first[key] for key in ("server", "scenario", "title", "target", "client")},
+            **{key: first[key] for key in ("server", "scenario", "title", "target", "client", "kind", "unit",
+                                           "metric") if key in first},
             "repeat": len(group),
             "requests": sum(run["requests"] for run in group),
             "duration_s": sum(run["duration_s"] for run in group),
@@ -36,12 +50,13 @@ def aggregate(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
                            for key in latency_keys},
             "non_2xx": sum(run["non_2xx"] for run in group),
             "errors": sum(run["errors"] for run in group),
-            "cpu": {key: statistics.median(run["cpu"][key] for run in group if key in run.get("cpu", {}))
-                    for key in cpu_keys},
+            "cpu": _median_cpu(group),
             "profile": next((run["profile"] for run in group if run.get("profile")), None),
             "runs": [{"rps": run["rps"], "latency_ms": run["latency_ms"], "errors": run["errors"],
                       "status_counts": run.get("status_counts"), "transport_errors": run.get("transport_errors"),
-                      "cpu": run.get("cpu")} for run in group],
+                      "cpu": run.get("cpu"),
+                      **{key: run[key] for key in ("steps", "per_flow", "error_counts", "http_rps", "duration_s")
+                         if key in run}} for run in group],
         })
     return results
 
@@ -50,14 +65,20 @@ def add_ratios(results: list[dict[str, Any]]) -> None:
     """Each result gets its ratio to the baseline measured under the same server, and
     whether it meets its scenario's goal."""
     baselines = {r["server"]: r for r in results if r["scenario"] == BASELINE}
+    orders = {r["server"]: r for r in results if r["scenario"] == PRIMARY}
     for result in results:
+        primary = orders.get(result["server"])
+        result["vs_orders"] = (_round(result["rps"] / primary["rps"]) if primary and primary["rps"]
+                               and result["scenario"] not in (BASELINE, PRIMARY) else None)
         base = baselines.get(result["server"])
         if base is None or result["scenario"] == BASELINE:
             result["vs_baseline"] = None
             result["goal"] = None
             continue
         rps_ratio = result["rps"] / base["rps"] if base["rps"] else None
-        p99_ratio = result["latency_ms"]["p99"] / base["latency_ms"]["p99"] if base["latency_ms"]["p99"] else None
+        # latency ratios only between single requests (a flow's latency spans several)
+        p99_ratio = (result["latency_ms"]["p99"] / base["latency_ms"]["p99"]
+                     if result.get("kind", "requests") == "requests" and base["latency_ms"]["p99"] else None)
         result["vs_baseline"] = {"rps_ratio": _round(rps_ratio), "p99_ratio": _round(p99_ratio)}
         goal = SCENARIOS[result["scenario"]].goal
         if goal is None or rps_ratio is None or p99_ratio is None:
@@ -75,8 +96,9 @@ def compare_servers(results: list[dict[str, Any]]) -> dict[str, Any] | None:
     if len(servers) < 2:
         return None
     per_scenario = {}
-    for name in dict.fromkeys(r["scenario"] for r in results):
-        runs = {r["server"]: r for r in results if r["scenario"] == name}
+    served = [r for r in results if r.get("kind", "requests") != "probe"]  # probes do not involve the server
+    for name in dict.fromkeys(r["scenario"] for r in served):
+        runs = {r["server"]: r for r in served if r["scenario"] == name}
         if len(runs) < 2:
             continue
         best = max(runs.values(), key=lambda r: r["rps"])
@@ -103,8 +125,8 @@ def _fmt(value: float | None, spec: str = ".2f", suffix: str = "") -> str:
 
 
 def table(results: list[dict[str, Any]]) -> str:
-    header = ["server", "scenario", "req/s", "p50 ms", "p99 ms", "errors", "req/s x base", "p99 x base",
-              "server CPU ms/req", "goal"]
+    header = ["server", "scenario", "throughput", "p50 ms", "p99 ms", "errors", "x base", "p99 x base",
+              "x POST /orders", "CPU ms/op", "goal"]
     rows = [header]
     for r in results:
         ratios = r.get("vs_baseline") or {}
@@ -114,20 +136,34 @@ def table(results: list[dict[str, Any]]) -> str:
                 f" (>={goal['min_rps_ratio']}x, <={goal['max_p99_ratio']}x p99)"
         else:
             verdict = "baseline" if r["scenario"] == BASELINE else ""
+        latency = r.get("latency_ms") or {}
+        usage = r.get("cpu") or {}
         rows.append([
-            r["server"], SCENARIOS[r["scenario"]].title, f"{r['rps']:.0f}", f"{r['latency_ms']['p50']:.1f}",
-            f"{r['latency_ms']['p99']:.1f}", str(r["errors"]),
+            r["server"], r.get("title") or SCENARIOS[r["scenario"]].title, f"{r['rps']:.0f} {r.get('unit', 'req')}/s",
+            _fmt(latency.get("p50"), ".1f"), _fmt(latency.get("p99"), ".1f"),
+            str(r["errors"]) if r.get("kind") != "probe" else "-",
             _fmt(ratios.get("rps_ratio"), suffix="x"), _fmt(ratios.get("p99_ratio"), suffix="x"),
-            _fmt((r.get("cpu") or {}).get("server_cpu_ms_per_request")), verdict,
+            _fmt(r.get("vs_orders"), suffix="x"),
+            _fmt(usage.get("cpu_ms_per_op", usage.get("server_cpu_ms_per_request"))), verdict,
         ])
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    numeric = {2, 3, 4, 5, 6, 7, 8}
+    numeric = {2, 3, 4, 5, 6, 7, 8, 9}
     lines = []
     for index, row in enumerate(rows):
         cells = [cell.rjust(widths[i]) if i in numeric else cell.ljust(widths[i]) for i, cell in enumerate(row)]
         lines.append("  ".join(cells).rstrip())
         if index == 0:
             lines.append("  ".join("-" * w for w in widths))
+    kinds = {r.get("kind", "requests") for r in results}
+    if kinds - {"requests"}:
+        lines += ["", "x base / x POST /orders: throughput over the baseline's req/s and POST /orders' req/s "
+                      "(same server, same run).",
+                  "CPU ms/op: requests - the API server's CPU per request; pay flows - API + sandbox + "
+                  "workers per completed payment;",
+                  "  relay, in-process - the relay process per event; actor runs - all worker processes per run."]
+    if "flow" in kinds:
+        lines.append("pay flows: p50/p99 = POST /payments sent -> PAYMENT_DONE seen by polling "
+                     "(resolution: poll interval + one GET).")
     return "\n".join(lines)
 
 
@@ -138,8 +174,10 @@ def comparison_text(comparison: dict[str, Any] | None) -> str:
     for name, c in comparison["per_scenario"].items():
         figures = ", ".join(f"{server} {rps:.0f} req/s p99 {c['p99_ms'][server]:.1f} ms"
                             for server, rps in sorted(c["rps"].items()))
+        unit = SCENARIOS[name].unit
+        figures = figures.replace(" req/s", f" {unit}/s")
         lines.append(f"  {SCENARIOS[name].title:<18} {figures}  -> {c['faster']} "
-                     f"(+{100 * (c['rps_advantage'] or 0):.0f}% req/s), lower p99: {c['lower_p99']}")
+                     f"(+{100 * (c['rps_advantage'] or 0):.0f}% {unit}/s), lower p99: {c['lower_p99']}")
     lines.append(f"Winner: {comparison['winner']} (by {SCENARIOS[comparison['decided_by']].title} throughput)")
     return "\n".join(lines)
 

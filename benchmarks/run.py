@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,14 +29,26 @@ import httpx
 import msgspec
 
 from benchmarks import cpu, profile, report, wrk
-from benchmarks.scenarios import BASELINE, SCENARIOS, Scenario, SetupContext
-from benchmarks.servers import APPS, ROOT, SERVERS, ServerProcess
+from benchmarks.scenarios import BASELINE, SCENARIOS, Scenario, SetupContext, Stack
+from benchmarks.servers import APPS, ROOT, SERVERS
+from benchmarks.stack import SANDBOX_CALLBACK_DELAY_S, ProbeContext, RunningStack
 
 RESULTS_DIR = ROOT / "benchmarks" / "results"
 
 
+def scenario_groups() -> dict[str, list[str]]:
+    """Names --scenarios accepts besides scenario names."""
+    api = [name for name, s in SCENARIOS.items() if s.target == "api"]
+    return {
+        "default": [name for name in api if not SCENARIOS[name].on_demand],
+        "payments": [name for name in api if SCENARIOS[name].on_demand],
+        "all": api,
+    }
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    api_scenarios = [name for name, s in SCENARIOS.items() if s.target == "api"]
+    groups = scenario_groups()
+    api_scenarios = groups["default"]
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=10.0, help="measured seconds per scenario (10)")
     parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds before each measurement (2)")
@@ -45,7 +58,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=1,
                         help="measure everything N times, interleaved, and report medians (noisy machines)")
     parser.add_argument("--scenarios", default=",".join(api_scenarios),
-                        help=f"comma-separated, from: {', '.join(api_scenarios)} (the baseline always runs)")
+                        help=f"comma-separated, from: {', '.join(groups['all'])}, or the groups "
+                             f"default ({', '.join(groups['default'])}), payments ({', '.join(groups['payments'])}), "
+                             "all (the baseline always runs; default: default)")
+    flows = parser.add_argument_group("payment flow and worker scenarios (on demand)")
+    flows.add_argument("--flow-concurrency", type=int, default=16,
+                       help="virtual users of a flow scenario, each one payment at a time (16)")
+    flows.add_argument("--poll-ms", type=float, default=10.0,
+                       help="a flow polls this long after each answer until the order is paid (10)")
+    flows.add_argument("--poll", choices=["order", "payment"], default="order",
+                       help="poll GET /orders/{id} until PAYMENT_DONE (order), or GET /payments/{id} "
+                            "until SUCCESS (payment)")
+    flows.add_argument("--flow-timeout", type=float, default=30.0, help="seconds a payment may take (30)")
+    flows.add_argument("--worker-processes", type=int, default=2,
+                       help="`app.workers.main --processes` for the worker scenarios (2)")
     parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto",
                         help="load generator: wrk when installed (auto), or the Python one")
     parser.add_argument("--api-app", default=APPS["api"],
@@ -55,7 +81,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--keep-logs", action="store_true", help="keep the server logs (path printed)")
     parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
     args = parser.parse_args(argv)
-    names = [name.strip() for name in args.scenarios.split(",") if name.strip()]
+    names = [expanded for name in args.scenarios.split(",") if name.strip()
+             for expanded in groups.get(name.strip(), [name.strip()])]
     unknown = [name for name in names if name not in SCENARIOS]
     if unknown:
         parser.error(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(SCENARIOS)}")
@@ -68,6 +95,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--profile needs py-spy: .venv/bin/pip install py-spy")
     if args.duration <= 0 or min(args.concurrency, args.workers, args.repeat) < 1 or args.warmup < 0:
         parser.error("--duration, --concurrency, --workers and --repeat must be positive, --warmup not negative")
+    if min(args.flow_concurrency, args.worker_processes) < 1 or args.poll_ms < 0 or args.flow_timeout <= 0:
+        parser.error("--flow-concurrency, --worker-processes and --flow-timeout must be positive, "
+                     "--poll-ms not negative")
     return args
 
 
@@ -78,21 +108,103 @@ async def _setup(scenario: Scenario, base_url: str, api_key: str) -> dict[str, A
 
 
 def drive(scenario: Scenario, context: dict[str, Any], port: int, args: argparse.Namespace) -> dict[str, Any]:
-    """One measurement, by a load generator in its own process."""
-    if args.client == "wrk":
+    """One measurement, by a load generator in its own process (flows: always the Python one)."""
+    if args.client == "wrk" and scenario.kind == "requests":
         return wrk.run(scenario, context, "127.0.0.1", port, args.concurrency, args.duration, args.warmup)
+    concurrency = args.flow_concurrency if scenario.kind == "flow" else args.concurrency
     spec = {"host": "127.0.0.1", "port": port, "scenario": scenario.name, "context": context,
-            "concurrency": args.concurrency, "duration": args.duration, "warmup": args.warmup}
+            "concurrency": concurrency, "duration": args.duration, "warmup": args.warmup}
+    timeout = args.warmup + args.duration + 120 + (args.flow_timeout if scenario.kind == "flow" else 0)
     result = subprocess.run([sys.executable, "-m", "benchmarks.loadgen"], input=msgspec.json.encode(spec),
-                            capture_output=True, cwd=ROOT, timeout=args.warmup + args.duration + 120)
+                            capture_output=True, cwd=ROOT, timeout=timeout)
     if result.returncode != 0:
         raise RuntimeError(f"load generator failed:\n{result.stderr.decode(errors='replace')}")
     return msgspec.json.decode(result.stdout)
 
 
+def _flow_context(args: argparse.Namespace) -> dict[str, Any]:
+    return {"poll": args.poll, "poll_ms": args.poll_ms, "flow_timeout_s": args.flow_timeout}
+
+
+def _stack(scenario: Scenario, args: argparse.Namespace) -> Stack:
+    stack = scenario.stack
+    return replace(stack, workers=args.worker_processes) if stack.workers else stack
+
+
+def _figures(result: dict[str, Any]) -> str:
+    """The progress line's figures for one result."""
+    unit = result.get("unit", "req")
+    latency = result.get("latency_ms") or {}
+    line = f"{result['rps']:8.0f} {unit}/s"
+    if latency:
+        line += f"  p50 {latency['p50']:6.1f} ms  p99 {latency['p99']:6.1f} ms  errors {result['errors']}"
+    usage = result.get("cpu") or {}
+    notes = []
+    if result.get("kind") == "flow":
+        polls = (result.get("per_flow") or {}).get("polls")
+        notes.append(f"{polls} polls/pay, {result.get('http_rps', 0):.0f} HTTP req/s" if polls is not None
+                     else f"{result.get('http_rps', 0):.0f} HTTP req/s")
+        cores = ", ".join(f"{name} {value:.2f}" for name, value in (usage.get("components") or {}).items())
+        notes.append(f"cores: {cores}")
+    elif "server_cores" in usage:
+        notes.append(f"server {usage['server_cores']:.2f} cores")
+    if "cpu_ms_per_op" in usage:
+        notes.append(f"{usage['cpu_ms_per_op']:.2f} CPU ms/{unit}")
+    if "loadgen_cores" in result:
+        notes.append(f"load generator {result['loadgen_cores']:.2f} cores")
+    if "machine_busy_pct" in usage:
+        notes.append(f"machine {usage['machine_busy_pct']:.0f}% busy")
+    return f"{line}  ({', '.join(notes)})" if notes else line
+
+
+def measure(scenario: Scenario, running: RunningStack, server: str, target: str, database: Any,
+            args: argparse.Namespace, profile_dir: Path, repetition: int) -> list[dict[str, Any]]:
+    """One scenario on a started stack -> its result row(s)."""
+    label = f"[{repetition + 1}/{args.repeat}] " if args.repeat > 1 else ""
+    prefix = f"{label}{server:<8} "
+    base = {"server": server, "scenario": scenario.name, "title": scenario.title, "target": target,
+            "kind": scenario.kind, "unit": scenario.unit}
+    if scenario.kind == "probe":
+        print(f"  {prefix}{scenario.title} ({scenario.name}) ...", flush=True)
+        rows = [{**base, **row} for row in scenario.probe(ProbeContext(database, running, args))]
+        for row in rows:
+            print(f"  {prefix}{row['title']:<22} {_figures(row)}", flush=True)
+        return rows
+    context: dict[str, Any] = {"api_key": database.api_key}
+    if scenario.kind == "flow":
+        context |= _flow_context(args)
+    if scenario.setup is not None:
+        context |= asyncio.run(_setup(scenario, running.api.base_url, database.api_key))
+    database.checkpoint()
+    print(f"  {prefix}{scenario.title:<22} ", end="", flush=True)
+    recorder = None
+    if args.profile and target == "api":
+        workers = [pid for pid in running.api.worker_pids() if pid != running.api.process.pid]
+        recorder = profile.Recorder(workers, profile_dir, f"{server}-{scenario.name}-{repetition + 1}")
+        recorder.start(delay=args.warmup, seconds=args.duration)
+    components = running.components()
+    before = {name: cpu.Snapshot.take(groups) for name, groups in components.items()}
+    measured = drive(scenario, context, running.api.port, args)
+    after = {name: cpu.Snapshot.take(running.components()[name]) for name in components}
+    usage = after["server"].since(before["server"])  # warm-up included
+    if usage.get("server_cores") and measured["rps"]:
+        usage["server_cpu_ms_per_request"] = round(1000 * usage["server_cores"] / measured["rps"], 3)
+    if len(components) > 1 or scenario.kind == "flow":
+        cores = {name: after[name].since(before[name]).get("server_cores", 0.0) for name in components}
+        usage["components"] = {("api" if name == "server" else name): value for name, value in cores.items()}
+        if measured["rps"]:  # every process of the stack, per completed operation
+            usage["cpu_ms_per_op"] = round(1000 * sum(cores.values()) / measured["rps"], 3)
+    if recorder is not None:
+        measured["profile"] = profile.summarize(recorder.wait())
+    result = {**base, **measured, "cpu": usage}
+    print(_figures(result), flush=True)
+    return [result]
+
+
 def run_target(server: str, target: str, database: Any, args: argparse.Namespace, pool: tuple[int, int],
                log_dir: Path, profile_dir: Path, repetition: int) -> list[dict[str, Any]]:
-    """Start `target` (the API or the baseline) under `server`, measure its scenarios, stop it."""
+    """Start `target` (the API or the baseline) under `server`, with what each group of its
+    scenarios needs next to it (benchmarks/stack.py), measure them, stop it all."""
     scenarios = [s for s in args.scenario_list if s.target == target]
     if not scenarios:
         return []
@@ -102,39 +214,23 @@ def run_target(server: str, target: str, database: Any, args: argparse.Namespace
         "api": {**database.env, "FXP_DATABASE__POOL_MIN": str(pool[0]), "FXP_DATABASE__POOL_MAX": str(pool[1])},
     }[target]
     app = args.api_app if target == "api" else APPS[target]
-    process = ServerProcess(server, target, args.workers, env, log_dir, app=app)
-    process.start()
-    label = f"[{repetition + 1}/{args.repeat}] " if args.repeat > 1 else ""
+    stacks: dict[Stack, list[Scenario]] = {}
+    for scenario in scenarios:  # one start per stack, in the order the scenarios were asked for
+        stacks.setdefault(_stack(scenario, args), []).append(scenario)
     results = []
-    try:
-        for scenario in scenarios:
-            context: dict[str, Any] = {"api_key": database.api_key}
-            if scenario.setup is not None:
-                context |= asyncio.run(_setup(scenario, process.base_url, database.api_key))
-            database.checkpoint()
-            print(f"  {label}{server:<8} {scenario.title:<18} ", end="", flush=True)
-            recorder = None
-            if args.profile and target == "api":
-                workers = [pid for pid in process.worker_pids() if pid != process.process.pid]
-                recorder = profile.Recorder(workers, profile_dir, f"{server}-{scenario.name}-{repetition + 1}")
-                recorder.start(delay=args.warmup, seconds=args.duration)
-            before = cpu.Snapshot.take(process.process.pid)
-            measured = drive(scenario, context, process.port, args)
-            usage = cpu.Snapshot.take(process.process.pid).since(before)  # warm-up included
-            if usage.get("server_cores") and measured["rps"]:
-                usage["server_cpu_ms_per_request"] = round(1000 * usage["server_cores"] / measured["rps"], 3)
-            if recorder is not None:
-                measured["profile"] = profile.summarize(recorder.wait())
-            print(f"{measured['rps']:8.0f} req/s  p50 {measured['latency_ms']['p50']:6.1f} ms  "
-                  f"p99 {measured['latency_ms']['p99']:6.1f} ms  errors {measured['errors']}  "
-                  f"(server {usage.get('server_cores', 0):.2f} cores, machine "
-                  f"{usage.get('machine_busy_pct', 0):.0f}% busy)", flush=True)
-            results.append({"server": server, "scenario": scenario.name, "title": scenario.title,
-                            "target": target, **measured, "cpu": usage})
-            if process.process.poll() is not None:
-                raise RuntimeError(f"{server} ({target}) died during {scenario.name}:\n{process.log_tail()}")
-    finally:
-        process.stop()
+    for index, (stack, group) in enumerate(stacks.items()):
+        stack_logs = log_dir / f"{server}-{target}-{index + 1}"
+        stack_logs.mkdir(parents=True, exist_ok=True)
+        running = RunningStack(stack, server, target, env, database, args.workers, stack_logs, app)
+        running.start()
+        try:
+            for scenario in group:
+                results += measure(scenario, running, server, target, database, args, profile_dir, repetition)
+                died = running.died()
+                if died is not None:
+                    raise RuntimeError(f"a process died during {scenario.name}: {died}")
+        finally:
+            running.stop()
     return results
 
 
@@ -156,7 +252,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the setup's requests are not news
     if args.list:
         for scenario in SCENARIOS.values():
-            print(f"{scenario.name:<18} {scenario.title:<18} [{scenario.target}] {scenario.description}")
+            tags = ", ".join([scenario.target, *([scenario.kind] if scenario.kind != "requests" else []),
+                              *(["on demand"] if scenario.on_demand else [])])
+            print(f"{scenario.name:<22} {scenario.title:<18} [{tags}] {scenario.description}")
         return 0
 
     from benchmarks.provision import BenchDatabase, Services
@@ -177,6 +275,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"FusionXPay benchmark: {', '.join(args.servers)} x {args.workers} workers, pool {pool[0]}-{pool[1]}, "
           f"concurrency {args.concurrency}, {args.duration:g} s (+{args.warmup:g} s warm-up), "
           f"client {args.client}, {services.describe()}, {os.cpu_count()} CPUs", flush=True)
+    kinds = {s.kind for s in args.scenario_list}
+    if "flow" in kinds:
+        polled = "GET /orders/{id} until PAYMENT_DONE" if args.poll == "order" else "GET /payments/{id} until SUCCESS"
+        print(f"payment flows: {args.flow_concurrency} virtual users (Python generator), polling {polled} "
+              f"{args.poll_ms:g} ms after each answer, sandbox callback delay "
+              f"{os.environ.get('SANDBOX_CALLBACK_DELAY_S', SANDBOX_CALLBACK_DELAY_S)} s", flush=True)
+    if kinds & {"flow", "probe"}:
+        print(f"workers: app.workers.main --processes {args.worker_processes}, relay interval "
+              f"{os.environ.get('FXP_WORKERS__RELAY_INTERVAL_S', 'default (0.2)')} s", flush=True)
 
     runs: list[dict[str, Any]] = []
     databases: dict[str, BenchDatabase] = {}  # one per server, kept across repetitions
@@ -214,7 +321,12 @@ def main(argv: list[str] | None = None) -> int:
                    "servers": args.servers, "scenarios": [s.name for s in args.scenario_list], "client": args.client,
                    "database": services.database_mode, "redis": services.redis_mode,
                    "log_level": os.environ.get("FXP_LOG_LEVEL", "INFO"), "api_app": args.api_app,
-                   "profiled": args.profile},
+                   "profiled": args.profile,
+                   **({"flow": {"concurrency": args.flow_concurrency, "poll": args.poll, "poll_ms": args.poll_ms,
+                                "flow_timeout_s": args.flow_timeout,
+                                "sandbox_callback_delay_s": float(os.environ.get("SANDBOX_CALLBACK_DELAY_S", SANDBOX_CALLBACK_DELAY_S)),
+                                "worker_processes": args.worker_processes}}
+                      if any(s.kind != "requests" for s in args.scenario_list) else {})},
         "results": results,
         "comparison": comparison,
     }

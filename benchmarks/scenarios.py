@@ -17,6 +17,19 @@ Adding a scenario is one small function plus one `register(...)` call:
 - `unique_headers` names headers whose value must never repeat (Idempotency-Key). The
   Python generator calls the factory per request, so a fresh uuid is enough; wrk replays a
   pool of pre-built requests and appends a per-request suffix to these headers instead.
+
+Besides single requests (`kind="requests"`, the default) there are two more kinds, each in
+its own module that registers its scenarios (imported at the end of this file):
+
+- `kind="flow"` (benchmarks/payment_flow.py): each virtual user of the Python load
+  generator runs a multi-step coroutine (create an order, pay it, poll until it is paid);
+  throughput and latency are those of whole flows. wrk cannot chain requests.
+- `kind="probe"` (benchmarks/worker_throughput.py): a measurement the harness runs itself
+  against the database, the broker and worker processes (no load generator).
+
+`stack` says what must run next to the API (payment dispatch mode, sandbox gateway,
+workers); scenarios with the same stack share one start of it. `on_demand` scenarios run
+only when named in `--scenarios`.
 """
 
 from __future__ import annotations
@@ -58,24 +71,54 @@ Setup = Callable[[SetupContext], Awaitable[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
+class Stack:
+    """What runs for a scenario next to (or instead of) the API server under test."""
+
+    dispatch: str = "inline"  # FXP_PAYMENTS__DISPATCH: "inline" (in the API process) or "outbox" (workers)
+    sandbox: bool = False     # the sandbox gateway (`python -m sandbox_gateway`), one process
+    workers: int = 0          # `python -m app.workers.main --processes N` (0: none)
+    api: bool = True          # the API itself (a probe may not need it)
+
+
+API_ONLY = Stack()
+
+# A flow: one iteration of a virtual user (benchmarks.loadgen.VirtualUser), e.g. one payment.
+Flow = Callable[[Any, dict[str, Any]], Awaitable[None]]
+# A probe: the harness measures by itself (benchmarks.run.ProbeContext) -> result rows.
+Probe = Callable[[Any], list[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str            # CLI / JSON name, e.g. "orders.create"
     title: str           # what the table shows, e.g. "POST /orders"
     target: str          # "api" (FusionXPay) or "baseline" (benchmarks/baseline_app.py)
-    request: RequestFactory
+    request: RequestFactory | None = None  # kind "requests"
     setup: Setup | None = None
     unique_headers: tuple[str, ...] = ()
     goal: Goal | None = None
     description: str = ""
+    kind: str = "requests"  # "requests" | "flow" | "probe"
+    flow: Flow | None = None    # kind "flow"
+    probe: Probe | None = None  # kind "probe"
+    stack: Stack = API_ONLY
+    unit: str = "req"       # what the throughput counts ("req", "pay", "evt", "run")
+    on_demand: bool = False  # not in the default --scenarios list
 
 
 SCENARIOS: dict[str, Scenario] = {}
 BASELINE = "baseline.insert"
+KINDS = ("requests", "flow", "probe")
 
 
 def register(scenario: Scenario) -> Scenario:
     if scenario.target not in ("api", "baseline"):
         raise ValueError(f"unknown target {scenario.target!r}")
+    if scenario.kind not in KINDS:
+        raise ValueError(f"unknown kind {scenario.kind!r}")
+    function = "request" if scenario.kind == "requests" else scenario.kind
+    if getattr(scenario, function) is None:
+        raise ValueError(f"scenario {scenario.name}: kind {scenario.kind!r} needs `{function}`")
     SCENARIOS[scenario.name] = scenario
     return scenario
 
@@ -147,3 +190,8 @@ register(Scenario(
     "orders.get", "GET /orders/{id}", "api", _order_get, setup=_order_get_setup,
     description="read one of 200 orders created beforehand (with payments and refunds)",
 ))
+
+
+# --- the payment flow and the workers (on demand; their modules register them) ----------
+
+from benchmarks import payment_flow, worker_throughput  # noqa: E402,F401

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import httpx
+from app.entrypoints.processes import free_port, wait_for_http
 
 SERVERS = ("granian", "uvicorn")
 APPS = {"api": "app.entrypoints.http.asgi:app", "baseline": "benchmarks.baseline_app:app"}
@@ -30,11 +29,6 @@ def command(server: str, app: str, port: int, workers: int) -> list[str]:
                 "--workers", str(workers), "--loop", "uvloop", "--no-access-log"]
     raise ValueError(f"unknown server {server!r}")
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class ServerProcess:
@@ -57,21 +51,12 @@ class ServerProcess:
                 command(self.server, self.app, self.port, self.workers), env=self.env, cwd=ROOT,
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.server} ({self.target}) exited with {self.process.returncode}:\n"
-                                   f"{self.log_tail()}")
-            try:
-                if httpx.get(f"{self.base_url}/health", timeout=1.0).status_code == 200:
-                    time.sleep(0.5)  # let every worker finish its lifespan start-up
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"{self.server} ({self.target}) did not answer /health in {timeout:.0f}s:\n"
-                           f"{self.log_tail()}")
+        try:
+            wait_for_http(f"{self.base_url}/health", lambda: self.process.poll() is None, timeout)
+        except (RuntimeError, TimeoutError) as exc:
+            self.stop()
+            raise RuntimeError(f"{self.server} ({self.target}): {exc}:\n{self.log_tail()}") from None
+        time.sleep(0.5)  # let every worker finish its lifespan start-up
 
     def stop(self, timeout: float = 15.0) -> None:
         if self.process is None or self.process.returncode is not None and self._group_gone():

@@ -175,9 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=500, help="measured requests (a multiple of 50)")
     parser.add_argument("--warmup", type=int, default=50)
     args = parser.parse_args(argv)
-    unknown = [n for n in args.scenarios if n not in SCENARIOS]
+    unknown = [n for n in args.scenarios if n not in SCENARIOS or SCENARIOS[n].kind != "requests"]
     if unknown:
-        parser.error(f"unknown scenario(s): {', '.join(unknown)}")
+        parser.error(f"unknown or not single-request scenario(s): {', '.join(unknown)}")
 
     from benchmarks.provision import BenchDatabase, Services
 

@@ -5,37 +5,19 @@ from __future__ import annotations
 
 import base64
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
+from app.entrypoints.processes import free_port, wait_for_http
 
 ROOT = Path(__file__).resolve().parents[2]
 VAULT_KEY = "v1:" + base64.b64encode(b"k" * 32).decode()
 CALLBACK_SECRET = "e2e_sandbox_secret"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def wait_for(url: str, process: subprocess.Popen, timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url}: process exited with {process.returncode}")
-        try:
-            if httpx.get(url, timeout=1.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise TimeoutError(f"{url} did not come up")
+    wait_for_http(url, lambda: process.poll() is None, timeout_s)
 
 
 class LiveStack:
