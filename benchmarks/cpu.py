@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,8 +22,8 @@ def _machine() -> tuple[int, int] | None:
     return sum(fields) - idle, sum(fields)
 
 
-def _group_ticks(pgids: set[int]) -> int:
-    total = 0
+def proc_stats() -> Iterator[tuple[int, list[str]]]:
+    """(pid, the /proc/<pid>/stat fields after the command name) of every process."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -31,10 +31,12 @@ def _group_ticks(pgids: set[int]) -> int:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        if int(fields[2]) in pgids:  # pgrp
-            total += int(fields[11]) + int(fields[12])  # utime + stime
-    return total
+        yield int(entry.name), stat[stat.rindex(")") + 2:].split()
+
+
+def _group_ticks(pgids: set[int]) -> int:
+    # fields: [2] process group, [11] utime, [12] stime
+    return sum(int(f[11]) + int(f[12]) for _, f in proc_stats() if int(f[2]) in pgids)
 
 
 @dataclass

@@ -37,6 +37,7 @@ import asyncpg
 import httpx
 
 from app.entrypoints.processes import free_port, wait_for_http
+from benchmarks.cpu import proc_stats
 from benchmarks.scenarios import Stack
 from benchmarks.servers import ROOT, ServerProcess
 
@@ -60,17 +61,7 @@ MARK_BACKLOG_PUBLISHED_SQL = "UPDATE outbox SET published_at = now() WHERE publi
 
 def _proc_table() -> dict[int, tuple[int, int]]:
     """pid -> (parent pid, process group) of every process (Linux /proc)."""
-    table = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        table[int(entry.name)] = (int(fields[1]), int(fields[2]))
-    return table
+    return {pid: (int(fields[1]), int(fields[2])) for pid, fields in proc_stats()}
 
 
 def process_groups(root_pid: int) -> set[int]:
