@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import httpx
 
 from app.entrypoints.processes import free_port, wait_for_http
 from benchmarks.cpu import proc_stats

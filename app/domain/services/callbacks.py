@@ -11,6 +11,7 @@ from app.domain.model.provider import CallbackKind
 from app.domain.ports import ProviderRegistry, UnitOfWorkFactory
 from app.domain.services.payments import PaymentService
 from app.domain.services.refunds import RefundService
+from app.domain.services.settlement import Applied
 
 
 class CallbackOutcome(StrEnum):
@@ -43,7 +44,7 @@ class CallbackService:
                     await uow.commit()
                     return CallbackOutcome.UNKNOWN_TARGET
                 applied = await self._payments.settle(target, event.result, uow)
-                outcome = CallbackOutcome.ALREADY_FINAL if applied == "already_final" else CallbackOutcome.APPLIED
+                outcome = CallbackOutcome.ALREADY_FINAL if applied is Applied.ALREADY_FINAL else CallbackOutcome.APPLIED
             else:
                 if await uow.refunds.get(target) is None:
                     await uow.commit()

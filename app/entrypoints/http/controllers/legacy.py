@@ -68,7 +68,7 @@ class LegacyController(Controller):
         return LegacyPayment.of(attempt)
 
 
-@post("/payment/callback", responses=MERCHANT_ERRORS, status_code=200, tags=["legacy (seed 001)"], security=[],
+@post("/payment/callback", responses=CALLBACK_ERRORS, status_code=200, tags=["legacy (seed 001)"], security=[],
       summary="Alias of POST /callbacks/{provider} (provider from ?provider=, default sandbox)")
 async def legacy_callback(request: Request, callbacks: CallbackService, provider: str = "sandbox") -> CallbackAck:
     return await receive_callback(provider, request, callbacks)
