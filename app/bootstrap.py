@@ -1,42 +1,56 @@
-"""The composition root: settings -> adapters -> use cases. HTTP, workers and the CLI
-all get their use cases from here; tests build the same use cases with fakes."""
+"""The composition root: settings -> adapters -> use cases, for every driver. HTTP, the
+workers and the CLI all take what they use from the Container built here; tests build
+the same use cases with fakes passed as overrides (cosmicpython's `bootstrap()`)."""
 
 from __future__ import annotations
 
-import base64
-import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict
 
 import redis.asyncio as redis_async
-import structlog
+from dramatiq import Broker
 from piccolo.engine.postgres import PostgresEngine
 
 from app.adapters.clock import SystemClock
 from app.adapters.db.idempotency import PiccoloIdempotencyStore
 from app.adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
+from app.adapters.notify.delivery_log import PiccoloWebhookStore
+from app.adapters.notify.webhooks import StandardWebhookSender
 from app.adapters.providers.factory import build_providers
 from app.adapters.providers.registry import ProviderRegistry
-from app.adapters.queue.inline_bus import InProcessEventBus
+from app.adapters.queue.broker import connect_broker, dead_letters_for
+from app.adapters.queue.dead_letters import DeadLetterQueue
+from app.adapters.queue.inline_bus import InProcessEventBus, InProcessRetryScheduler
+from app.adapters.queue.outbox_relay import OutboxRelay
+from app.adapters.queue.processed_events import PiccoloProcessedEvents
+from app.adapters.queue.publisher import DramatiqPublisher, DramatiqRetryScheduler
 from app.adapters.redis.locks import RedisLockManager
 from app.adapters.vault.card_cache import RedisCardDataCache
+from app.adapters.vault.keys import vault_keys
+from app.domain.ports import CardDataCache, Clock, LockManager, UnitOfWorkFactory
 from app.domain.services.callbacks import CallbackService
-from app.domain.services.event_handlers import event_handlers
+from app.domain.services.consumers import EventConsumers
 from app.domain.services.merchants import MerchantService
+from app.domain.services.notifications import NotificationService, RetryScheduler, WebhookSender, WebhookStore
 from app.domain.services.orders import OrderService
 from app.domain.services.payments import PaymentPolicy, PaymentService
 from app.domain.services.refunds import RefundService
 from config.settings import Settings
 
-logger = structlog.get_logger("fusionxpay.bootstrap")
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 
 @dataclass
 class Container:
+    """Everything the drivers use, built once per process."""
+
     settings: Settings
     engine: PostgresEngine
     redis: redis_async.Redis
+    broker: Broker
     bus: InProcessEventBus
-    uow: PiccoloUnitOfWorkFactory
+    uow: UnitOfWorkFactory
     idempotency: PiccoloIdempotencyStore
     providers: ProviderRegistry
     orders: OrderService
@@ -44,7 +58,14 @@ class Container:
     payments: PaymentService
     refunds: RefundService
     callbacks: CallbackService
-    extras: dict[str, object] = field(default_factory=dict)
+    notifications: NotificationService
+    consumers: EventConsumers
+    publisher: DramatiqPublisher
+    relay: OutboxRelay
+    processed: PiccoloProcessedEvents
+    webhooks: PiccoloWebhookStore
+    sender: StandardWebhookSender
+    dead_letters: DeadLetterQueue
 
     async def start(self) -> None:
         db = self.settings.database
@@ -54,12 +75,13 @@ class Container:
     async def stop(self) -> None:
         await self.bus.drain()
         await self.providers.aclose()
+        await self.sender.aclose()
         await self.engine.close_connection_pool()
         await self.redis.aclose()
 
     async def check_database(self) -> bool:
         async with self.engine.transaction() as transaction:
-            return await transaction.connection.fetchval("SELECT 1") == 1
+            return bool(await transaction.connection.fetchval("SELECT 1") == 1)
 
     async def check_redis(self) -> bool:
         return bool(await self.redis.ping())
@@ -71,44 +93,67 @@ async def _keep_session(connection: object) -> None:
     features, and asyncpg still rolls back any transaction left open before this runs."""
 
 
-def vault_keys(settings: Settings) -> tuple[dict[str, bytes], str]:
-    """Versioned AES keys "v1:<b64>,v2:<b64>"; the last encrypts. Without configured keys
-    (dev, tests) a process-local key is made up: fine for one process, not for several."""
-    entries = [entry.partition(":") for entry in settings.vault.keys.split(",") if entry]
-    if not entries:
-        if settings.env == "prod":
-            raise RuntimeError("FXP_VAULT__KEYS must be set in production")
-        logger.warning("vault_key_generated", detail="no FXP_VAULT__KEYS; using a process-local key")
-        entries = [("dev", ":", base64.b64encode(os.urandom(32)).decode())]
-    return {key_id: base64.b64decode(value) for key_id, _, value in entries}, entries[-1][0]
+class Overrides(TypedDict, total=False):
+    """What a caller may supply instead of the adapter built from settings."""
+
+    engine: PostgresEngine
+    redis: redis_async.Redis
+    broker: Broker  # a worker process's own broker, with its actors
+    bus: InProcessEventBus
+    clock: Clock
+    uow: UnitOfWorkFactory
+    providers: ProviderRegistry
+    locks: LockManager
+    card_cache: CardDataCache
+    webhook_store: WebhookStore
+    webhook_sender: WebhookSender
+    retries: RetryScheduler
 
 
-def build_container(settings: Settings) -> Container:
+def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Container:
+    o = overrides
+    engine = o["engine"] if "engine" in o else _database()
+    redis = o["redis"] if "redis" in o else redis_async.Redis.from_url(settings.redis.url or "redis://127.0.0.1:6379/0")
+    broker = o["broker"] if "broker" in o else connect_broker(settings)
+    inline = settings.payments.dispatch == "inline"  # no workers: consumers run in-process after commit
+    bus = o["bus"] if "bus" in o else InProcessEventBus() if inline else InProcessEventBus(routes={})
+    clock = o["clock"] if "clock" in o else SystemClock()
+    uow = o["uow"] if "uow" in o else PiccoloUnitOfWorkFactory(engine, bus)
+    providers = o["providers"] if "providers" in o else build_providers(settings)
+    locks = o["locks"] if "locks" in o else RedisLockManager(redis)
+    card_cache = o["card_cache"] if "card_cache" in o else _card_cache(settings, redis)
+    p, workers = settings.payments, settings.workers
+    payments = PaymentService(uow, clock, providers, locks, card_cache, PaymentPolicy(
+        p.max_attempts, p.order_lock_timeout_s, p.pending_timeout_s, p.give_up_after_s))
+    refunds = RefundService(uow, clock, providers)
+    publisher = DramatiqPublisher(broker)
+    processed = PiccoloProcessedEvents()
+    webhooks = PiccoloWebhookStore(engine, processed)
+    sender = StandardWebhookSender(workers.webhook_timeout_s, workers.webhook_allow_private)
+    retries = o["retries"] if "retries" in o else (
+        InProcessRetryScheduler(bus) if inline else DramatiqRetryScheduler(publisher))
+    notifications = NotificationService(o.get("webhook_store", webhooks), o.get("webhook_sender", sender),
+                                        retries, workers.webhook_retry_delays_s)
+    consumers = EventConsumers(payments, refunds, notifications)
+    bus.serve(consumers.by_name())
+    return Container(
+        settings=settings, engine=engine, redis=redis, broker=broker, bus=bus, uow=uow,
+        idempotency=PiccoloIdempotencyStore(engine, settings.api.idempotency_ttl_s), providers=providers,
+        orders=OrderService(uow, clock, p.max_amount_minor),
+        merchants=MerchantService(uow, clock, key_mode="live" if settings.env == "prod" else "test"),
+        payments=payments, refunds=refunds, callbacks=CallbackService(uow, providers, payments, refunds),
+        notifications=notifications, consumers=consumers, publisher=publisher,
+        relay=OutboxRelay(engine, publisher, batch_size=workers.relay_batch_size),
+        processed=processed, webhooks=webhooks, sender=sender, dead_letters=dead_letters_for(broker),
+    )
+
+
+def _database() -> PostgresEngine:
     from config.piccolo_conf import DB  # the engine Piccolo's tables are bound to
 
-    clock = SystemClock()
-    bus = InProcessEventBus()
-    uow = PiccoloUnitOfWorkFactory(DB, bus)
-    redis = redis_async.Redis.from_url(settings.redis.url or "redis://127.0.0.1:6379/0")
-    providers = build_providers(settings)
+    return DB
+
+
+def _card_cache(settings: Settings, redis: redis_async.Redis) -> RedisCardDataCache:
     keys, current_key = vault_keys(settings)
-    p = settings.payments
-    payments = PaymentService(
-        uow, clock, providers, RedisLockManager(redis),
-        RedisCardDataCache(redis, keys, current_key, settings.vault.card_cache_ttl_s),
-        PaymentPolicy(p.max_attempts, p.order_lock_timeout_s, p.pending_timeout_s, p.give_up_after_s),
-    )
-    refunds = RefundService(uow, clock, providers)
-    if p.dispatch == "inline":  # no workers: run the handlers in-process after commit
-        for event_type, handlers in event_handlers(payments, refunds).items():
-            for handler in handlers:
-                bus.subscribe(event_type, handler)
-    merchants = MerchantService(uow, clock, key_mode="live" if settings.env == "prod" else "test")
-    return Container(
-        settings=settings, engine=DB, redis=redis, bus=bus, uow=uow,
-        idempotency=PiccoloIdempotencyStore(DB, settings.api.idempotency_ttl_s),
-        providers=providers,
-        orders=OrderService(uow, clock, p.max_amount_minor),
-        merchants=merchants, payments=payments, refunds=refunds,
-        callbacks=CallbackService(uow, providers, payments, refunds),
-    )
+    return RedisCardDataCache(redis, keys, current_key, settings.vault.card_cache_ttl_s)

@@ -3,7 +3,7 @@ actor runs per second, with the project's own relay, broker and workers.
 
 The events are `payment.requested` rows written straight into the outbox (columns and
 payload as PaymentAttempt.start writes them) for attempts that do not exist: the relay
-routes each to one `dispatch_payment` message (app/workers/routes.py), and the actor runs
+routes each to one `dispatch_payment` message (app/domain/routing.py), and the actor runs
 its whole path — message decoding and middleware, the processed_events check, the attempt
 lookup — then, finding no attempt, records the event in processed_events instead of
 calling a provider. So the figures are the queue machinery's cost per event; a real
@@ -105,20 +105,20 @@ async def _relay_rounds(database_url: str, publisher: Any, routes: Any, batch_si
 
 
 def _relay_in_process(ctx: Any) -> dict[str, Any]:
+    from app.adapters.queue.broker import connect_broker
     from app.adapters.queue.publisher import DramatiqPublisher
-    from app.workers.broker import build_broker
-    from app.workers.routes import event_routes
+    from app.domain.routing import EVENT_ROUTES
     from benchmarks import cpu
     from benchmarks.stack import delete_redis_namespace
     from config.settings import settings_from_env
 
     namespace = f"{ctx.running.namespace}_relay"
     settings = settings_from_env({**os.environ, **ctx.running.env, "FXP_WORKERS__NAMESPACE": namespace})
-    broker = build_broker(settings)  # the real Redis broker; nothing consumes this namespace
+    broker = connect_broker(settings)  # the real Redis broker; nothing consumes this namespace
     try:
         machine = cpu.Snapshot.take()
         relayed, seconds, cpu_s, events = asyncio.run(_relay_rounds(
-            ctx.database.url, DramatiqPublisher(broker), event_routes(), settings.workers.relay_batch_size,
+            ctx.database.url, DramatiqPublisher(broker), EVENT_ROUTES, settings.workers.relay_batch_size,
             ctx.args.duration))
         busy = {key: value for key, value in cpu.Snapshot.take().since(machine).items() if key != "server_cores"}
     finally:

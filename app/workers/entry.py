@@ -1,6 +1,6 @@
 """What each Dramatiq worker process imports (`dramatiq app.workers.entry:broker`):
-logging, and the broker with our actors. The services (Container and friends) are built
-after the process boots, on its event loop (WorkerServicesBoot)."""
+logging, and the broker with our actors. The Container is built after the process boots,
+on its event loop (ContainerBoot)."""
 
 from __future__ import annotations
 

@@ -16,8 +16,8 @@ import sys
 
 import structlog
 
+from app.adapters.queue.broker import connect_broker
 from app.adapters.queue.publisher import DramatiqPublisher
-from app.workers.broker import build_broker
 from app.workers.scheduler import PeriodicScheduler, periodic_jobs
 from config.logging import configure_logging
 from config.settings import Settings, get_settings
@@ -64,7 +64,7 @@ async def run(settings: Settings, processes: int, threads: int, scheduler: bool)
         loop.add_signal_handler(signum, stop.set)
     ticks = None
     if scheduler:
-        publisher = DramatiqPublisher(build_broker(settings))
+        publisher = DramatiqPublisher(connect_broker(settings))  # sends only: no actors
         ticks = asyncio.create_task(PeriodicScheduler(publisher, periodic_jobs(settings.workers)).run(stop))
     command, env, delay_s = pool_command(processes, threads), pool_env(settings), RESTART_DELAY_S
     while not stop.is_set():

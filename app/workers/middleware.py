@@ -1,10 +1,11 @@
-"""Our Dramatiq middleware: the correlation id in every actor log line, the per-process
-services (one Container per worker process), and async actors on a loop we already run."""
+"""Our Dramatiq middleware: the correlation id in every actor log line, the process's
+Container (one per worker process) for the actors, and async actors on a loop we
+already run."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
@@ -13,7 +14,7 @@ from dramatiq.asyncio import EventLoopThread, get_event_loop_thread, set_event_l
 from dramatiq.logging import get_logger
 from dramatiq.middleware import AsyncIO
 
-from app.workers import runtime
+from app.bootstrap import Container
 
 # Message options our middleware and actors read; declared so actors may set them too.
 CORRELATION_ID = "correlation_id"
@@ -43,29 +44,44 @@ class CorrelationLogging(Middleware):
     after_skip_message = after_process_message
 
 
-class WorkerServicesBoot(Middleware):
-    """Builds this worker process's services (Container, relay, webhooks...) once, on the
-    AsyncIO middleware's event loop, so the asyncpg pool lives on the loop that uses it.
-    Must come after AsyncIO in the middleware list (boot after it, shut down before it)."""
+class ContainerBoot(Middleware):
+    """Holds the Container this process's actors use. Unless one was given (tests, a
+    process embedding a worker), builds it once at worker boot on the AsyncIO middleware's
+    event loop, so the asyncpg pool lives on the loop that uses it, and stops it at
+    shutdown. Must come after AsyncIO in the middleware list (boot after it, stop before)."""
 
-    def __init__(self, factory: Callable[[Broker], Any]) -> None:
-        self._factory = factory  # async (broker) -> WorkerServices
+    def __init__(self, factory: Callable[[Broker], Awaitable[Container]], container: Container | None = None) -> None:
+        self._factory = factory  # async (broker) -> a started Container
+        self._container = container
         self._owned = False
 
+    @property
+    def container(self) -> Container:
+        if self._container is None:
+            raise RuntimeError("no Container yet: the worker has not booted")
+        return self._container
+
+    def use(self, container: Container) -> None:
+        """Run the actors against `container` from now on (tests swap in stand-ins)."""
+        self._container = container
+
     def before_worker_boot(self, broker: Broker, worker: Any) -> None:
-        if runtime.is_set():  # tests and embedded workers bring their own
+        if self._container is not None:
             return
-        loop_thread = get_event_loop_thread()
-        runtime.use(loop_thread.run_coroutine(self._factory(broker)))
+        self._container = _loop_thread().run_coroutine(self._factory(broker))
         self._owned = True
 
     def after_worker_shutdown(self, broker: Broker, worker: Any) -> None:
-        if self._owned:
-            services, loop_thread = runtime.services(), get_event_loop_thread()
-            loop_thread.run_coroutine(services.aclose())
-            loop_thread.run_coroutine(services.container.stop())
-            runtime.clear()
-            self._owned = False
+        if self._owned and self._container is not None:
+            _loop_thread().run_coroutine(self._container.stop())
+            self._container, self._owned = None, False
+
+
+def _loop_thread() -> EventLoopThread:
+    loop_thread = get_event_loop_thread()
+    if loop_thread is None:
+        raise RuntimeError("the AsyncIO middleware must come before ContainerBoot")
+    return loop_thread
 
 
 class _RunningLoop(EventLoopThread):

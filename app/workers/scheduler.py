@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import structlog
 
 from app.adapters.queue.publisher import DramatiqPublisher
-from app.workers.actors.periodic import TICK_TTL_OPTION
 from config.settings import WorkerSettings
 
+TICK_TTL_OPTION = "tick_ttl_ms"  # read by the periodic actors: a tick older than this is skipped
 logger = structlog.get_logger("fusionxpay.scheduler")
 
 
@@ -43,9 +43,7 @@ class PeriodicScheduler:
         self._jobs = jobs
 
     def _send(self, job: PeriodicJob) -> None:
-        message = self._publisher.broker.get_actor(job.actor).message_with_options(
-            **{TICK_TTL_OPTION: job.tick_ttl_ms})
-        self._publisher.broker.enqueue(message)
+        self._publisher.publish(job.actor, {}, options={TICK_TTL_OPTION: job.tick_ttl_ms})
 
     async def run(self, stop: asyncio.Event) -> None:
         due = {job.actor: 0.0 for job in self._jobs}

@@ -1,6 +1,7 @@
 """Worker test fixtures. A StubBroker whose async actors run on the test's own event
-loop (SharedLoopAsyncIO), so they share the session container's connection pool; a
-Worker per test; flush_all after each (STYLE); helpers for outbox rows and joins."""
+loop (SharedLoopAsyncIO), against a Container built on that broker that shares the
+session container's connection pool; a Worker per test; flush_all after each (STYLE);
+helpers for outbox rows and joins."""
 
 from __future__ import annotations
 
@@ -38,12 +39,8 @@ def record_ping(event_id: str) -> None:
 def worker_settings(settings):
     workers = msgspec.structs.replace(settings.workers, **WORKER_SETTINGS)
     return msgspec.structs.replace(settings, workers=workers,
-                                   api=msgspec.structs.replace(settings.api, admin_api_key=ADMIN_KEY))
-
-
-@pytest.fixture(scope="session")
-def worker_container(container, worker_settings):
-    return dataclasses.replace(container, settings=worker_settings, extras={})
+                                   api=msgspec.structs.replace(settings.api, admin_api_key=ADMIN_KEY),
+                                   payments=msgspec.structs.replace(settings.payments, dispatch="outbox"))
 
 
 @pytest.fixture
@@ -58,20 +55,30 @@ async def stub_broker(worker_settings):
     broker.flush_all()
 
 
-@pytest.fixture
-async def services(worker_container, stub_broker):
-    """The services the actors (and the admin endpoints) see in this test; swap in
-    stand-ins with `use_services`."""
-    from app.workers import runtime
-    from app.workers.services import build_worker_services
+async def worker_container_on(broker, settings, session_container):
+    """A Container for the workers on `broker`, sharing the session's pool, Redis and
+    providers, set as the one the broker's actors use."""
+    from app.bootstrap import build_container
+    from app.workers.broker import container_boot
 
-    services = build_worker_services(worker_container, stub_broker)
-    worker_container.extras["workers"] = services
-    runtime.use(services)
-    yield services
-    runtime.clear()
-    worker_container.extras.clear()
-    await services.aclose()
+    built = build_container(settings, broker=broker, engine=session_container.engine,
+                            redis=session_container.redis, providers=session_container.providers)
+    container_boot(broker).use(built)
+    return built
+
+
+@pytest.fixture
+async def services(container, worker_settings, stub_broker):
+    """The Container the actors (and the admin endpoints) see in this test; swap in
+    stand-ins with `use_services`."""
+    built = await worker_container_on(stub_broker, worker_settings, container)
+    yield built
+    await built.sender.aclose()
+
+
+@pytest.fixture
+def worker_container(services):
+    return services
 
 
 @pytest.fixture
@@ -108,11 +115,11 @@ async def admin(worker_container, services) -> AsyncIterator[httpx.AsyncClient]:
 
 
 def use_services(services, **changes):
-    """Point the actors at stand-ins (e.g. container=... with fake use cases)."""
-    from app.workers import runtime
+    """Point the actors at stand-ins (e.g. payments=... a fake use case)."""
+    from app.workers.broker import container_boot
 
     replaced = dataclasses.replace(services, **changes)
-    runtime.use(replaced)
+    container_boot(services.broker).use(replaced)
     return replaced
 
 

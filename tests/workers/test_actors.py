@@ -9,7 +9,7 @@ import uuid
 import structlog
 from dramatiq.common import current_millis
 
-from app.workers.routes import event_routes
+from app.domain.services.consumers import EventConsumers
 from tests.workers.conftest import add_event, join, use_services
 
 
@@ -38,8 +38,9 @@ class FakeRefunds:
 
 
 def with_fake_payments(services, payments: FakePayments):
-    container = dataclasses.replace(services.container, payments=payments, refunds=FakeRefunds())
-    return use_services(services, container=container)
+    refunds = FakeRefunds()
+    return use_services(services, payments=payments, refunds=refunds,
+                        consumers=EventConsumers(payments, refunds, services.notifications))
 
 
 async def test_same_event_twice_has_one_effect(services, stub_broker, worker):
@@ -127,14 +128,3 @@ async def test_purge_actor_purges_expired_idempotency_keys(services, stub_broker
         left = await transaction.connection.fetchval(
             "SELECT count(*) FROM idempotency_keys WHERE merchant_id = $1", merchant_id)
     assert left == 0
-
-
-def test_routes_cover_every_in_process_handler():
-    """One mapping, two transports: what the in-process bus runs for an event, the relay
-    sends to the actor of the same name."""
-    from app.domain.services.event_handlers import event_handlers
-
-    in_process = event_handlers(payments=None, refunds=None)
-    routes = event_routes()
-    for event_type, handlers in in_process.items():
-        assert {h.__name__ for h in handlers} <= {route.actor for route in routes.get(event_type, [])}, event_type

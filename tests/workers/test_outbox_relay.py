@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from app.adapters.queue.outbox_relay import OutboxRelay, Route
+from app.adapters.queue.outbox_relay import OutboxRelay
+from app.domain.routing import Route
 from app.adapters.queue.publisher import DramatiqPublisher
 from tests.workers.conftest import PINGS, add_event, join, published_at
 

@@ -13,7 +13,7 @@ import msgspec
 import pytest
 from dramatiq import Worker
 
-from tests.workers.conftest import add_event, use_services
+from tests.workers.conftest import add_event, worker_container_on
 from tests.workers.test_actors import FakePayments, with_fake_payments
 
 
@@ -43,13 +43,10 @@ async def real_broker(request, worker_settings):
 
 
 @pytest.fixture
-async def real_services(services, real_broker):
-    from app.workers.services import build_worker_services
-
-    built = build_worker_services(services.container, real_broker)
-    use_services(built)
+async def real_services(container, worker_settings, real_broker):
+    built = await worker_container_on(real_broker, worker_settings, container)
     yield built
-    await built.aclose()
+    await built.sender.aclose()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import msgspec
-from dramatiq import Broker, Message
+from dramatiq import Message
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.common import current_millis, q_name
@@ -122,13 +122,3 @@ class DeadLetterQueue:
 
     async def replay_all(self) -> int:
         return await asyncio.to_thread(self._backend.replay, None)
-
-
-def dead_letters_for(broker: Broker) -> DeadLetterQueue:
-    if isinstance(broker, StubBroker):
-        return DeadLetterQueue(StubDeadLetters(broker))
-    if isinstance(broker, RedisBroker):
-        return DeadLetterQueue(RedisDeadLetters(broker))
-    from app.adapters.queue.dead_letters_rabbitmq import RabbitmqDeadLetters
-
-    return DeadLetterQueue(RabbitmqDeadLetters(broker))

@@ -1,44 +1,74 @@
-"""In-process event bus: after a commit, each event's handlers run as background tasks.
+"""In-process event bus: after a commit, each event's consumers (from the domain's one
+routing table) run as background tasks, by the same names the actors carry.
 
 Used where no workers run (tests, a single process). It is best effort — a crash loses
-what was in flight — which is why production uses the outbox relay; both call the same
-handlers, so switching is wiring, not a rewrite."""
+what was in flight, and a delayed webhook retry lives only in this process — which is why
+production uses the outbox relay; both run the same consumers, so switching is wiring."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 import structlog
 
 from app.domain.events import DomainEvent
+from app.domain.routing import EVENT_ROUTES, NOTIFY_MERCHANT, Route, messages_for
 
-Handler = Callable[[DomainEvent], Awaitable[None]]
+Consumer = Callable[..., Awaitable[Any]]
 logger = structlog.get_logger("fusionxpay.bus")
 
 
 class InProcessEventBus:
-    def __init__(self, handlers: dict[str, list[Handler]] | None = None) -> None:
-        self.handlers: dict[str, list[Handler]] = handlers or {}
+    def __init__(self, routes: Mapping[str, tuple[Route, ...]] = EVENT_ROUTES) -> None:
+        self.routes = routes
+        self.consumers: Mapping[str, Consumer] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._delayed: set[asyncio.Task[None]] = set()
 
-    def subscribe(self, event_type: str, handler: Handler) -> None:
-        self.handlers.setdefault(event_type, []).append(handler)
+    def serve(self, consumers: Mapping[str, Consumer]) -> None:
+        """The handlers by consumer name (set once the use cases exist)."""
+        self.consumers = consumers
 
     async def publish(self, events: list[DomainEvent]) -> None:
         for event in events:
-            for handler in self.handlers.get(event.type, []):
-                task = asyncio.create_task(self._run(handler, event))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+            for consumer, kwargs in messages_for(event, self.routes):
+                self.send(consumer, kwargs)
 
-    async def _run(self, handler: Handler, event: DomainEvent) -> None:
+    def send(self, consumer: str, kwargs: dict[str, Any], delay_s: float = 0.0) -> None:
+        handler = self.consumers.get(consumer)
+        if handler is None:
+            logger.error("no_in_process_consumer", consumer=consumer)
+            return
+        task = asyncio.create_task(self._run(consumer, handler, kwargs, delay_s))
+        tasks = self._delayed if delay_s > 0 else self._tasks
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    async def _run(self, consumer: str, handler: Consumer, kwargs: dict[str, Any], delay_s: float) -> None:
+        if delay_s > 0:
+            await asyncio.sleep(delay_s)  # a scheduled retry, not synchronisation
         try:
-            await handler(event)
+            await handler(**kwargs)
         except Exception:
-            logger.exception("event_handler_failed", event_type=event.type, event_id=str(event.id))
+            logger.exception("event_handler_failed", consumer=consumer, **kwargs)
 
     async def drain(self) -> None:
-        """Wait for the handlers in flight (shutdown, tests)."""
+        """Wait for the handlers in flight (shutdown, tests); drop scheduled retries."""
+        for task in list(self._delayed):
+            task.cancel()
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+class InProcessRetryScheduler:
+    """The webhook use case's RetryScheduler without workers: the next attempt runs in
+    this process after the delay."""
+
+    def __init__(self, bus: InProcessEventBus) -> None:
+        self._bus = bus
+
+    async def schedule(self, event_id: uuid.UUID, attempt: int, delay_s: float, *, resend: bool = False) -> None:
+        self._bus.send(NOTIFY_MERCHANT, {"event_id": str(event_id), "attempt": attempt, "resend": resend}, delay_s)

@@ -12,13 +12,13 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 import structlog
 from piccolo.engine.postgres import PostgresEngine
 
+from app.domain.routing import EVENT_ROUTES, Route, messages_for
 from app.domain.services.notifications import StoredEvent
 
 logger = structlog.get_logger("fusionxpay.outbox")
@@ -30,31 +30,21 @@ WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED
 MARK_SQL = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::uuid[])"
 
 
-
-
-@dataclass(frozen=True, slots=True)
-class Route:
-    """One consumer of an event type: the actor to run and its keyword arguments."""
-
-    actor: str
-    kwargs: Callable[[StoredEvent], dict[str, Any]]
-
-
 class Publisher(Protocol):
     def publish(self, actor: str, kwargs: dict[str, Any], correlation_id: str | None) -> None:
         """Hand one message to the broker; returns once the broker has accepted it."""
 
 
 class OutboxRelay:
-    def __init__(self, engine: PostgresEngine, publisher: Publisher, routes: Mapping[str, Sequence[Route]],
-                 batch_size: int = 500) -> None:
+    def __init__(self, engine: PostgresEngine, publisher: Publisher,
+                 routes: Mapping[str, tuple[Route, ...]] = EVENT_ROUTES, batch_size: int = 500) -> None:
         self._engine, self._publisher, self._routes, self._batch_size = engine, publisher, routes, batch_size
 
     def _publish(self, events: list[StoredEvent], accepted: list[uuid.UUID]) -> None:
         # Blocking broker clients: runs in a thread, appending as the broker accepts.
         for event in events:
-            for route in self._routes.get(event.type, ()):
-                self._publisher.publish(route.actor, route.kwargs(event), event.correlation_id)
+            for consumer, kwargs in messages_for(event, self._routes):
+                self._publisher.publish(consumer, kwargs, event.correlation_id)
             accepted.append(event.id)
 
     async def relay_once(self) -> int:

@@ -6,18 +6,20 @@ from __future__ import annotations
 
 import uuid
 
-from app.workers import runtime
+from app.bootstrap import Container
 
 
-async def dispatch_payment(attempt_id: str, event_id: str | None = None) -> None:
+def _event(event_id: str | None) -> uuid.UUID | None:
+    return uuid.UUID(event_id) if event_id else None
+
+
+async def dispatch_payment(container: Container, attempt_id: str, event_id: str | None = None) -> None:
     """payment.requested: send the INITIATED attempt to its provider."""
-    services = runtime.services()
-    await services.processed.once("dispatch_payment", uuid.UUID(event_id) if event_id else None,
-                                  lambda: services.container.payments.dispatch(uuid.UUID(attempt_id)))
+    await container.processed.once("dispatch_payment", _event(event_id),
+                                   lambda: container.consumers.dispatch_payment(attempt_id))
 
 
-async def dispatch_refund(refund_id: str, event_id: str | None = None) -> None:
+async def dispatch_refund(container: Container, refund_id: str, event_id: str | None = None) -> None:
     """refund.requested: ask the provider for the PENDING refund."""
-    services = runtime.services()
-    await services.processed.once("dispatch_refund", uuid.UUID(event_id) if event_id else None,
-                                  lambda: services.container.refunds.dispatch(uuid.UUID(refund_id)))
+    await container.processed.once("dispatch_refund", _event(event_id),
+                                   lambda: container.consumers.dispatch_refund(refund_id))

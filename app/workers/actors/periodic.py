@@ -14,17 +14,17 @@ from dramatiq.common import current_millis
 from dramatiq.middleware import CurrentMessage
 
 from app.adapters.redis.locks import RedisLockManager
+from app.bootstrap import Container
 from app.domain.errors import Conflict
-from app.workers import runtime
+from app.workers.scheduler import TICK_TTL_OPTION
 
-TICK_TTL_OPTION = "tick_ttl_ms"
 logger = structlog.get_logger("fusionxpay.workers")
 
 
 async def _tick(job: Callable[[], Awaitable[Any]]) -> Any:
     message = CurrentMessage.get_current_message()
     ttl_ms = message.options.get(TICK_TTL_OPTION) if message else None
-    if ttl_ms and current_millis() - message.message_timestamp > ttl_ms:
+    if message and ttl_ms and current_millis() - message.message_timestamp > ttl_ms:
         return None
     try:
         return await job()
@@ -33,46 +33,46 @@ async def _tick(job: Callable[[], Awaitable[Any]]) -> Any:
         return None
 
 
-async def _single_flight(name: str, interval_s: float, job: Callable[[], Awaitable[Any]]) -> Any:
+async def _single_flight(container: Container, name: str, interval_s: float,
+                         job: Callable[[Container], Awaitable[Any]]) -> Any:
     # The lease frees the lock if its holder is killed: a few intervals, within reason.
     lease_s = min(max(3 * interval_s, 5.0), 300.0)
-    locks = RedisLockManager(runtime.services().container.redis, lease_s=lease_s)
+    locks = RedisLockManager(container.redis, lease_s=lease_s)
     running = False
     try:
         async with locks.hold(f"fxp:periodic:{name}", timeout_s=0):
             running = True
-            return await job()
+            return await job(container)
     except Conflict:
         if running:
             raise
         return None  # another worker is on it
 
 
-async def relay_outbox() -> None:
-    """Publish committed outbox events to their actors."""
-    await _tick(runtime.services().relay.drain)
+async def relay_outbox(container: Container) -> None:
+    """Publish committed outbox events to their consumers."""
+    await _tick(container.relay.drain)
 
 
-async def _reconcile() -> None:
-    container = runtime.services().container
+async def _reconcile(container: Container) -> None:
     counts = await container.payments.reconcile()
     refunds = await container.refunds.redispatch_stale()
     if any(counts.values()) or refunds:
         logger.info("reconciled", **counts, refunds_redispatched=refunds)
 
 
-async def reconcile_payments() -> None:
+async def reconcile_payments(container: Container) -> None:
     """Settle attempts stuck INITIATED or PENDING, re-request stale refunds."""
-    interval_s = runtime.services().container.settings.workers.reconcile_interval_s
-    await _tick(lambda: _single_flight("reconcile_payments", interval_s, _reconcile))
+    interval_s = container.settings.workers.reconcile_interval_s
+    await _tick(lambda: _single_flight(container, "reconcile_payments", interval_s, _reconcile))
 
 
-async def _purge() -> None:
-    purged = await runtime.services().container.idempotency.purge_expired()
+async def _purge(container: Container) -> None:
+    purged = await container.idempotency.purge_expired()
     logger.info("idempotency_keys_purged", purged=purged)
 
 
-async def purge_idempotency_keys() -> None:
+async def purge_idempotency_keys(container: Container) -> None:
     """Drop idempotency keys past their time to live."""
-    interval_s = runtime.services().container.settings.workers.purge_interval_s
-    await _tick(lambda: _single_flight("purge_idempotency_keys", interval_s, _purge))
+    interval_s = container.settings.workers.purge_interval_s
+    await _tick(lambda: _single_flight(container, "purge_idempotency_keys", interval_s, _purge))

@@ -5,18 +5,16 @@ an admin sees it and can replay it."""
 
 from __future__ import annotations
 
-import uuid
-
+from app.bootstrap import Container
 from app.domain.services.notifications import DeliveryOutcome
-from app.workers import runtime
 
 
 class WebhookGaveUp(Exception):
     """Every attempt on the schedule failed."""
 
 
-async def notify_merchant(event_id: str, attempt: int = 1, resend: bool = False) -> None:
+async def notify_merchant(container: Container, event_id: str, attempt: int = 1, resend: bool = False) -> None:
     """Deliver one event to its merchant's webhook endpoint (attempt `attempt`)."""
-    outcome = await runtime.services().notifications.deliver(uuid.UUID(event_id), attempt, resend=resend)
+    outcome = await container.consumers.notify_merchant(event_id, attempt, resend)
     if outcome is DeliveryOutcome.GAVE_UP:
         raise WebhookGaveUp(f"webhook {event_id} failed {attempt} times")

@@ -15,11 +15,12 @@ from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 from litestar.params import Dependency
 
-from app.adapters.queue.dead_letters import DeadLetter
+from app.adapters.queue.dead_letters import DeadLetter, DeadLetterQueue
 from app.domain.errors import Forbidden, NotFound
+from app.domain.services.notifications import NotificationService
 from app.entrypoints.http.auth import bearer_token
 from app.entrypoints.http.problems import problem_responses
-from app.workers.services import WorkerServices, worker_services
+
 
 class DeadLetterList(msgspec.Struct):
     data: list[DeadLetter]
@@ -46,38 +47,44 @@ def admin_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
 
 ADMIN_ERRORS = problem_responses(400, 401, 403, 404)
 
-# A service object, not input: Litestar must not try to validate it.
-Workers = Annotated[WorkerServices, Dependency(skip_validation=True)]
+# Service objects, not input: Litestar must not try to validate them.
+DeadLetters = Annotated[DeadLetterQueue, Dependency(skip_validation=True)]
+Notifications = Annotated[NotificationService, Dependency(skip_validation=True)]
 
 
-def provide_workers(request: Request) -> WorkerServices:
-    return worker_services(request.app.state.container)
+def provide_dead_letters(request: Request) -> DeadLetterQueue:
+    return request.app.state.container.dead_letters
+
+
+def provide_notifications(request: Request) -> NotificationService:
+    return request.app.state.container.notifications
 
 
 class AdminController(Controller):
     path = "/admin"
     tags = ["admin"]
     guards = [admin_guard]
-    dependencies = {"workers": Provide(provide_workers, sync_to_thread=False)}
+    dependencies = {"dead_letters": Provide(provide_dead_letters, sync_to_thread=False),
+                    "notifications": Provide(provide_notifications, sync_to_thread=False)}
 
     @get("/dead-letters", responses=ADMIN_ERRORS, summary="Messages whose retries ran out")
-    async def list_dead_letters(self, workers: Workers) -> DeadLetterList:
-        letters = await workers.dead_letters.list()
+    async def list_dead_letters(self, dead_letters: DeadLetters) -> DeadLetterList:
+        letters = await dead_letters.list()
         return DeadLetterList(letters, len(letters))
 
     @post("/dead-letters/{message_id:str}/replay", responses=ADMIN_ERRORS, status_code=202,
           summary="Replay one dead letter")
-    async def replay_dead_letter(self, message_id: str, workers: Workers) -> Replayed:
-        if not await workers.dead_letters.replay(message_id):
+    async def replay_dead_letter(self, message_id: str, dead_letters: DeadLetters) -> Replayed:
+        if not await dead_letters.replay(message_id):
             raise NotFound(f"no dead letter {message_id}", resource="dead_letter", id=message_id)
         return Replayed(1)
 
     @post("/dead-letters/replay", responses=ADMIN_ERRORS, status_code=202, summary="Replay every dead letter")
-    async def replay_all_dead_letters(self, workers: Workers) -> Replayed:
-        return Replayed(await workers.dead_letters.replay_all())
+    async def replay_all_dead_letters(self, dead_letters: DeadLetters) -> Replayed:
+        return Replayed(await dead_letters.replay_all())
 
     @post("/webhooks/{event_id:uuid}/resend", responses=ADMIN_ERRORS, status_code=202,
           summary="Send one event's webhook again")
-    async def resend_webhook(self, event_id: uuid.UUID, workers: Workers) -> ResendScheduled:
-        await workers.notifications.resend(event_id)
+    async def resend_webhook(self, event_id: uuid.UUID, notifications: Notifications) -> ResendScheduled:
+        await notifications.resend(event_id)
         return ResendScheduled(event_id)

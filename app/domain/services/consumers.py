@@ -1,0 +1,37 @@
+"""What each routed message does, by consumer name (app/domain/routing.py): one use case
+call per consumer. The in-process bus calls these after commit; the Dramatiq actor of
+the same name calls the same method (adding its dedupe on the event id)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from app.domain.routing import DISPATCH_PAYMENT, DISPATCH_REFUND, NOTIFY_MERCHANT
+from app.domain.services.notifications import DeliveryOutcome, NotificationService
+from app.domain.services.payments import PaymentService
+from app.domain.services.refunds import RefundService
+
+Consumer = Callable[..., Awaitable[Any]]
+
+
+class EventConsumers:
+    def __init__(self, payments: PaymentService, refunds: RefundService, notifications: NotificationService) -> None:
+        self._payments, self._refunds, self._notifications = payments, refunds, notifications
+
+    async def dispatch_payment(self, attempt_id: str, event_id: str | None = None) -> object:
+        """payment.requested: send the INITIATED attempt to its provider."""
+        return await self._payments.dispatch(uuid.UUID(attempt_id))
+
+    async def dispatch_refund(self, refund_id: str, event_id: str | None = None) -> object:
+        """refund.requested: ask the provider for the PENDING refund."""
+        return await self._refunds.dispatch(uuid.UUID(refund_id))
+
+    async def notify_merchant(self, event_id: str, attempt: int = 1, resend: bool = False) -> DeliveryOutcome:
+        """A notified event: deliver it to the merchant's webhook endpoint (attempt `attempt`)."""
+        return await self._notifications.deliver(uuid.UUID(event_id), attempt, resend=resend)
+
+    def by_name(self) -> Mapping[str, Consumer]:
+        return {DISPATCH_PAYMENT: self.dispatch_payment, DISPATCH_REFUND: self.dispatch_refund,
+                NOTIFY_MERCHANT: self.notify_merchant}
