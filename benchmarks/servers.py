@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from app.entrypoints.processes import free_port, wait_for_http
+from tests.processes import free_port, wait_for_http
 
 SERVERS = ("granian", "uvicorn")
 APPS = {"api": "app.entrypoints.http.asgi:app", "baseline": "benchmarks.baseline_app:app"}

@@ -35,7 +35,7 @@ from typing import Any
 
 import asyncpg
 
-from app.entrypoints.processes import free_port, wait_for_http
+from tests.processes import free_port, wait_for_http
 from benchmarks.cpu import proc_stats
 from benchmarks.scenarios import Stack
 from benchmarks.servers import ROOT, ServerProcess

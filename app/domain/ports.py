@@ -132,6 +132,9 @@ class PaymentProvider(Protocol):
     """One payment provider (ActiveMerchant / Kill Bill style)."""
 
     name: str
+    # False where the shopper pays on the provider's own page (a redirect, as with PayPal):
+    # the request then carries no card or token.
+    needs_payment_method: bool
 
     async def purchase(self, request: PaymentRequest) -> ProviderResult: ...
 

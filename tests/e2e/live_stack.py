@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from app.entrypoints.processes import free_port, wait_for_http
+from tests.processes import free_port, wait_for_http
 
 ROOT = Path(__file__).resolve().parents[2]
 VAULT_KEY = "v1:" + base64.b64encode(b"k" * 32).decode()

@@ -16,8 +16,10 @@ class FakeProvider:
     """Answers purchase / refund / get_status with the queued `answers` in order, then
     with `default`; a queued exception is raised instead (a timeout, an outage)."""
 
-    def __init__(self, name: str = "sandbox", default: ProviderResult | None = None) -> None:
+    def __init__(self, name: str = "sandbox", default: ProviderResult | None = None,
+                 needs_payment_method: bool = True) -> None:
         self.name = name
+        self.needs_payment_method = needs_payment_method  # False: a redirect provider (PayPal)
         self.default = default or ProviderResult(Outcome.SUCCEEDED, provider_reference=f"{name}_ref")
         self.answers: list[ProviderResult | Exception] = []
         self.purchases: list[PaymentRequest] = []

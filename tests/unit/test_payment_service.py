@@ -145,3 +145,16 @@ async def test_refund_dispatch_settles_on_an_immediate_answer(outcome):
     assert status is (RefundStatus.SUCCESS if outcome is Outcome.SUCCEEDED else RefundStatus.FAILED)
     assert await world.refunds.dispatch(view.refunds[0].id) is None  # settled: nothing sent again
     assert len(world.provider.refunds) == 1
+
+
+async def test_the_provider_declares_whether_a_payment_method_is_needed():
+    from app.domain.errors import ValidationFailed
+
+    world = World()
+    with pytest.raises(ValidationFailed) as refused:
+        await world.payments.request(world.order.merchant_id, world.order.id, "sandbox", None)
+    order, attempts, _ = await world.state()
+    assert refused.value.code == "validation_failed" and order.status is OrderStatus.CREATED and attempts == []
+    world.provider.needs_payment_method = False  # a redirect provider, whatever its name
+    attempt = await world.payments.request(world.order.merchant_id, world.order.id, "sandbox", None)
+    assert attempt.status is AttemptStatus.INITIATED and await world.cards.get(attempt.id) is None

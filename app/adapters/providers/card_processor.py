@@ -68,6 +68,7 @@ class CardProcessorSettings(msgspec.Struct, frozen=True):
 
 class CardProcessorProvider:
     name = "card"
+    needs_payment_method = True
 
     def __init__(self, settings: CardProcessorSettings, client: httpx.AsyncClient | None = None,
                  clock: Callable[[], float] = time.time) -> None:

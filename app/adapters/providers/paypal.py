@@ -44,6 +44,7 @@ class PayPalSettings(msgspec.Struct, frozen=True):
 
 class PayPalProvider:
     name = "paypal"
+    needs_payment_method = False  # the shopper approves the payment on PayPal's page
 
     def __init__(self, settings: PayPalSettings, client: httpx.AsyncClient | None = None,
                  clock: Callable[[], float] = time.time) -> None:

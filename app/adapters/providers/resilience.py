@@ -77,6 +77,7 @@ class ResilientProvider:
     def __init__(self, inner: PaymentProvider, policy: ResiliencePolicy | None = None,
                  breaker: CircuitBreaker | None = None) -> None:
         self.name = inner.name
+        self.needs_payment_method = inner.needs_payment_method
         self._inner = inner
         self._policy = policy or ResiliencePolicy()
         self.breaker = breaker or CircuitBreaker(

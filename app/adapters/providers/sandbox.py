@@ -73,6 +73,7 @@ class SandboxProvider:
     """PaymentProvider for the sandbox gateway (structural: no inheritance from the Protocol)."""
 
     name = "sandbox"
+    needs_payment_method = True
 
     def __init__(self, settings: SandboxSettings, client: httpx.AsyncClient | None = None, *,
                  clock: Callable[[], float] = time.time) -> None:

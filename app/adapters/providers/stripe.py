@@ -45,6 +45,7 @@ class StripeSettings(msgspec.Struct, frozen=True):
 
 class StripeProvider:
     name = "stripe"
+    needs_payment_method = True
 
     def __init__(self, settings: StripeSettings, client: httpx.AsyncClient | None = None,
                  clock: Callable[[], float] = time.time) -> None:

@@ -55,8 +55,8 @@ class PaymentService:
 
     async def _start(self, merchant_id: uuid.UUID, order_id: uuid.UUID, provider: str, method: PaymentMethod,
                      allowed_from: set[OrderStatus]) -> PaymentAttempt:
-        self._providers.get(provider)  # unknown provider: 422 before anything is written
-        if method is None and provider != "paypal":
+        # unknown provider: 422 before anything is written
+        if method is None and self._providers.get(provider).needs_payment_method:
             raise ValidationFailed("payment_method is required for this provider", field="payment_method")
         # The Redis lock keeps concurrent requests for one order from queueing on its row
         # lock; the row lock and the partial unique indexes are the actual guarantee.

@@ -1,4 +1,5 @@
-"""Small helpers for starting our own processes on loopback (tests, benchmarks)."""
+"""Small helpers for starting our own processes on loopback, shared by the tests and the
+benchmarks (not part of the product, so not under app/)."""
 
 from __future__ import annotations
 
