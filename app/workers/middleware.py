@@ -46,19 +46,27 @@ class CorrelationLogging(Middleware):
 
 class ContainerBoot(Middleware):
     """Holds the Container this process's actors use. Unless one was given (tests, a
-    process embedding a worker), builds it once at worker boot on the AsyncIO middleware's
-    event loop, so the asyncpg pool lives on the loop that uses it, and stops it at
-    shutdown. Must come after AsyncIO in the middleware list (boot after it, stop before)."""
+    process embedding a worker), builds and starts it at worker boot on the AsyncIO
+    middleware's event loop, so the asyncpg pool lives on the loop that uses it, and stops
+    it at shutdown. A boot that fails (the database restarting) is tried again by the next
+    actor, whose message is retried if it fails again. Must come after AsyncIO."""
 
     def __init__(self, factory: Callable[[Broker], Awaitable[Container]], container: Container | None = None) -> None:
         self._factory = factory  # async (broker) -> a started Container
         self._container = container
         self._owned = False
+        self._broker: Broker | None = None
+        self._booting: asyncio.Lock | None = None
 
-    @property
-    def container(self) -> Container:
+    async def container(self) -> Container:
+        """The Container, booting it first if the boot has not succeeded yet."""
         if self._container is None:
-            raise RuntimeError("no Container yet: the worker has not booted")
+            self._booting = self._booting or asyncio.Lock()
+            async with self._booting:  # actors share one loop: boot once, not per thread
+                if self._container is None:
+                    if self._broker is None:
+                        raise RuntimeError("the worker has not booted")
+                    self._container, self._owned = await self._factory(self._broker), True
         return self._container
 
     def use(self, container: Container) -> None:
@@ -66,10 +74,13 @@ class ContainerBoot(Middleware):
         self._container = container
 
     def before_worker_boot(self, broker: Broker, worker: Any) -> None:
-        if self._container is not None:
-            return
-        self._container = _loop_thread().run_coroutine(self._factory(broker))
-        self._owned = True
+        self._broker = broker
+        if self._container is None:
+            try:
+                _loop_thread().run_coroutine(self.container())
+            except Exception as exc:  # e.g. PostgreSQL restarting: the first actor tries again
+                structlog.get_logger("fusionxpay.workers").warning(
+                    "container_boot_failed", error=f"{type(exc).__name__}: {exc}")
 
     def after_worker_shutdown(self, broker: Broker, worker: Any) -> None:
         if self._owned and self._container is not None:

@@ -38,7 +38,7 @@ def actor_table(workers: WorkerSettings) -> list[tuple[ActorBody, dict[str, Any]
 
 def _bound(body: ActorBody, boot: ContainerBoot) -> ActorBody:
     async def actor(*args: Any, **kwargs: Any) -> Any:
-        return await body(boot.container, *args, **kwargs)
+        return await body(await boot.container(), *args, **kwargs)
 
     actor.__name__, actor.__qualname__, actor.__doc__ = body.__name__, body.__qualname__, body.__doc__
     return actor

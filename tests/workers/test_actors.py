@@ -128,3 +128,31 @@ async def test_purge_actor_purges_expired_idempotency_keys(services, stub_broker
         left = await transaction.connection.fetchval(
             "SELECT count(*) FROM idempotency_keys WHERE merchant_id = $1", merchant_id)
     assert left == 0
+
+
+async def test_a_failed_container_boot_is_tried_again_by_the_next_actor():
+    """A worker process booting while PostgreSQL restarts must not run without services
+    for the rest of its life: the next actor boots the Container."""
+    import asyncio
+
+    from dramatiq.brokers.stub import StubBroker
+
+    from app.workers.middleware import ContainerBoot, SharedLoopAsyncIO
+
+    booted: list[object] = []
+
+    async def factory(broker):
+        booted.append(broker)
+        if len(booted) == 1:
+            raise ConnectionError("the database system is shutting down")
+        return "the container"
+
+    broker, boot, loop = StubBroker(), ContainerBoot(factory), SharedLoopAsyncIO(asyncio.get_running_loop())
+    loop.before_worker_boot(broker, None)
+    try:
+        await asyncio.to_thread(boot.before_worker_boot, broker, None)  # blocks on this loop: run it off-loop
+        assert booted == [broker]
+        assert await boot.container() == "the container" and await boot.container() == "the container"
+        assert booted == [broker, broker]
+    finally:
+        loop.after_worker_shutdown(broker, None)

@@ -155,6 +155,7 @@ class HangingProvider:
     """Any PaymentProvider (the sandbox's too) can be wrapped; this one never answers."""
 
     name = "hanging"
+    needs_payment_method = True
 
     async def purchase(self, request: PaymentRequest) -> ProviderResult:
         await asyncio.sleep(10)
