@@ -49,6 +49,12 @@ class DuplicateOrder(Conflict):
     code = "duplicate_order"
 
 
+class InsufficientStock(Conflict):
+    """Not enough unreserved, unallocated stock for what was asked (details: skus)."""
+
+    code = "insufficient_stock"
+
+
 class RetryLimitReached(Conflict):
     code = "retry_limit_reached"
 

@@ -11,6 +11,8 @@ from typing import AsyncContextManager, Protocol
 
 from app.domain.events import DomainEvent
 from app.domain.model.card import CardDetails, CardToken
+from app.domain.model.catalog import Product, StockAdjustment, StockChange, StockLevel
+from app.domain.model.inventory import StockReservation
 from app.domain.model.merchant import Merchant
 from app.domain.model.order import Order, OrderStatus
 from app.domain.model.payment import PaymentAttempt, Refund
@@ -80,6 +82,59 @@ class MerchantRepository(Protocol):
     async def get_by_key_hash(self, api_key_hash: str) -> Merchant | None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class ProductQuery:
+    merchant_id: uuid.UUID
+    active: bool | None = None
+    cursor: tuple[datetime, uuid.UUID] | None = None  # keyset: strictly older than this
+    limit: int = 50
+
+
+class ProductRepository(Protocol):
+    async def add(self, product: Product) -> bool:
+        """Insert; False (and nothing written) when the merchant already has this sku."""
+
+    async def get(self, merchant_id: uuid.UUID, product_id: uuid.UUID, *, lock: bool = False) -> Product | None: ...
+
+    async def by_skus(self, merchant_id: uuid.UUID, skus: list[str], *, lock: bool = False) -> dict[str, Product]:
+        """The merchant's products with these skus; `lock` takes their row locks in sku
+        order, the one order every stock-moving transaction locks them in (no deadlocks)."""
+
+    async def save(self, product: Product) -> None:
+        """The catalog fields only; the stock columns move through change_stock alone."""
+
+    async def list(self, query: ProductQuery) -> list[Product]:
+        """Newest first, at most query.limit + 1 rows."""
+
+    async def change_stock(self, product_id: uuid.UUID, change: StockChange) -> StockLevel:
+        """Apply deltas in one statement and return the new level. The database refuses a
+        level breaking 0 <= reserved + allocated <= on_hand: that raises InsufficientStock."""
+
+    async def add_adjustment(self, adjustment: StockAdjustment) -> None: ...
+
+    async def adjustments(self, product_id: uuid.UUID, limit: int) -> list[StockAdjustment]:
+        """Newest first."""
+
+
+class ReservationRepository(Protocol):
+    async def add(self, reservation: StockReservation) -> None:
+        """Insert; an order holds at most one active (RESERVED or ALLOCATED) reservation
+        per product, a unique index: a second one raises Conflict."""
+
+    async def active_for_order(self, order_id: uuid.UUID, *, lock: bool = False) -> list[StockReservation]:
+        """RESERVED and ALLOCATED reservations of the order, in sku order."""
+
+    async def save(self, reservation: StockReservation) -> None: ...
+
+    async def expired(self, now: datetime, limit: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
+        """(merchant id, order id) of orders holding RESERVED stock past its expiry."""
+
+
+class ProcessedEvents(Protocol):
+    async def claim(self, consumer: str, event_id: uuid.UUID) -> bool:
+        """Record in this transaction that `consumer` handled the event; False if it had."""
+
+
 class CallbackInbox(Protocol):
     async def first_delivery(self, provider: str, event_id: str) -> bool:
         """Record a provider event id; False when it was recorded before (a duplicate)."""
@@ -94,6 +149,9 @@ class UnitOfWork(Protocol):
     refunds: RefundRepository
     merchants: MerchantRepository
     callbacks: CallbackInbox
+    products: ProductRepository
+    reservations: ReservationRepository
+    processed: ProcessedEvents
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -13,7 +13,7 @@ from app.domain.services.orders import NewOrder
 S = OrderStatus
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 MAX_ATTEMPTS = 3
-ITEMS = [LineItem("Mug", 2, 1000, "MUG-1"), LineItem("Shipping", 1, 500)]  # 2500 in all
+ITEMS = [LineItem("Mug", 2, 1000), LineItem("Shipping", 1, 500)]  # 2500 in all (free items: no catalog)
 CUSTOMER = Customer(email="ada@example.com", name="Ada")
 
 # How an order reaches each state through its own methods, from CREATED.

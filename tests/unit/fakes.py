@@ -22,7 +22,11 @@ from app.domain.events import DomainEvent, EventRecorder
 from app.domain.model.merchant import Merchant
 from app.domain.model.order import Order
 from app.domain.model.payment import AttemptStatus, PaymentAttempt, Refund, RefundStatus
+from app.domain.model.catalog import Product
 from app.domain.ports import EventBus, OrderQuery
+from tests.unit.fake_catalog import (
+    CATALOG_UNIQUE_KEYS, InMemoryProcessedEvents, InMemoryProductRepository, InMemoryReservationRepository,
+)
 
 IN_FLIGHT = (AttemptStatus.INITIATED, AttemptStatus.PENDING)
 LOCK_TIMEOUT_S = 2.0  # the database's lock_timeout: a deadlocked test fails instead of hanging
@@ -51,6 +55,7 @@ UNIQUE_KEYS: dict[str, Callable[[Any], list[Hashable]]] = {
     "refunds": lambda r: [("refunds_payment_id_key", r.payment_id)],
     "merchants": lambda m: [("merchants_api_key_hash_key", m.api_key_hash)],
     "callbacks": lambda key: [],
+    **CATALOG_UNIQUE_KEYS,
 }
 
 
@@ -71,6 +76,10 @@ class InMemoryDatabase:
     refunds: dict[uuid.UUID, Refund] = field(default_factory=dict)
     merchants: dict[uuid.UUID, Merchant] = field(default_factory=dict)
     callbacks: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    products: dict[uuid.UUID, Product] = field(default_factory=dict)
+    adjustments: dict[uuid.UUID, Any] = field(default_factory=dict)
+    reservations: dict[uuid.UUID, Any] = field(default_factory=dict)
+    processed: dict[Hashable, Any] = field(default_factory=dict)
     outbox: list[DomainEvent] = field(default_factory=list)
     commits: int = 0
     locks: dict[Hashable, asyncio.Lock] = field(default_factory=dict)
@@ -295,6 +304,10 @@ class InMemoryUnitOfWork:
         self.refunds = InMemoryRefundRepository(self._tables["refunds"], self._seen)
         self.merchants = InMemoryMerchantRepository(self._tables["merchants"])
         self.callbacks = InMemoryCallbackInbox(self._tables["callbacks"])
+        self.products = InMemoryProductRepository(self._tables["products"], self._tables["adjustments"],
+                                                  lambda aggregate: _track(self._seen, aggregate))
+        self.reservations = InMemoryReservationRepository(self._tables["reservations"])
+        self.processed = InMemoryProcessedEvents(self._tables["processed"])
         self.committed = False
         return self
 
@@ -352,10 +365,10 @@ class InMemoryUnitOfWorkFactory:
     def commits(self) -> int:
         return self.db.commits
 
-    def seed(self, *rows: Order | PaymentAttempt | Refund | Merchant) -> None:
+    def seed(self, *rows: Order | PaymentAttempt | Refund | Merchant | Product) -> None:
         """Put rows straight into the committed state: test set-up, no events, no commit."""
         tables = {Order: self.db.orders, PaymentAttempt: self.db.payments, Refund: self.db.refunds,
-                  Merchant: self.db.merchants}
+                  Merchant: self.db.merchants, Product: self.db.products}
         for row in rows:
             tables[type(row)][row.id] = _stored(row)
 

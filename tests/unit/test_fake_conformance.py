@@ -8,7 +8,7 @@ import inspect
 import pytest
 
 from app.domain import ports
-from tests.unit import fake_providers, fakes
+from tests.unit import fake_catalog, fake_providers, fakes
 
 PORT_FAKES = [
     (ports.Clock, fakes.FakeClock),
@@ -17,6 +17,9 @@ PORT_FAKES = [
     (ports.RefundRepository, fakes.InMemoryRefundRepository),
     (ports.MerchantRepository, fakes.InMemoryMerchantRepository),
     (ports.CallbackInbox, fakes.InMemoryCallbackInbox),
+    (ports.ProductRepository, fake_catalog.InMemoryProductRepository),
+    (ports.ReservationRepository, fake_catalog.InMemoryReservationRepository),
+    (ports.ProcessedEvents, fake_catalog.InMemoryProcessedEvents),
     (ports.UnitOfWork, fakes.InMemoryUnitOfWork),
     (ports.UnitOfWorkFactory, fakes.InMemoryUnitOfWorkFactory),
     (ports.EventBus, fakes.InMemoryEventBus),

@@ -24,6 +24,8 @@ SPEC_ALLOWED = {
     (S.PAYMENT_FAILED, S.ORDER_CANCELLED),
     (S.PAYMENT_DONE, S.ORDER_CANCELLED),
     (S.PAYMENT_DONE, S.FULFILLMENT_STARTED),
+    # Issue 14 extends SPEC section 3: cancelling a fulfilled order refunds it and returns the stock.
+    (S.FULFILLMENT_STARTED, S.ORDER_CANCELLED),
 }
 # The one method that asks for each target state (nothing leads back to CREATED).
 METHOD_FOR = {
@@ -60,7 +62,9 @@ def test_allowed_transition_changes_status_and_records_one_event(source, target)
     order = new_order(status=source)
     drive(order, METHOD_FOR[target], LATER)
     assert order.status is target and order.updated_at == LATER
-    [event] = order.pull_events()
+    event, *more = order.pull_events()
+    # Fulfillment also announces itself with its delivery estimate (order.fulfillment_started).
+    assert [e.type for e in more] == (["order.fulfillment_started"] if target is S.FULFILLMENT_STARTED else [])
     assert event.type == "order.status_changed"
     assert event.aggregate_id == order.id and event.merchant_id == order.merchant_id
     assert event.occurred_at == LATER

@@ -12,18 +12,19 @@ import asyncpg
 from piccolo.engine.postgres import PostgresEngine
 
 ORDER_COLUMNS = ("id", "merchant_id", "merchant_reference", "status", "amount_minor", "currency", "items",
-                 "customer", "description", "attempt_count", "estimated_delivery", "created_at", "updated_at")
+                 "customer", "description", "attempt_count", "estimated_delivery", "created_at", "updated_at", "status_reason")
 
 INSERT_ORDER = f"""
 INSERT INTO orders ({", ".join(ORDER_COLUMNS)})
-VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11, $12, $13)
+VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11, $12, $13, $14)
 ON CONFLICT DO NOTHING RETURNING id
 """
 SELECT_ORDER = f"SELECT {', '.join(ORDER_COLUMNS)} FROM orders WHERE id = $1 AND merchant_id = $2"
 SELECT_ORDER_FOR_UPDATE = SELECT_ORDER + " FOR UPDATE"
 UPDATE_ORDER = """
 UPDATE orders SET merchant_reference = $2, status = $3, amount_minor = $4, currency = $5, items = $6::jsonb,
-    customer = $7::jsonb, description = $8, attempt_count = $9, estimated_delivery = $10, updated_at = $11
+    customer = $7::jsonb, description = $8, attempt_count = $9, estimated_delivery = $10, updated_at = $11,
+    status_reason = $12
 WHERE id = $1
 """
 SELECT_ATTEMPTS_OF_ORDER = "SELECT * FROM payment_attempts WHERE order_id = $1 ORDER BY attempt_number"

@@ -29,6 +29,7 @@ def order_to_row(order: Order) -> dict[str, Any]:
         "estimated_delivery": order.estimated_delivery,
         "created_at": order.created_at,
         "updated_at": order.updated_at,
+        "status_reason": order.status_reason,
     }
 
 
@@ -59,6 +60,7 @@ def order_from_row(row: dict[str, Any]) -> Order:
         description=row["description"],
         attempt_count=row["attempt_count"],
         estimated_delivery=row["estimated_delivery"],
+        status_reason=row["status_reason"],
     )
 
 

@@ -71,7 +71,7 @@ class PiccoloOrderRepository(_Tracking):
     async def save(self, order: Order) -> None:
         values = hot_path.order_values(mappers.order_to_row(order))
         await hot_path.connection(OrderTable._meta.db).execute(
-            hot_path.UPDATE_ORDER, values[0], *values[2:10], values[10], values[12])
+            hot_path.UPDATE_ORDER, values[0], *values[2:10], values[10], values[12], values[13])
         self._track(order, wrote=True)
 
     async def list(self, query: OrderQuery) -> list[Order]:

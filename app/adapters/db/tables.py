@@ -33,6 +33,7 @@ class OrderTable(Table, tablename="orders"):
     estimated_delivery = Date(null=True, default=None)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+    status_reason = Text(null=True, default=None)
 
 
 class PaymentAttemptTable(Table, tablename="payment_attempts"):
@@ -99,7 +100,47 @@ class IdempotencyKeyTable(Table, tablename="idempotency_keys"):
     created_at = Timestamptz()
 
 
+class ProductTable(Table, tablename="products"):
+    id = UUID(primary_key=True)
+    merchant_id = UUID()
+    sku = Varchar(length=64)
+    name = Text()
+    unit_amount_minor = BigInt()
+    currency = Varchar(length=3)
+    lead_time_days = Integer()
+    active = Boolean(default=True)
+    on_hand = Integer(default=0)
+    reserved = Integer(default=0)
+    allocated = Integer(default=0)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class StockAdjustmentTable(Table, tablename="stock_adjustments"):
+    id = UUID(primary_key=True)
+    product_id = UUID()
+    merchant_id = UUID()
+    delta = Integer()
+    reason = Text()
+    on_hand_after = Integer()
+    created_at = Timestamptz()
+
+
+class StockReservationTable(Table, tablename="stock_reservations"):
+    id = UUID(primary_key=True)
+    order_id = UUID()
+    merchant_id = UUID()
+    product_id = UUID()
+    sku = Varchar(length=64)
+    quantity = Integer()
+    status = Varchar(length=16)
+    payment_id = UUID(null=True, default=None)
+    expires_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
 ALL_TABLES = [
     MerchantTable, OrderTable, PaymentAttemptTable, RefundTable, OutboxTable,
-    CallbackInboxTable, IdempotencyKeyTable,
+    CallbackInboxTable, IdempotencyKeyTable, ProductTable, StockAdjustmentTable, StockReservationTable,
 ]

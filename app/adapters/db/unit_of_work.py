@@ -21,6 +21,8 @@ from app.adapters.db.repositories import (
     PiccoloPaymentRepository, PiccoloRefundRepository, Touched,
 )
 from app.adapters.db import hot_path
+from app.adapters.db.catalog_repositories import PiccoloProductRepository, PiccoloReservationRepository
+from app.adapters.queue.processed_events import PiccoloProcessedEvents
 from app.domain.events import DomainEvent
 from app.domain.ports import EventBus
 
@@ -47,6 +49,9 @@ class PiccoloUnitOfWork:
         self.refunds = PiccoloRefundRepository(self._touched)
         self.merchants = PiccoloMerchantRepository()
         self.callbacks = PiccoloCallbackInbox()
+        self.products = PiccoloProductRepository(self._touched)
+        self.reservations = PiccoloReservationRepository(self._touched)
+        self.processed = PiccoloProcessedEvents()
         self.committed_events: list[DomainEvent] = []
 
     async def __aenter__(self) -> PiccoloUnitOfWork:

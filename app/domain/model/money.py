@@ -19,6 +19,14 @@ CURRENCY_EXPONENTS: dict[str, int] = {
 DEFAULT_MAX_AMOUNT_MINOR = 100_000_000
 
 
+def currency_code(currency: object) -> str:
+    """The ISO 4217 code we know, upper-cased; ValidationFailed otherwise."""
+    code = currency.upper() if isinstance(currency, str) else ""
+    if code not in CURRENCY_EXPONENTS:
+        raise ValidationFailed(f"unknown currency {currency!r}", field="currency", code="unknown_currency")
+    return code
+
+
 @dataclass(frozen=True, slots=True)
 class Money:
     amount_minor: int
@@ -35,10 +43,7 @@ class Money:
             raise ValidationFailed(
                 f"amount must not exceed {max_amount_minor} minor units", field="amount", code="amount_too_large"
             )
-        code = currency.upper() if isinstance(currency, str) else ""
-        if code not in CURRENCY_EXPONENTS:
-            raise ValidationFailed(f"unknown currency {currency!r}", field="currency", code="unknown_currency")
-        return cls(amount_minor, code)
+        return cls(amount_minor, currency_code(currency))
 
     @property
     def exponent(self) -> int:

@@ -29,8 +29,11 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.PAYMENT_FAILED: frozenset({S.PAYMENT_IN_PROGRESS, S.ORDER_CANCELLED}),
     S.PAYMENT_DONE: frozenset({S.ORDER_CANCELLED, S.FULFILLMENT_STARTED}),
     S.ORDER_CANCELLED: frozenset(),
-    S.FULFILLMENT_STARTED: frozenset(),
+    # Extension of SPEC section 3 (issue 14): a fulfilled order may still be cancelled,
+    # which refunds the payment and returns the allocated stock.
+    S.FULFILLMENT_STARTED: frozenset({S.ORDER_CANCELLED}),
 }
+PAID = frozenset({S.PAYMENT_DONE, S.FULFILLMENT_STARTED})
 
 # Seed 001's status words, kept for the legacy routes.
 LEGACY_STATUS: dict[OrderStatus, str] = {
@@ -94,6 +97,7 @@ class Order(EventRecorder):
     description: str | None = None
     attempt_count: int = 0
     estimated_delivery: date | None = None
+    status_reason: str | None = None  # why the order is in its status (failure code, cancel reason)
     events: list[DomainEvent] = field(default_factory=list)
 
     @classmethod
@@ -139,6 +143,7 @@ class Order(EventRecorder):
                 requested_state=str(target),
             )
         previous, self.status, self.updated_at = self.status, target, now
+        self.status_reason = reason
         self.record(
             "order.status_changed", self.id, self.merchant_id, now,
             order_id=str(self.id), previous_status=str(previous), status=str(target), reason=reason,
@@ -171,7 +176,7 @@ class Order(EventRecorder):
 
     def cancel(self, now: datetime, reason: str | None = None) -> bool:
         """Cancel; returns True when the order was paid and so needs a refund."""
-        was_paid = self.status is S.PAYMENT_DONE
+        was_paid = self.status in PAID
         self._transition(S.ORDER_CANCELLED, now, reason)
         return was_paid
 
@@ -191,5 +196,9 @@ class Order(EventRecorder):
         self._transition(S.PAYMENT_FAILED, now, failure_code)
 
     def start_fulfillment(self, now: datetime, estimated_delivery: date) -> None:
+        """Stock is allocated: fulfillment starts, with the date the shopper can expect."""
         self._transition(S.FULFILLMENT_STARTED, now)
         self.estimated_delivery = estimated_delivery
+        self.record("order.fulfillment_started", self.id, self.merchant_id, now, order_id=str(self.id),
+                    estimated_delivery=estimated_delivery.isoformat(),
+                    items=[{"sku": i.sku, "quantity": i.quantity} for i in self.items if i.sku is not None])

@@ -5,18 +5,24 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from app.domain.errors import Conflict, DuplicateOrder, NotFound
-from app.domain.model.money import Money
+from datetime import datetime
+
+from app.domain.errors import Conflict, DuplicateOrder, NotFound, ValidationFailed
+from app.domain.model.money import Money, currency_code
 from app.domain.model.order import Customer, LineItem, Order
 from app.domain.model.payment import AttemptStatus, PaymentAttempt, Refund
+from app.domain.model.pricing import RequestedItem, price_items, skus_of
 from app.domain.ports import Clock, OrderQuery, UnitOfWork, UnitOfWorkFactory
+from app.domain.services.inventory import InventoryPolicy, StockKeeper
+
+Items = list[LineItem | RequestedItem]
 
 
 @dataclass(frozen=True, slots=True)
 class NewOrder:
-    amount_minor: int
+    amount_minor: int | None  # None: the items' total
     currency: str
-    items: list[LineItem]
+    items: Items
     customer: Customer
     merchant_reference: str | None = None
     description: str | None = None
@@ -26,7 +32,7 @@ class NewOrder:
 class OrderChanges:
     amount_minor: int | None = None
     currency: str | None = None
-    items: list[LineItem] | None = None
+    items: Items | None = None
     customer: Customer | None = None
     description: str | None = None
 
@@ -47,17 +53,54 @@ async def load_order(uow: UnitOfWork, merchant_id: uuid.UUID, order_id: uuid.UUI
     return order
 
 
+async def cancel_order(uow: UnitOfWork, stock: StockKeeper, order: Order, now: datetime,
+                       reason: str | None) -> tuple[list[PaymentAttempt], list[Refund]]:
+    """Cancel a locked order in the caller's transaction: its stock goes back and a paid
+    one is refunded (the provider is asked by the `refund.requested` handler, after commit)."""
+    needs_refund = order.cancel(now, reason)
+    await uow.orders.save(order)
+    await stock.release_all(uow, order.id, now)
+    attempts = await uow.payments.for_order(order.id)
+    refunds = await uow.refunds.for_order(order.id)
+    if needs_refund:
+        paid = next((a for a in attempts if a.status is AttemptStatus.SUCCESS), None)
+        if paid is None:  # the database's one-success index makes this impossible
+            raise Conflict(f"order {order.id} is paid but has no successful payment", code="inconsistent_order")
+        refund = Refund.request(paid, now)
+        await uow.refunds.add(refund)
+        refunds.append(refund)
+    return attempts, refunds
+
+
+def _amount(amount_minor: int | None, currency: str, items: list[LineItem], max_amount: int) -> Money:
+    if amount_minor is None:
+        if not items:
+            raise ValidationFailed("give an amount, or items to add up", field="amount", code="amount_required")
+        amount_minor = sum(item.total_minor for item in items)
+    return Money.of(amount_minor, currency, max_amount)
+
+
 class OrderService:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, max_amount_minor: int) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, max_amount_minor: int,
+                 stock: StockKeeper | None = None) -> None:
         self._uow = uow
         self._clock = clock
         self._max_amount = max_amount_minor
+        self._stock = stock or StockKeeper(InventoryPolicy())
+
+    async def _priced(self, uow: UnitOfWork, merchant_id: uuid.UUID, requested: Items,
+                      currency: str) -> list[LineItem]:
+        """Catalog lines validated and priced; free lines as sent."""
+        skus = skus_of(requested)
+        catalog = await uow.products.by_skus(merchant_id, skus) if skus else {}
+        return price_items(requested, catalog, currency_code(currency), self._stock.policy.max_units_per_sku)
 
     async def create(self, merchant_id: uuid.UUID, new: NewOrder) -> Order:
-        amount = Money.of(new.amount_minor, new.currency, self._max_amount)
-        order = Order.create(merchant_id, amount, new.items, new.customer, self._clock.now(),
-                             new.merchant_reference, new.description)
         async with self._uow() as uow:
+            items = await self._priced(uow, merchant_id, new.items, new.currency)
+            amount = _amount(new.amount_minor, new.currency, items, self._max_amount)
+            order = Order.create(merchant_id, amount, items, new.customer, self._clock.now(),
+                                 new.merchant_reference, new.description)
             if not await uow.orders.add(order):
                 existing = await uow.orders.get_by_reference(merchant_id, new.merchant_reference or "")
                 raise DuplicateOrder(
@@ -81,14 +124,21 @@ class OrderService:
     async def modify(self, merchant_id: uuid.UUID, order_id: uuid.UUID, changes: OrderChanges) -> Order:
         async with self._uow() as uow:
             order = await load_order(uow, merchant_id, order_id, lock=True)
-            amount = None
-            if changes.amount_minor is not None or changes.currency is not None:
-                amount = Money.of(
-                    changes.amount_minor if changes.amount_minor is not None else order.amount.amount_minor,
-                    changes.currency or order.amount.currency,
-                    self._max_amount,
-                )
-            order.modify(self._clock.now(), amount, changes.items, changes.customer, changes.description)
+            amount, items = None, None
+            if changes.items is not None or changes.currency is not None:
+                # What is bought or its currency changes: the catalog lines are validated and
+                # priced again (kept lines at today's catalog price), the total follows.
+                currency = changes.currency or order.amount.currency
+                requested = changes.items if changes.items is not None else [
+                    RequestedItem(i.quantity, i.sku, i.name, None if i.sku else i.unit_amount_minor)
+                    for i in order.items]
+                items = await self._priced(uow, merchant_id, requested, currency)
+                amount = _amount(changes.amount_minor if changes.amount_minor is not None
+                                 else (None if items else order.amount.amount_minor),
+                                 currency, items, self._max_amount)
+            elif changes.amount_minor is not None:
+                amount = Money.of(changes.amount_minor, order.amount.currency, self._max_amount)
+            order.modify(self._clock.now(), amount, items, changes.customer, changes.description)
             await uow.orders.save(order)
             await uow.commit()
         return order
@@ -98,17 +148,6 @@ class OrderService:
         by the handler of the `refund.requested` event, after commit)."""
         async with self._uow() as uow:
             order = await load_order(uow, merchant_id, order_id, lock=True)
-            now = self._clock.now()
-            needs_refund = order.cancel(now, reason)
-            await uow.orders.save(order)
-            attempts = await uow.payments.for_order(order_id)
-            refunds = await uow.refunds.for_order(order_id)
-            if needs_refund:
-                paid = next((a for a in attempts if a.status is AttemptStatus.SUCCESS), None)
-                if paid is None:  # the database's one-success index makes this impossible
-                    raise Conflict(f"order {order_id} is paid but has no successful payment", code="inconsistent_order")
-                refund = Refund.request(paid, now)
-                await uow.refunds.add(refund)
-                refunds.append(refund)
+            attempts, refunds = await cancel_order(uow, self._stock, order, self._clock.now(), reason)
             await uow.commit()
         return OrderView(order, attempts, refunds)

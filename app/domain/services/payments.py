@@ -16,6 +16,7 @@ from app.domain.model.order import OrderStatus
 from app.domain.model.payment import AttemptStatus, FailureCode, PaymentAttempt, Refund
 from app.domain.model.provider import Outcome, PaymentRequest, ProviderResult
 from app.domain.ports import CardDataCache, Clock, LockManager, ProviderRegistry, UnitOfWork, UnitOfWorkFactory
+from app.domain.services.inventory import InventoryPolicy, StockKeeper
 from app.domain.services.orders import load_order
 from app.domain.services.settlement import Applied, apply_result
 
@@ -31,9 +32,10 @@ class PaymentPolicy:
 
 class PaymentService:
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, providers: ProviderRegistry, locks: LockManager,
-                 cards: CardDataCache, policy: PaymentPolicy) -> None:
+                 cards: CardDataCache, policy: PaymentPolicy, stock: StockKeeper | None = None) -> None:
         self._uow, self._clock, self._providers = uow, clock, providers
         self._locks, self._cards, self._policy = locks, cards, policy
+        self._stock = stock or StockKeeper(InventoryPolicy())
 
     async def request(self, merchant_id: uuid.UUID, order_id: uuid.UUID, provider: str,
                       method: PaymentMethod) -> PaymentAttempt:
@@ -72,6 +74,8 @@ class PaymentService:
                 attempt = PaymentAttempt.start(order, provider, method, now)
                 await uow.orders.save(order)
                 await uow.payments.add(attempt)
+                # Catalog units are held before any provider call: no stock, no charge.
+                await self._stock.reserve(uow, order, attempt.id, now)
                 if method is not None:
                     await self._cards.put(attempt.id, method)
                 await uow.commit()
@@ -120,6 +124,8 @@ class PaymentService:
         if applied is not Applied.ALREADY_FINAL:
             await uow.payments.save(attempt)
             await uow.orders.save(order)
+        if applied is Applied.FAILED:  # what this attempt held goes back, in the same transaction
+            await self._stock.release_for_payment(uow, order.id, attempt.id, now)
         elif attempt.status is AttemptStatus.FAILED and result.outcome is Outcome.SUCCEEDED:
             await self._refund_late_success(uow, attempt, now)
         return applied
