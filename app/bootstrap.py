@@ -29,6 +29,9 @@ from app.adapters.vault.card_cache import RedisCardDataCache
 from app.adapters.vault.keys import vault_keys
 from app.domain.ports import CardDataCache, Clock, LockManager, UnitOfWorkFactory
 from app.domain.services.callbacks import CallbackService
+from app.domain.services.catalog import CatalogService
+from app.domain.services.fulfillment import FulfillmentService
+from app.domain.services.inventory import InventoryPolicy, StockKeeper
 from app.domain.services.consumers import EventConsumers
 from app.domain.services.merchants import MerchantService
 from app.domain.services.notifications import NotificationService, RetryScheduler, WebhookSender, WebhookStore
@@ -58,6 +61,8 @@ class Container:
     payments: PaymentService
     refunds: RefundService
     callbacks: CallbackService
+    catalog: CatalogService
+    fulfillment: FulfillmentService
     notifications: NotificationService
     consumers: EventConsumers
     publisher: DramatiqPublisher
@@ -122,10 +127,12 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
     providers = o["providers"] if "providers" in o else build_providers(settings)
     locks = o["locks"] if "locks" in o else RedisLockManager(redis)
     card_cache = o["card_cache"] if "card_cache" in o else _card_cache(settings, redis)
-    p, workers = settings.payments, settings.workers
+    p, workers, inv = settings.payments, settings.workers, settings.inventory
+    stock = StockKeeper(InventoryPolicy(inv.reservation_ttl_s, inv.max_units_per_sku, inv.shipping_business_days))
     payments = PaymentService(uow, clock, providers, locks, card_cache, PaymentPolicy(
-        p.max_attempts, p.order_lock_timeout_s, p.pending_timeout_s, p.give_up_after_s))
+        p.max_attempts, p.order_lock_timeout_s, p.pending_timeout_s, p.give_up_after_s), stock)
     refunds = RefundService(uow, clock, providers)
+    fulfillment = FulfillmentService(uow, clock, stock)
     publisher = DramatiqPublisher(broker)
     processed = PiccoloProcessedEvents()
     webhooks = PiccoloWebhookStore(engine, processed)
@@ -134,14 +141,15 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
         InProcessRetryScheduler(bus) if inline else DramatiqRetryScheduler(publisher))
     notifications = NotificationService(o.get("webhook_store", webhooks), o.get("webhook_sender", sender),
                                         retries, workers.webhook_retry_delays_s)
-    consumers = EventConsumers(payments, refunds, notifications)
+    consumers = EventConsumers(payments, refunds, notifications, fulfillment)
     bus.serve(consumers.by_name())
     return Container(
         settings=settings, engine=engine, redis=redis, broker=broker, bus=bus, uow=uow,
         idempotency=PiccoloIdempotencyStore(engine, settings.api.idempotency_ttl_s), providers=providers,
-        orders=OrderService(uow, clock, p.max_amount_minor),
+        orders=OrderService(uow, clock, p.max_amount_minor, stock),
         merchants=MerchantService(uow, clock, key_mode="live" if settings.env == "prod" else "test"),
         payments=payments, refunds=refunds, callbacks=CallbackService(uow, providers, payments, refunds),
+        catalog=CatalogService(uow, clock, p.max_amount_minor), fulfillment=fulfillment,
         notifications=notifications, consumers=consumers, publisher=publisher,
         relay=OutboxRelay(engine, publisher, batch_size=workers.relay_batch_size),
         processed=processed, webhooks=webhooks, sender=sender, dead_letters=dead_letters_for(broker),

@@ -48,6 +48,14 @@ class ProvidersSettings(msgspec.Struct, frozen=True):
     card: dict[str, Any] = {}  # api_key, webhook_secrets, api_base, ...
 
 
+class InventorySettings(msgspec.Struct, frozen=True):
+    """Catalog orders: stock reservations, per-order limits, delivery estimates."""
+
+    reservation_ttl_s: float = 900.0  # stock held for a payment not settled by then goes back
+    max_units_per_sku: int = 1000  # per order, lines on one sku summed
+    shipping_business_days: int = 3  # added to the slowest product's lead time
+
+
 class VaultSettings(msgspec.Struct, frozen=True):
     # "v1:<base64 32 bytes>,v2:<...>": versioned AES-GCM keys; the last one encrypts.
     keys: str = ""
@@ -96,6 +104,7 @@ class Settings(msgspec.Struct, frozen=True):
     workers: WorkerSettings = WorkerSettings()
     providers: ProvidersSettings = ProvidersSettings()
     vault: VaultSettings = VaultSettings()
+    inventory: InventorySettings = InventorySettings()
 
     @property
     def public_url(self) -> str:

@@ -15,6 +15,7 @@ from app.domain.services.notifications import NOTIFIED_EVENTS
 
 DISPATCH_PAYMENT = "dispatch_payment"
 DISPATCH_REFUND = "dispatch_refund"
+ALLOCATE_STOCK = "allocate_stock"
 NOTIFY_MERCHANT = "notify_merchant"
 
 
@@ -26,6 +27,9 @@ class RoutedEvent(Protocol):
 
     @property
     def type(self) -> str: ...
+
+    @property
+    def merchant_id(self) -> uuid.UUID: ...
 
     @property
     def payload(self) -> dict[str, Any]: ...
@@ -48,6 +52,11 @@ def _refund(event: RoutedEvent) -> dict[str, Any]:
     return {"refund_id": event.payload["refund_id"], "event_id": str(event.id)}
 
 
+def _allocation(event: RoutedEvent) -> dict[str, Any]:
+    return {"order_id": event.payload["order_id"], "payment_id": event.payload["payment_id"],
+            "merchant_id": str(event.merchant_id), "event_id": str(event.id)}
+
+
 def _event(event: RoutedEvent) -> dict[str, Any]:
     return {"event_id": str(event.id)}
 
@@ -56,6 +65,8 @@ def _routes() -> dict[str, tuple[Route, ...]]:
     routes: dict[str, tuple[Route, ...]] = {
         "payment.requested": (Route(DISPATCH_PAYMENT, _payment),),
         "refund.requested": (Route(DISPATCH_REFUND, _refund),),
+        # A paid order's stock is allocated and its fulfillment started (or it is refunded).
+        "payment.succeeded": (Route(ALLOCATE_STOCK, _allocation),),
     }
     for event_type in sorted(NOTIFIED_EVENTS):
         routes[event_type] = routes.get(event_type, ()) + (Route(NOTIFY_MERCHANT, _event),)

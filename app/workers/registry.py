@@ -11,6 +11,7 @@ import dramatiq
 from dramatiq import Broker
 
 from app.adapters.queue.broker import ACTOR_QUEUES
+from app.workers.actors.fulfillment import allocate_stock
 from app.workers.actors.payments import dispatch_payment, dispatch_refund
 from app.workers.actors.periodic import purge_idempotency_keys, reconcile_payments, relay_outbox
 from app.workers.actors.webhooks import WebhookGaveUp, notify_merchant
@@ -27,6 +28,7 @@ def actor_table(workers: WorkerSettings) -> list[tuple[ActorBody, dict[str, Any]
         # Bounded exponential backoff (Retries middleware defaults), then the dead-letter queue.
         (dispatch_payment, {}),
         (dispatch_refund, {}),
+        (allocate_stock, {}),
         # Delivery failures follow the webhook schedule; a delayed attempt must not
         # outlive the age limit while it waits.
         (notify_merchant, {"throws": (WebhookGaveUp,), "max_age": workers.max_age_ms + longest_webhook_delay_ms}),

@@ -11,7 +11,8 @@ from tests.integration.test_orders_api import ORDER
 BAD_BODIES = [
     ("malformed json", b'{"amount": 10, ', 400),
     ("wrong type", {"amount": "ten", "currency": "USD"}, 400),
-    ("missing field", {"currency": "USD"}, 400),
+    ("missing field", {"amount": 100}, 400),
+    ("no amount and no items to add up", {"currency": "USD"}, 422),
     ("unknown field", {**ORDER, "colour": "red"}, 400),
     ("zero amount", {"amount": 0, "currency": "USD"}, 400),
     ("negative amount", {"amount": -5, "currency": "USD"}, 400),

@@ -7,7 +7,7 @@ import uuid
 ORDER = {
     "amount": 2500,
     "currency": "USD",
-    "items": [{"name": "Mug", "quantity": 2, "unit_amount": 1000, "sku": "MUG-1"},
+    "items": [{"name": "Mug", "quantity": 2, "unit_amount": 1000},
               {"name": "Shipping", "quantity": 1, "unit_amount": 500}],
     "customer": {"email": "ada@example.com", "name": "Ada"},
 }
@@ -20,7 +20,11 @@ async def create_order(client, merchant, body=None, **headers):
 
 
 async def test_create_then_get(client, merchant):
-    created = await create_order(client, merchant)
+    product = await client.post("/products", headers=merchant.headers, json={
+        "sku": "MUG-1", "name": "Mug", "unit_amount": 1000, "currency": "USD", "stock": 5})
+    assert product.status_code == 201, product.text
+    catalog_order = {**ORDER, "items": [{"quantity": 2, "sku": "MUG-1"}, ORDER["items"][1]]}
+    created = await create_order(client, merchant, catalog_order)
     assert created["status"] == "CREATED"
     assert created["amount"] == 2500 and created["currency"] == "USD"
     fetched = await client.get(f"/orders/{created['id']}", headers=merchant.headers)

@@ -23,11 +23,12 @@ from app.domain.services.notifications import NOTIFIED_EVENTS, DeliveryOutcome, 
 from config.settings import Settings
 
 PAYLOADS = {"payment.requested": {"payment_id": str(uuid.uuid4()), "order_id": str(uuid.uuid4())},
+            "payment.succeeded": {"payment_id": str(uuid.uuid4()), "order_id": str(uuid.uuid4())},
             "refund.requested": {"refund_id": str(uuid.uuid4())}}
 
 
 class Recorder:
-    """Stands in for the payment, refund and notification use cases: records each call."""
+    """Stands in for the payment, refund, notification and fulfillment use cases: records each call."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, object]] = []
@@ -48,7 +49,12 @@ class Recorder:
                 recorder.calls.append(("notifications.deliver", (event_id, attempt, resend)))
                 return DeliveryOutcome.DELIVERED
 
-        return EventConsumers(Payments(), Refunds(), Notifications())  # type: ignore[arg-type]
+        class Fulfillment:
+            async def allocate(self, event_id: uuid.UUID, merchant_id: uuid.UUID, order_id: uuid.UUID,
+                               payment_id: uuid.UUID) -> None:
+                recorder.calls.append(("fulfillment.allocate", (event_id, merchant_id, order_id, payment_id)))
+
+        return EventConsumers(Payments(), Refunds(), Notifications(), Fulfillment())  # type: ignore[arg-type]
 
 
 class ProcessedNothingYet:

@@ -8,7 +8,8 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from app.domain.routing import DISPATCH_PAYMENT, DISPATCH_REFUND, NOTIFY_MERCHANT
+from app.domain.routing import ALLOCATE_STOCK, DISPATCH_PAYMENT, DISPATCH_REFUND, NOTIFY_MERCHANT
+from app.domain.services.fulfillment import Allocation, FulfillmentService
 from app.domain.services.notifications import DeliveryOutcome, NotificationService
 from app.domain.services.payments import PaymentService
 from app.domain.services.refunds import RefundService
@@ -17,8 +18,10 @@ Consumer = Callable[..., Awaitable[Any]]
 
 
 class EventConsumers:
-    def __init__(self, payments: PaymentService, refunds: RefundService, notifications: NotificationService) -> None:
+    def __init__(self, payments: PaymentService, refunds: RefundService, notifications: NotificationService,
+                 fulfillment: FulfillmentService) -> None:
         self._payments, self._refunds, self._notifications = payments, refunds, notifications
+        self._fulfillment = fulfillment
 
     async def dispatch_payment(self, attempt_id: str, event_id: str | None = None) -> object:
         """payment.requested: send the INITIATED attempt to its provider."""
@@ -32,6 +35,12 @@ class EventConsumers:
         """A notified event: deliver it to the merchant's webhook endpoint (attempt `attempt`)."""
         return await self._notifications.deliver(uuid.UUID(event_id), attempt, resend=resend)
 
+    async def allocate_stock(self, order_id: str, payment_id: str, merchant_id: str, event_id: str) -> Allocation:
+        """payment.succeeded: allocate the order's stock and start fulfillment, or refund.
+        The use case claims the event id in its transaction: a redelivery allocates nothing."""
+        return await self._fulfillment.allocate(uuid.UUID(event_id), uuid.UUID(merchant_id), uuid.UUID(order_id),
+                                                uuid.UUID(payment_id))
+
     def by_name(self) -> Mapping[str, Consumer]:
         return {DISPATCH_PAYMENT: self.dispatch_payment, DISPATCH_REFUND: self.dispatch_refund,
-                NOTIFY_MERCHANT: self.notify_merchant}
+                NOTIFY_MERCHANT: self.notify_merchant, ALLOCATE_STOCK: self.allocate_stock}

@@ -16,6 +16,7 @@ from app.domain.errors import NotFound
 
 NOTIFIED_EVENTS = frozenset({
     "order.status_changed", "payment.succeeded", "payment.failed", "refund.succeeded", "refund.failed",
+    "order.fulfillment_started", "order.allocation_failed",
 })
 
 

@@ -18,6 +18,7 @@ from app.entrypoints.http.controllers.health import health, ready
 from app.entrypoints.http.controllers.legacy import LegacyController, legacy_callback
 from app.entrypoints.http.controllers.orders import OrderController
 from app.entrypoints.http.controllers.payments import PaymentController
+from app.entrypoints.http.controllers.products import ProductController
 from app.entrypoints.http.idempotency import idempotency_middleware
 from app.entrypoints.http.metrics import MetricsController, prometheus_config
 from app.entrypoints.http.problems import EXCEPTION_HANDLERS, problem_details_plugin
@@ -37,9 +38,9 @@ def create_app(container: Container) -> Litestar:
         return Provide(lambda: getattr(container, name), sync_to_thread=False, use_cache=True)
 
     app = Litestar(
-        route_handlers=[OrderController, PaymentController, provider_callback, LegacyController, legacy_callback,
+        route_handlers=[OrderController, PaymentController, ProductController, provider_callback, LegacyController, legacy_callback,
                         AdminController, health, ready, MetricsController],
-        dependencies={name: service(name) for name in ("orders", "merchants", "payments", "callbacks")},
+        dependencies={name: service(name) for name in ("orders", "merchants", "payments", "callbacks", "catalog")},
         middleware=[request_log_middleware, prometheus_config.middleware, idempotency_middleware],
         plugins=[problem_details_plugin],
         exception_handlers=EXCEPTION_HANDLERS,
@@ -67,9 +68,9 @@ def _forbid_unknown_fields_in_schema(app: Litestar) -> None:
     OpenAPI document too (additionalProperties: false), which Litestar leaves out."""
     import msgspec
 
-    from app.entrypoints.http.schemas import orders, payments
+    from app.entrypoints.http.schemas import orders, payments, products
 
-    strict = {name for module in (orders, payments) for name, value in vars(module).items()
+    strict = {name for module in (orders, payments, products) for name, value in vars(module).items()
               if isinstance(value, type) and issubclass(value, msgspec.Struct)
               and value.__struct_config__.forbid_unknown_fields}
     for name, schema in (app.openapi_schema.components.schemas or {}).items():

@@ -57,12 +57,14 @@ async def relay_outbox(container: Container) -> None:
 async def _reconcile(container: Container) -> None:
     counts = await container.payments.reconcile()
     refunds = await container.refunds.redispatch_stale()
-    if any(counts.values()) or refunds:
-        logger.info("reconciled", **counts, refunds_redispatched=refunds)
+    released = await container.fulfillment.release_expired()
+    if any(counts.values()) or refunds or released:
+        logger.info("reconciled", **counts, refunds_redispatched=refunds, reservations_released=released)
 
 
 async def reconcile_payments(container: Container) -> None:
-    """Settle attempts stuck INITIATED or PENDING, re-request stale refunds."""
+    """Settle attempts stuck INITIATED or PENDING, re-request stale refunds, give back
+    stock reservations past their expiry."""
     interval_s = container.settings.workers.reconcile_interval_s
     await _tick(lambda: _single_flight(container, "reconcile_payments", interval_s, _reconcile))
 

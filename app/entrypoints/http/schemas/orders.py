@@ -11,7 +11,8 @@ import msgspec
 from msgspec import Meta
 
 from app.domain.model.money import CURRENCY_EXPONENTS, DEFAULT_MAX_AMOUNT_MINOR
-from app.domain.model.order import MAX_LINE_ITEMS, Customer, LineItem, OrderStatus
+from app.domain.model.order import MAX_LINE_ITEMS, Customer, OrderStatus
+from app.domain.model.pricing import RequestedItem
 from app.domain.services.orders import NewOrder, OrderChanges, OrderView
 from app.entrypoints.http.schemas.payments import Payment, Refund
 
@@ -27,13 +28,16 @@ LongText = Annotated[str, Meta(max_length=1000, pattern=NO_NUL)]
 
 
 class LineItemIn(msgspec.Struct, forbid_unknown_fields=True):
-    name: ShortText
+    """A catalog line names a sku (name and price then come from the catalog; a
+    unit_amount sent must match it); a free line gives name and unit_amount."""
+
     quantity: Annotated[int, Meta(ge=1, le=100_000)]
-    unit_amount: Annotated[int, Meta(ge=0, le=9_007_199_254_740_991)]
+    name: ShortText | None = None
+    unit_amount: Annotated[int, Meta(ge=0, le=9_007_199_254_740_991)] | None = None
     sku: Annotated[str, Meta(min_length=1, max_length=64, pattern=NO_NUL)] | None = None
 
-    def to_domain(self) -> LineItem:
-        return LineItem(self.name, self.quantity, self.unit_amount, self.sku)
+    def to_domain(self) -> RequestedItem:
+        return RequestedItem(self.quantity, self.sku, self.name, self.unit_amount)
 
 
 class CustomerIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -49,8 +53,8 @@ Items = Annotated[list[LineItemIn], Meta(max_length=MAX_LINE_ITEMS)]
 
 
 class OrderCreate(msgspec.Struct, forbid_unknown_fields=True):
-    amount: Amount
     currency: Currency
+    amount: Amount | None = None  # left out: the items add up to it
     items: Items = []
     customer: CustomerIn | None = None
     merchant_reference: Annotated[str, Meta(min_length=1, max_length=128, pattern=NO_NUL)] | None = None
@@ -104,6 +108,7 @@ class Order(msgspec.Struct):
     description: str | None
     attempt_count: int
     estimated_delivery: date | None
+    status_reason: str | None
     created_at: datetime
     updated_at: datetime
     payments: list[Payment] = []
@@ -118,6 +123,7 @@ class Order(msgspec.Struct):
             customer=CustomerOut(order.customer.email, order.customer.name, order.customer.phone),
             merchant_reference=order.merchant_reference, description=order.description,
             attempt_count=order.attempt_count, estimated_delivery=order.estimated_delivery,
+            status_reason=order.status_reason,
             created_at=order.created_at, updated_at=order.updated_at,
             payments=[Payment.from_domain(a) for a in view.attempts],
             refunds=[Refund.from_domain(r) for r in view.refunds],

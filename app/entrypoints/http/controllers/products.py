@@ -1,0 +1,73 @@
+"""Catalog endpoints: thin — parse, call one use case, map the result."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from litestar import Controller, get, post, put
+from litestar.di import Provide
+from litestar.params import Parameter
+
+from app.domain.model.merchant import Merchant
+from app.domain.ports import ProductQuery
+from app.domain.services.catalog import CatalogService, ProductChanges
+from app.entrypoints.http.auth import MERCHANT_SECURITY, provide_merchant
+from app.entrypoints.http.controllers.orders import IDEMPOTENCY_KEY
+from app.entrypoints.http.pagination import decode_cursor, encode_cursor
+from app.entrypoints.http.problems import MERCHANT_ERRORS
+from app.entrypoints.http.schemas.products import (
+    Adjustment, AdjustmentList, AdjustmentResult, Product, ProductCreate, ProductPage, ProductUpdate,
+    StockAdjustmentCreate,
+)
+
+
+class ProductController(Controller):
+    path = "/products"
+    tags = ["catalog"]
+    security = MERCHANT_SECURITY
+    dependencies = {"merchant": Provide(provide_merchant)}
+
+    @post("/", responses=MERCHANT_ERRORS, status_code=201, summary="Add a product to the catalog")
+    async def create(self, data: ProductCreate, merchant: Merchant, catalog: CatalogService,
+                     idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY] = None) -> Product:
+        return Product.from_domain(await catalog.create(merchant.id, data.to_domain()))
+
+    @get("/", responses=MERCHANT_ERRORS, summary="List products, newest first")
+    async def list_products(self, merchant: Merchant, catalog: CatalogService, active: bool | None = None,
+                            cursor: Annotated[str | None, Parameter(max_length=200)] = None,
+                            limit: Annotated[int, Parameter(ge=1, le=100)] = 50) -> ProductPage:
+        page, has_more = await catalog.list(ProductQuery(merchant.id, active,
+                                                         decode_cursor(cursor) if cursor else None, limit))
+        last = page[-1] if page else None
+        return ProductPage([Product.from_domain(p) for p in page], has_more,
+                           encode_cursor(last.created_at, last.id) if has_more and last else None)
+
+    @get("/{product_id:uuid}", responses=MERCHANT_ERRORS, summary="A product with its stock level")
+    async def get_product(self, product_id: uuid.UUID, merchant: Merchant, catalog: CatalogService) -> Product:
+        return Product.from_domain(await catalog.get(merchant.id, product_id))
+
+    @put("/{product_id:uuid}", responses=MERCHANT_ERRORS, summary="Change a product's catalog fields")
+    async def update(self, product_id: uuid.UUID, data: ProductUpdate, merchant: Merchant,
+                     catalog: CatalogService) -> Product:
+        return Product.from_domain(await catalog.update(merchant.id, product_id, data.to_domain()))
+
+    @post("/{product_id:uuid}/deactivate", responses=MERCHANT_ERRORS, status_code=200,
+          summary="Stop selling a product (orders already paid keep their stock)")
+    async def deactivate(self, product_id: uuid.UUID, merchant: Merchant, catalog: CatalogService,
+                         idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY] = None) -> Product:
+        return Product.from_domain(await catalog.update(merchant.id, product_id, ProductChanges(active=False)))
+
+    @post("/{product_id:uuid}/stock-adjustments", responses=MERCHANT_ERRORS, status_code=201,
+          summary="Record a change of stock on hand, with its reason")
+    async def adjust_stock(self, product_id: uuid.UUID, data: StockAdjustmentCreate, merchant: Merchant,
+                           catalog: CatalogService,
+                           idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY] = None) -> AdjustmentResult:
+        product, adjustment = await catalog.adjust_stock(merchant.id, product_id, data.delta, data.reason)
+        return AdjustmentResult(Adjustment.from_domain(adjustment), Product.from_domain(product))
+
+    @get("/{product_id:uuid}/stock-adjustments", responses=MERCHANT_ERRORS, summary="Recorded adjustments, newest first")
+    async def list_adjustments(self, product_id: uuid.UUID, merchant: Merchant, catalog: CatalogService,
+                               limit: Annotated[int, Parameter(ge=1, le=100)] = 100) -> AdjustmentList:
+        return AdjustmentList([Adjustment.from_domain(a) for a in await catalog.adjustments(
+            merchant.id, product_id, limit)])
