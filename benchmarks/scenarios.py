@@ -194,4 +194,4 @@ register(Scenario(
 
 # --- the payment flow and the workers (on demand; their modules register them) ----------
 
-from benchmarks import payment_flow, worker_throughput  # noqa: E402,F401
+from benchmarks import catalog, payment_flow, worker_throughput  # noqa: E402,F401

@@ -40,7 +40,7 @@ class FakeRefunds:
 def with_fake_payments(services, payments: FakePayments):
     refunds = FakeRefunds()
     return use_services(services, payments=payments, refunds=refunds,
-                        consumers=EventConsumers(payments, refunds, services.notifications))
+                        consumers=EventConsumers(payments, refunds, services.notifications, services.fulfillment))
 
 
 async def test_same_event_twice_has_one_effect(services, stub_broker, worker):

@@ -58,6 +58,11 @@ class ProductController(Controller):
                          idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY] = None) -> Product:
         return Product.from_domain(await catalog.update(merchant.id, product_id, ProductChanges(active=False)))
 
+    @post("/{product_id:uuid}/activate", responses=MERCHANT_ERRORS, status_code=200, summary="Sell a product again")
+    async def activate(self, product_id: uuid.UUID, merchant: Merchant, catalog: CatalogService,
+                       idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY] = None) -> Product:
+        return Product.from_domain(await catalog.update(merchant.id, product_id, ProductChanges(active=True)))
+
     @post("/{product_id:uuid}/stock-adjustments", responses=MERCHANT_ERRORS, status_code=201,
           summary="Record a change of stock on hand, with its reason")
     async def adjust_stock(self, product_id: uuid.UUID, data: StockAdjustmentCreate, merchant: Merchant,

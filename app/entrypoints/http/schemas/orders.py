@@ -24,6 +24,7 @@ Currency = Annotated[CurrencyCode, Meta(description="ISO 4217 code")]
 # PostgreSQL text and jsonb cannot hold NUL characters: refuse them at the edge.
 NO_NUL = r"^[^\x00]*$"
 ShortText = Annotated[str, Meta(min_length=1, max_length=200, pattern=NO_NUL)]
+# Litestar's OpenAPI drops a falsy bound (ge=0): say "not negative" as gt=-1 instead.
 LongText = Annotated[str, Meta(max_length=1000, pattern=NO_NUL)]
 
 
@@ -33,7 +34,7 @@ class LineItemIn(msgspec.Struct, forbid_unknown_fields=True):
 
     quantity: Annotated[int, Meta(ge=1, le=100_000)]
     name: ShortText | None = None
-    unit_amount: Annotated[int, Meta(ge=0, le=9_007_199_254_740_991)] | None = None
+    unit_amount: Annotated[int, Meta(gt=-1, le=9_007_199_254_740_991)] | None = None
     sku: Annotated[str, Meta(min_length=1, max_length=64, pattern=NO_NUL)] | None = None
 
     def to_domain(self) -> RequestedItem:

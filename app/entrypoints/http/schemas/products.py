@@ -15,7 +15,7 @@ from app.entrypoints.http.schemas.orders import NO_NUL, Amount, Currency, ShortT
 
 Sku = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]*$",
                           description="unique per merchant: letters, digits, '.', '_', '-'")]
-LeadTime = Annotated[int, Meta(ge=0, le=MAX_LEAD_TIME_DAYS, description="days to have it ready to ship")]
+LeadTime = Annotated[int, Meta(gt=-1, le=MAX_LEAD_TIME_DAYS, description="days to have it ready to ship")]
 
 
 class ProductCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -24,26 +24,25 @@ class ProductCreate(msgspec.Struct, forbid_unknown_fields=True):
     unit_amount: Amount
     currency: Currency
     lead_time_days: LeadTime = 0
-    stock: Annotated[int, Meta(ge=0, le=MAX_STOCK, description="initial stock on hand")] = 0
-    active: bool = True
+    stock: Annotated[int, Meta(gt=-1, le=MAX_STOCK, description="initial stock on hand")] = 0
 
     def to_domain(self) -> NewProduct:
         return NewProduct(self.sku, self.name, self.unit_amount, self.currency.value, self.lead_time_days,
-                          self.stock, self.active)
+                          self.stock)
 
 
 class ProductUpdate(msgspec.Struct, forbid_unknown_fields=True):
-    """Catalog fields; stock changes only through stock adjustments."""
+    """Catalog fields; stock changes only through stock adjustments, the active flag
+    through /activate and /deactivate (no boolean in a body: the lax decoder reads 0 as false)."""
 
     name: ShortText | None = None
     unit_amount: Amount | None = None
     currency: Currency | None = None
     lead_time_days: LeadTime | None = None
-    active: bool | None = None
 
     def to_domain(self) -> ProductChanges:
         return ProductChanges(self.name, self.unit_amount, self.currency.value if self.currency else None,
-                              self.lead_time_days, self.active)
+                              self.lead_time_days)
 
 
 class StockAdjustmentCreate(msgspec.Struct, forbid_unknown_fields=True):
