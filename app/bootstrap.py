@@ -86,7 +86,8 @@ class Container:
 
     async def check_database(self) -> bool:
         async with self.engine.transaction() as transaction:
-            return bool(await transaction.connection.fetchval("SELECT 1") == 1)
+            answer = await transaction.connection.fetchval("SELECT 1")
+        return bool(answer == 1)
 
     async def check_redis(self) -> bool:
         return bool(await self.redis.ping())

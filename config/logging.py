@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import msgspec
@@ -27,7 +28,7 @@ def _scrub(value: Any) -> Any:
     return value
 
 
-def redact(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def redact(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     return _scrub(event_dict)
 
 

@@ -29,5 +29,6 @@ class EventRecorder:
         self.events.append(DomainEvent(type_, aggregate_id, merchant_id, at, payload))
 
     def pull_events(self) -> list[DomainEvent]:
-        pulled, self.events = self.events, []
+        pulled = list(self.events)
+        self.events.clear()  # in place: the mixin has no slot of its own to assign
         return pulled

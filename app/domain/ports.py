@@ -144,14 +144,30 @@ class UnitOfWork(Protocol):
     """One database transaction. Rolls back unless commit() is called; on commit it
     writes the events the aggregates recorded to the outbox, in the same transaction."""
 
-    orders: OrderRepository
-    payments: PaymentRepository
-    refunds: RefundRepository
-    merchants: MerchantRepository
-    callbacks: CallbackInbox
-    products: ProductRepository
-    reservations: ReservationRepository
-    processed: ProcessedEvents
+    # Read-only: an adapter's own repository types (PiccoloOrderRepository, ...) satisfy them.
+    @property
+    def orders(self) -> OrderRepository: ...
+
+    @property
+    def payments(self) -> PaymentRepository: ...
+
+    @property
+    def refunds(self) -> RefundRepository: ...
+
+    @property
+    def merchants(self) -> MerchantRepository: ...
+
+    @property
+    def callbacks(self) -> CallbackInbox: ...
+
+    @property
+    def products(self) -> ProductRepository: ...
+
+    @property
+    def reservations(self) -> ReservationRepository: ...
+
+    @property
+    def processed(self) -> ProcessedEvents: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
 

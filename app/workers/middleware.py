@@ -9,7 +9,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
-from dramatiq import Broker, Message, Middleware
+from dramatiq import Broker, Middleware
+from dramatiq.broker import MessageProxy
 from dramatiq.asyncio import EventLoopThread, get_event_loop_thread, set_event_loop_thread
 from dramatiq.logging import get_logger
 from dramatiq.middleware import AsyncIO
@@ -29,7 +30,7 @@ class CorrelationLogging(Middleware):
     def actor_options(self) -> set[str]:
         return {CORRELATION_ID}
 
-    def before_process_message(self, broker: Broker, message: Message) -> None:
+    def before_process_message(self, broker: Broker, message: MessageProxy) -> None:
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(
             correlation_id=message.options.get(CORRELATION_ID) or message.message_id,
@@ -37,7 +38,7 @@ class CorrelationLogging(Middleware):
             retries=message.options.get("retries", 0),
         )
 
-    def after_process_message(self, broker: Broker, message: Message, *, result: Any = None,
+    def after_process_message(self, broker: Broker, message: MessageProxy, *, result: Any = None,
                               exception: BaseException | None = None) -> None:
         structlog.contextvars.clear_contextvars()
 

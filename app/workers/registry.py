@@ -48,7 +48,7 @@ def _bound(body: ActorBody, boot: ContainerBoot) -> ActorBody:
 
 def declare_actors(broker: Broker, workers: WorkerSettings, boot: ContainerBoot) -> dict[str, dramatiq.Actor[Any, Any]]:
     return {
-        body.__name__: dramatiq.actor(_bound(body, boot), broker=broker, actor_name=body.__name__,
-                                      queue_name=ACTOR_QUEUES[body.__name__], **options)
+        body.__name__: dramatiq.actor(broker=broker, actor_name=body.__name__,
+                                      queue_name=ACTOR_QUEUES[body.__name__], **options)(_bound(body, boot))
         for body, options in actor_table(workers)
     }

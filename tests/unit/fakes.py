@@ -46,7 +46,7 @@ class LockTimeout(Exception):
 
 # The unique constraints and indexes of each table besides its primary key, named as in
 # schema_0001.sql: each row maps to (constraint, value) pairs that no two rows may share.
-UNIQUE_KEYS: dict[str, Callable[[Any], list[Hashable]]] = {
+UNIQUE_KEYS: dict[str, Callable[[Any], list[tuple[Any, ...]]]] = {
     "orders": lambda o: [] if o.merchant_reference is None
     else [("orders_merchant_reference_key", o.merchant_id, o.merchant_reference)],
     "payments": lambda a: [("payment_attempts_order_id_attempt_number_key", a.order_id, a.attempt_number)]
@@ -63,7 +63,7 @@ def _stored(row: Any) -> Any:
     """The copy a table keeps: recorded events belong to the caller's object, not the row."""
     kept = copy.deepcopy(row)
     if isinstance(kept, EventRecorder):
-        kept.events = []
+        kept.events.clear()  # the deep copy's own list
     return kept
 
 
@@ -294,7 +294,7 @@ class InMemoryUnitOfWork:
         self._held: dict[Hashable, asyncio.Lock] = {}
         self._seen: list[EventRecorder] = []
         self._from_nested: list[DomainEvent] = []  # events of committed nested units, kept until ours
-        self._tables = {
+        self._tables: dict[str, _Table] = {
             name: _Table(name, self._parent._tables[name] if self._parent else getattr(self._db, name),
                          self._root._acquire)
             for name in UNIQUE_KEYS
@@ -367,8 +367,9 @@ class InMemoryUnitOfWorkFactory:
 
     def seed(self, *rows: Order | PaymentAttempt | Refund | Merchant | Product) -> None:
         """Put rows straight into the committed state: test set-up, no events, no commit."""
-        tables = {Order: self.db.orders, PaymentAttempt: self.db.payments, Refund: self.db.refunds,
-                  Merchant: self.db.merchants, Product: self.db.products}
+        tables: dict[type, dict[uuid.UUID, Any]] = {
+            Order: self.db.orders, PaymentAttempt: self.db.payments, Refund: self.db.refunds,
+            Merchant: self.db.merchants, Product: self.db.products}
         for row in rows:
             tables[type(row)][row.id] = _stored(row)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
-from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.base import Engine
 
 ORDER_COLUMNS = ("id", "merchant_id", "merchant_reference", "status", "amount_minor", "currency", "items",
                  "customer", "description", "attempt_count", "estimated_delivery", "created_at", "updated_at", "status_reason")
@@ -35,7 +35,7 @@ VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7)
 """
 
 
-def connection(engine: PostgresEngine) -> asyncpg.Connection:
+def connection(engine: Engine[Any]) -> asyncpg.Connection:
     """The connection of the transaction this task is in (the unit of work's)."""
     transaction = engine.current_transaction.get()
     if transaction is None:

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from asyncpg.exceptions import UniqueViolationError
+from piccolo.columns import Column
+from piccolo.custom_types import Combinable
 
 from app.adapters.db import hot_path, mappers
 from app.adapters.db.tables import (
@@ -75,7 +77,7 @@ class PiccoloOrderRepository(_Tracking):
         self._track(order, wrote=True)
 
     async def list(self, query: OrderQuery) -> list[Order]:
-        where = OrderTable.merchant_id == query.merchant_id
+        where: Combinable = OrderTable.merchant_id == query.merchant_id
         if query.status is not None:
             where &= OrderTable.status == query.status.value
         if query.created_after is not None:
@@ -104,14 +106,14 @@ class PiccoloPaymentRepository(_Tracking):
 
     async def get(self, attempt_id: uuid.UUID, *, merchant_id: uuid.UUID | None = None,
                   lock: bool = False) -> PaymentAttempt | None:
-        where = PaymentAttemptTable.id == attempt_id
+        where: Combinable = PaymentAttemptTable.id == attempt_id
         if merchant_id is not None:
             where &= PaymentAttemptTable.merchant_id == merchant_id
         row = await _first(PaymentAttemptTable.select().where(where), lock)
         return self._track(mappers.attempt_from_row(row)) if row else None
 
     async def save(self, attempt: PaymentAttempt) -> None:
-        row = mappers.attempt_to_row(attempt)
+        row = cast("dict[Column | str, Any]", mappers.attempt_to_row(attempt))  # Piccolo takes names too
         await PaymentAttemptTable.update(row).where(PaymentAttemptTable.id == attempt.id).run()
         self._track(attempt, wrote=True)
 
@@ -140,7 +142,8 @@ class PiccoloRefundRepository(_Tracking):
         return self._track(mappers.refund_from_row(row)) if row else None
 
     async def save(self, refund: Refund) -> None:
-        await RefundTable.update(mappers.refund_to_row(refund)).where(RefundTable.id == refund.id).run()
+        row = cast("dict[Column | str, Any]", mappers.refund_to_row(refund))
+        await RefundTable.update(row).where(RefundTable.id == refund.id).run()
         self._track(refund, wrote=True)
 
     async def for_order(self, order_id: uuid.UUID) -> list[Refund]:

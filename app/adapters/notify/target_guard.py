@@ -32,7 +32,7 @@ async def refusal_reason(url: str) -> str | None:
                                                                  type=socket.SOCK_STREAM)
         except socket.gaierror:
             return None
-        addresses = {ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos}
+        addresses = {ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos}
     blocked = sorted(str(address) for address in addresses if _forbidden(address))
     if blocked:
         return f"webhook target {parts.hostname} resolves to a non-public address ({', '.join(blocked)})"

@@ -30,7 +30,8 @@ class PayPalEventMapper:
 
     async def to_event(self, event: JsonObject) -> ProviderEvent:
         event_id, event_type = event["id"], event["event_type"]
-        resource = event.get("resource") if isinstance(event.get("resource"), dict) else {}
+        found = event.get("resource")
+        resource: JsonObject = found if isinstance(found, dict) else {}
         if event_type == "CHECKOUT.ORDER.APPROVED":
             return await self._order_approved(event_id, event_type, resource)
         if event_type in ("PAYMENT.CAPTURE.COMPLETED", "PAYMENT.CAPTURE.DENIED"):

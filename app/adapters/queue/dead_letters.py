@@ -41,7 +41,7 @@ def describe(message: Message, dead_at_ms: float | None = None) -> DeadLetter:
     lines = [line for line in traceback.strip().splitlines() if line.strip()]
     return DeadLetter(message.message_id, q_name(message.queue_name), message.actor_name, list(message.args),
                       dict(message.kwargs), message.options.get("retries", 0), lines[-1] if lines else None,
-                      _at(message.message_timestamp), _at(dead_at_ms))
+                      datetime.fromtimestamp(message.message_timestamp / 1000, UTC), _at(dead_at_ms))
 
 
 def replayable(message: Message) -> Message:

@@ -29,7 +29,7 @@ class DramatiqPublisher:
         message_options = dict(options or {})
         if correlation_id:
             message_options["correlation_id"] = correlation_id
-        message = Message(queue_name=self._queue(actor), actor_name=actor, args=(), kwargs=kwargs,
+        message: Message[Any] = Message(queue_name=self._queue(actor), actor_name=actor, args=(), kwargs=kwargs,
                           options=message_options)
         self.broker.enqueue(message, delay=delay_ms)
 

@@ -117,6 +117,8 @@ class PaymentService:
             raise NotFound(f"payment {attempt_id} not found", resource="payment", id=str(attempt_id))
         order = await load_order(uow, found.merchant_id, found.order_id, lock=True)
         attempt = await uow.payments.get(attempt_id, lock=True)
+        if attempt is None:  # attempts are never deleted: unreachable, but say so
+            raise NotFound(f"payment {attempt_id} not found", resource="payment", id=str(attempt_id))
         if only_if is not None and attempt.status is not only_if:
             return Applied.ALREADY_FINAL if attempt.is_final else Applied.PENDING
         now = self._clock.now()

@@ -21,7 +21,7 @@ CACHE_MAX_ENTRIES = 10_000
 SECURITY_COMPONENTS = Components(
     security_schemes={"MerchantKey": SecurityScheme(type="http", scheme="bearer", description="Merchant secret key")}
 )
-MERCHANT_SECURITY = [{"MerchantKey": []}]
+MERCHANT_SECURITY: list[dict[str, list[str]]] = [{"MerchantKey": []}]
 
 
 def bearer_token(authorization: str | None) -> str:

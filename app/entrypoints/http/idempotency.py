@@ -1,7 +1,7 @@
 """Idempotency-Key on mutating POSTs (Stripe semantics, IETF draft status codes).
 
 The middleware opens the request's root unit of work, claims the key in it, runs the
-handler inside it (the use case's own unit of work nests as a savepoint), and stores the
+handler inside it (the use case's own unit of work joins it), and stores the
 response bytes in the same transaction. So: same key + same body -> the stored response
 byte for byte, with no second side effect; same key + other body -> 422; same key while
 the first still runs -> the claim waits on the first one's row lock, then replays, or
@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Any
 
 from asyncpg.exceptions import LockNotAvailableError
+from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from app.domain.errors import Conflict, ValidationFailed
 
@@ -28,9 +30,10 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes:
-    chunks, size, more = [], 0, True
+    chunks: list[bytes] = []
+    size, more = 0, True
     while more:
-        message = await receive()
+        message: Any = await receive()  # http.request (or a disconnect: no body)
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
@@ -42,7 +45,10 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
 
 def idempotency_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        key = _header(scope, b"idempotency-key") if scope["type"] == "http" else None
+        if scope["type"] != ScopeType.HTTP:
+            await app(scope, receive, send)
+            return
+        key = _header(scope, b"idempotency-key")
         if key is None or scope["method"] != "POST" or scope["path"].startswith(EXEMPT_PREFIXES):
             await app(scope, receive, send)
             return
@@ -55,7 +61,7 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
         fingerprint = hashlib.sha256(b"%s %s?%s\n%s" % (scope["method"].encode(), scope["path"].encode(),
                                                          scope.get("query_string", b""), body)).hexdigest()
         store = container.idempotency
-        replay: list[Message] = []
+        replay: list[Any] = []  # the app's messages, held until the commit
         async with container.uow() as uow:
             try:
                 stored = await store.claim(merchant.id, key, fingerprint)
@@ -74,14 +80,14 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
 
             delivered = False
 
-            async def replay_body() -> Message:
+            async def replay_body() -> Any:
                 nonlocal delivered
                 if delivered:
                     return await receive()  # disconnect, should the app wait for one
                 delivered = True
                 return {"type": "http.request", "body": body, "more_body": False}
 
-            async def capture(message: Message) -> None:
+            async def capture(message: Any) -> None:
                 replay.append(message)
 
             await app(scope, replay_body, capture)

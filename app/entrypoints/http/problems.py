@@ -11,6 +11,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import ResponseSpec
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
+from litestar.types import ExceptionHandlersMap
 
 from app.domain import errors
 
@@ -98,7 +99,7 @@ problem_details_plugin = ProblemDetailsPlugin(
         },
     )
 )
-EXCEPTION_HANDLERS = {Exception: handle_unexpected_error}
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {Exception: handle_unexpected_error}
 
 
 class ProblemDetails(msgspec.Struct):

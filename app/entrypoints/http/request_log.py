@@ -42,7 +42,7 @@ def request_log_middleware(app: ASGIApp) -> ASGIApp:
             logger.info(
                 "request",
                 **({"merchant_id": merchant_id} if merchant_id else {}),
-                method=scope["method"],
+                method=scope.get("method", "WEBSOCKET"),
                 route=scope.get("path_template") or scope["path"],
                 path=scope["path"],
                 status=status,

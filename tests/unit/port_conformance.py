@@ -1,0 +1,89 @@
+"""Static conformance: each real adapter and each in-memory fake, assigned to its port.
+mypy checks this module (`make typecheck`, pyproject's [tool.mypy] files): an adapter or
+fake that drifts from the domain's Protocols fails the build before any test runs.
+test_port_conformance.py calls these functions so the module is also exercised."""
+
+from __future__ import annotations
+
+from app.adapters.clock import SystemClock
+from app.adapters.db.repositories import (
+    PiccoloCallbackInbox, PiccoloMerchantRepository, PiccoloOrderRepository,
+    PiccoloPaymentRepository, PiccoloRefundRepository,
+)
+from app.adapters.db.unit_of_work import PiccoloUnitOfWork, PiccoloUnitOfWorkFactory
+from app.adapters.notify.delivery_log import PiccoloWebhookStore
+from app.adapters.notify.webhooks import StandardWebhookSender
+from app.adapters.providers.card_processor import CardProcessorProvider
+from app.adapters.providers.paypal import PayPalProvider
+from app.adapters.providers.registry import ProviderRegistry
+from app.adapters.providers.resilience import ResilientProvider
+from app.adapters.providers.sandbox import SandboxProvider
+from app.adapters.providers.stripe import StripeProvider
+from app.adapters.queue.inline_bus import InProcessEventBus, InProcessRetryScheduler
+from app.adapters.queue.outbox_relay import Publisher
+from app.adapters.queue.publisher import DramatiqPublisher, DramatiqRetryScheduler
+from app.adapters.redis.locks import RedisLockManager
+from app.adapters.vault.card_cache import RedisCardDataCache
+from app.domain import ports
+from app.domain.services import notifications
+from tests.unit.fake_providers import FakeProvider, FakeProviderRegistry, InMemoryCardDataCache
+from tests.unit.fakes import (
+    FakeClock, InMemoryCallbackInbox, InMemoryEventBus, InMemoryLockManager, InMemoryMerchantRepository,
+    InMemoryOrderRepository, InMemoryPaymentRepository, InMemoryRefundRepository, InMemoryUnitOfWork,
+    InMemoryUnitOfWorkFactory,
+)
+
+
+def real_adapters(
+    clock: SystemClock, orders: PiccoloOrderRepository, payments: PiccoloPaymentRepository,
+    refunds: PiccoloRefundRepository, merchants: PiccoloMerchantRepository, callbacks: PiccoloCallbackInbox,
+    unit: PiccoloUnitOfWork, units: PiccoloUnitOfWorkFactory, bus: InProcessEventBus, locks: RedisLockManager,
+    cards: RedisCardDataCache, sandbox: SandboxProvider, stripe: StripeProvider, paypal: PayPalProvider,
+    card: CardProcessorProvider, resilient: ResilientProvider, registry: ProviderRegistry,
+    webhook_store: PiccoloWebhookStore, sender: StandardWebhookSender, broker_retries: DramatiqRetryScheduler,
+    inline_retries: InProcessRetryScheduler, publisher: DramatiqPublisher,
+) -> list[object]:
+    conforming: list[object] = []
+    as_clock: ports.Clock = clock
+    as_orders: ports.OrderRepository = orders
+    as_payments: ports.PaymentRepository = payments
+    as_refunds: ports.RefundRepository = refunds
+    as_merchants: ports.MerchantRepository = merchants
+    as_callbacks: ports.CallbackInbox = callbacks
+    as_unit: ports.UnitOfWork = unit
+    as_units: ports.UnitOfWorkFactory = units
+    as_bus: ports.EventBus = bus
+    as_locks: ports.LockManager = locks
+    as_cards: ports.CardDataCache = cards
+    providers: list[ports.PaymentProvider] = [sandbox, stripe, paypal, card, resilient]
+    as_registry: ports.ProviderRegistry = registry
+    as_store: notifications.WebhookStore = webhook_store
+    as_sender: notifications.WebhookSender = sender
+    retries: list[notifications.RetryScheduler] = [broker_retries, inline_retries]
+    as_publisher: Publisher = publisher
+    conforming += [as_clock, as_orders, as_payments, as_refunds, as_merchants, as_callbacks, as_unit, as_units,
+                   as_bus, as_locks, as_cards, *providers, as_registry, as_store, as_sender, *retries, as_publisher]
+    return conforming
+
+
+def fakes(
+    clock: FakeClock, orders: InMemoryOrderRepository, payments: InMemoryPaymentRepository,
+    refunds: InMemoryRefundRepository, merchants: InMemoryMerchantRepository, callbacks: InMemoryCallbackInbox,
+    unit: InMemoryUnitOfWork, units: InMemoryUnitOfWorkFactory, bus: InMemoryEventBus, locks: InMemoryLockManager,
+    cards: InMemoryCardDataCache, provider: FakeProvider, registry: FakeProviderRegistry,
+) -> list[object]:
+    as_clock: ports.Clock = clock
+    as_orders: ports.OrderRepository = orders
+    as_payments: ports.PaymentRepository = payments
+    as_refunds: ports.RefundRepository = refunds
+    as_merchants: ports.MerchantRepository = merchants
+    as_callbacks: ports.CallbackInbox = callbacks
+    as_unit: ports.UnitOfWork = unit
+    as_units: ports.UnitOfWorkFactory = units
+    as_bus: ports.EventBus = bus
+    as_locks: ports.LockManager = locks
+    as_cards: ports.CardDataCache = cards
+    as_provider: ports.PaymentProvider = provider
+    as_registry: ports.ProviderRegistry = registry
+    return [as_clock, as_orders, as_payments, as_refunds, as_merchants, as_callbacks, as_unit, as_units, as_bus,
+            as_locks, as_cards, as_provider, as_registry]

@@ -1,0 +1,66 @@
+"""Real adapters and fakes against the domain's ports. The static check is mypy over
+tests/unit/port_conformance.py (`make typecheck` runs before pytest); here, at run time,
+every real adapter offers every method of its port with the port's parameter names, as
+test_fake_conformance.py checks for the fakes."""
+
+from __future__ import annotations
+
+import inspect
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from app.adapters.clock import SystemClock
+from app.adapters.db import repositories as db
+from app.adapters.db.unit_of_work import PiccoloUnitOfWork, PiccoloUnitOfWorkFactory
+from app.adapters.providers.card_processor import CardProcessorProvider
+from app.adapters.providers.paypal import PayPalProvider
+from app.adapters.providers.registry import ProviderRegistry
+from app.adapters.providers.resilience import ResilientProvider
+from app.adapters.providers.sandbox import SandboxProvider
+from app.adapters.providers.stripe import StripeProvider
+from app.adapters.queue.inline_bus import InProcessEventBus
+from app.adapters.redis.locks import RedisLockManager
+from app.adapters.vault.card_cache import RedisCardDataCache
+from app.domain import ports
+from tests.unit import port_conformance
+from tests.unit.test_fake_conformance import methods
+
+ROOT = Path(__file__).resolve().parents[2]
+PORT_ADAPTERS = [
+    (ports.Clock, SystemClock),
+    (ports.OrderRepository, db.PiccoloOrderRepository),
+    (ports.PaymentRepository, db.PiccoloPaymentRepository),
+    (ports.RefundRepository, db.PiccoloRefundRepository),
+    (ports.MerchantRepository, db.PiccoloMerchantRepository),
+    (ports.CallbackInbox, db.PiccoloCallbackInbox),
+    (ports.UnitOfWork, PiccoloUnitOfWork),
+    (ports.UnitOfWorkFactory, PiccoloUnitOfWorkFactory),
+    (ports.EventBus, InProcessEventBus),
+    (ports.LockManager, RedisLockManager),
+    (ports.CardDataCache, RedisCardDataCache),
+    *[(ports.PaymentProvider, provider) for provider in (SandboxProvider, StripeProvider, PayPalProvider,
+                                                         CardProcessorProvider, ResilientProvider)],
+    (ports.ProviderRegistry, ProviderRegistry),
+]
+
+
+def test_every_port_has_a_real_adapter():
+    declared = {cls for _, cls in inspect.getmembers(ports, inspect.isclass)
+                if getattr(cls, "_is_protocol", False) and cls.__module__ == ports.__name__}
+    assert declared == {port for port, _ in PORT_ADAPTERS}
+
+
+@pytest.mark.parametrize(("port", "adapter"), PORT_ADAPTERS, ids=[a.__name__ for _, a in PORT_ADAPTERS])
+def test_adapter_has_the_ports_methods_and_parameters(port, adapter):
+    for name in methods(port):
+        expected = list(inspect.signature(getattr(port, name)).parameters)
+        assert list(inspect.signature(getattr(adapter, name)).parameters) == expected, name
+        assert inspect.iscoroutinefunction(getattr(adapter, name)) == inspect.iscoroutinefunction(getattr(port, name))
+
+
+def test_the_static_conformance_module_is_type_checked():
+    mypy = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]
+    assert "tests/unit/port_conformance.py" in mypy["files"]
+    assert callable(port_conformance.real_adapters) and callable(port_conformance.fakes)
