@@ -3,6 +3,7 @@ inheriting from them; tests implement them with in-memory fakes."""
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -112,7 +113,8 @@ class ProductRepository(Protocol):
 
     async def add_adjustment(self, adjustment: StockAdjustment) -> None: ...
 
-    async def adjustments(self, product_id: uuid.UUID, limit: int) -> list[StockAdjustment]:
+    # builtins.list: a bare `list` here would be this class's list() method
+    async def adjustments(self, product_id: uuid.UUID, limit: int) -> builtins.list[StockAdjustment]:
         """Newest first."""
 
 

@@ -4,6 +4,7 @@ refusing a stock change as the database does, one active reservation per order+p
 
 from __future__ import annotations
 
+import builtins
 import copy
 import uuid
 from collections.abc import Hashable
@@ -78,7 +79,8 @@ class InMemoryProductRepository:
     async def add_adjustment(self, adjustment: StockAdjustment) -> None:
         await self._adjustments.insert(adjustment.id, adjustment)
 
-    async def adjustments(self, product_id: uuid.UUID, limit: int) -> list[StockAdjustment]:
+    # builtins.list: a bare `list` here would be this class's list() method
+    async def adjustments(self, product_id: uuid.UUID, limit: int) -> builtins.list[StockAdjustment]:
         rows = self._adjustments.select(lambda a: a.product_id == product_id)
         return sorted(rows, key=lambda a: a.created_at, reverse=True)[:limit]
 

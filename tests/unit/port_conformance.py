@@ -6,6 +6,7 @@ test_port_conformance.py calls these functions so the module is also exercised."
 from __future__ import annotations
 
 from app.adapters.clock import SystemClock
+from app.adapters.db.catalog_repositories import PiccoloProductRepository, PiccoloReservationRepository
 from app.adapters.db.repositories import (
     PiccoloCallbackInbox, PiccoloMerchantRepository, PiccoloOrderRepository,
     PiccoloPaymentRepository, PiccoloRefundRepository,
@@ -21,11 +22,13 @@ from app.adapters.providers.sandbox import SandboxProvider
 from app.adapters.providers.stripe import StripeProvider
 from app.adapters.queue.inline_bus import InProcessEventBus, InProcessRetryScheduler
 from app.adapters.queue.outbox_relay import Publisher
+from app.adapters.queue.processed_events import PiccoloProcessedEvents
 from app.adapters.queue.publisher import DramatiqPublisher, DramatiqRetryScheduler
 from app.adapters.redis.locks import RedisLockManager
 from app.adapters.vault.card_cache import RedisCardDataCache
 from app.domain import ports
 from app.domain.services import notifications
+from tests.unit.fake_catalog import InMemoryProcessedEvents, InMemoryProductRepository, InMemoryReservationRepository
 from tests.unit.fake_providers import FakeProvider, FakeProviderRegistry, InMemoryCardDataCache
 from tests.unit.fakes import (
     FakeClock, InMemoryCallbackInbox, InMemoryEventBus, InMemoryLockManager, InMemoryMerchantRepository,
@@ -41,9 +44,13 @@ def real_adapters(
     cards: RedisCardDataCache, sandbox: SandboxProvider, stripe: StripeProvider, paypal: PayPalProvider,
     card: CardProcessorProvider, resilient: ResilientProvider, registry: ProviderRegistry,
     webhook_store: PiccoloWebhookStore, sender: StandardWebhookSender, broker_retries: DramatiqRetryScheduler,
-    inline_retries: InProcessRetryScheduler, publisher: DramatiqPublisher,
+    inline_retries: InProcessRetryScheduler, publisher: DramatiqPublisher, products: PiccoloProductRepository,
+    reservations: PiccoloReservationRepository, processed: PiccoloProcessedEvents,
 ) -> list[object]:
     conforming: list[object] = []
+    as_products: ports.ProductRepository = products
+    as_reservations: ports.ReservationRepository = reservations
+    as_processed: ports.ProcessedEvents = processed
     as_clock: ports.Clock = clock
     as_orders: ports.OrderRepository = orders
     as_payments: ports.PaymentRepository = payments
@@ -62,7 +69,8 @@ def real_adapters(
     retries: list[notifications.RetryScheduler] = [broker_retries, inline_retries]
     as_publisher: Publisher = publisher
     conforming += [as_clock, as_orders, as_payments, as_refunds, as_merchants, as_callbacks, as_unit, as_units,
-                   as_bus, as_locks, as_cards, *providers, as_registry, as_store, as_sender, *retries, as_publisher]
+                   as_bus, as_locks, as_cards, *providers, as_registry, as_store, as_sender, *retries, as_publisher,
+                   as_products, as_reservations, as_processed]
     return conforming
 
 
@@ -71,7 +79,12 @@ def fakes(
     refunds: InMemoryRefundRepository, merchants: InMemoryMerchantRepository, callbacks: InMemoryCallbackInbox,
     unit: InMemoryUnitOfWork, units: InMemoryUnitOfWorkFactory, bus: InMemoryEventBus, locks: InMemoryLockManager,
     cards: InMemoryCardDataCache, provider: FakeProvider, registry: FakeProviderRegistry,
+    products: InMemoryProductRepository, reservations: InMemoryReservationRepository,
+    processed: InMemoryProcessedEvents,
 ) -> list[object]:
+    as_products: ports.ProductRepository = products
+    as_reservations: ports.ReservationRepository = reservations
+    as_processed: ports.ProcessedEvents = processed
     as_clock: ports.Clock = clock
     as_orders: ports.OrderRepository = orders
     as_payments: ports.PaymentRepository = payments
@@ -86,4 +99,4 @@ def fakes(
     as_provider: ports.PaymentProvider = provider
     as_registry: ports.ProviderRegistry = registry
     return [as_clock, as_orders, as_payments, as_refunds, as_merchants, as_callbacks, as_unit, as_units, as_bus,
-            as_locks, as_cards, as_provider, as_registry]
+            as_locks, as_cards, as_provider, as_registry, as_products, as_reservations, as_processed]

@@ -13,6 +13,7 @@ import pytest
 
 from app.adapters.clock import SystemClock
 from app.adapters.db import repositories as db
+from app.adapters.db.catalog_repositories import PiccoloProductRepository, PiccoloReservationRepository
 from app.adapters.db.unit_of_work import PiccoloUnitOfWork, PiccoloUnitOfWorkFactory
 from app.adapters.providers.card_processor import CardProcessorProvider
 from app.adapters.providers.paypal import PayPalProvider
@@ -21,6 +22,7 @@ from app.adapters.providers.resilience import ResilientProvider
 from app.adapters.providers.sandbox import SandboxProvider
 from app.adapters.providers.stripe import StripeProvider
 from app.adapters.queue.inline_bus import InProcessEventBus
+from app.adapters.queue.processed_events import PiccoloProcessedEvents
 from app.adapters.redis.locks import RedisLockManager
 from app.adapters.vault.card_cache import RedisCardDataCache
 from app.domain import ports
@@ -35,6 +37,9 @@ PORT_ADAPTERS = [
     (ports.RefundRepository, db.PiccoloRefundRepository),
     (ports.MerchantRepository, db.PiccoloMerchantRepository),
     (ports.CallbackInbox, db.PiccoloCallbackInbox),
+    (ports.ProductRepository, PiccoloProductRepository),
+    (ports.ReservationRepository, PiccoloReservationRepository),
+    (ports.ProcessedEvents, PiccoloProcessedEvents),
     (ports.UnitOfWork, PiccoloUnitOfWork),
     (ports.UnitOfWorkFactory, PiccoloUnitOfWorkFactory),
     (ports.EventBus, InProcessEventBus),

@@ -5,10 +5,14 @@ order, counters moved by deltas in one UPDATE, and the products table's CHECK
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from datetime import datetime
+from typing import Any, cast
 
 from asyncpg.exceptions import CheckViolationError, UniqueViolationError
+from piccolo.columns import Column
+from piccolo.custom_types import Combinable
 
 from app.adapters.db import hot_path
 from app.adapters.db.catalog_rows import (
@@ -70,7 +74,7 @@ class PiccoloProductRepository(_Tracking):
         self._track(product, wrote=True)
 
     async def list(self, query: ProductQuery) -> list[Product]:
-        where = ProductTable.merchant_id == query.merchant_id
+        where: Combinable = ProductTable.merchant_id == query.merchant_id
         if query.active is not None:
             where &= ProductTable.active == query.active
         if query.cursor is not None:
@@ -94,7 +98,8 @@ class PiccoloProductRepository(_Tracking):
         await StockAdjustmentTable.insert(StockAdjustmentTable(**adjustment_to_row(adjustment))).run()
         self.touched.wrote = True
 
-    async def adjustments(self, product_id: uuid.UUID, limit: int) -> list[StockAdjustment]:
+    # builtins.list: a bare `list` here would be this class's list() method
+    async def adjustments(self, product_id: uuid.UUID, limit: int) -> builtins.list[StockAdjustment]:
         rows = await (StockAdjustmentTable.select().where(StockAdjustmentTable.product_id == product_id)
                       .order_by(StockAdjustmentTable.created_at, ascending=False).limit(limit).run())
         return [adjustment_from_row(row) for row in rows]
@@ -117,7 +122,7 @@ class PiccoloReservationRepository:
         return [reservation_from_row(row) for row in rows]
 
     async def save(self, reservation: StockReservation) -> None:
-        row = reservation_to_row(reservation)
+        row = cast("dict[Column | str, Any]", reservation_to_row(reservation))  # Piccolo takes names too
         await StockReservationTable.update(row).where(StockReservationTable.id == reservation.id).run()
         self.touched.wrote = True
 

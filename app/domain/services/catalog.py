@@ -3,6 +3,7 @@ way their stock on hand changes."""
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from dataclasses import dataclass
 
@@ -90,8 +91,9 @@ class CatalogService:
             await uow.commit()
         return product, adjustment
 
+    # builtins.list: a bare `list` here would be this class's list() method
     async def adjustments(self, merchant_id: uuid.UUID, product_id: uuid.UUID,
-                          limit: int = 100) -> list[StockAdjustment]:
+                          limit: int = 100) -> builtins.list[StockAdjustment]:
         async with self._uow() as uow:
             await load_product(uow, merchant_id, product_id)
             return await uow.products.adjustments(product_id, limit)

@@ -129,7 +129,7 @@ class OrderService:
                 # What is bought or its currency changes: the catalog lines are validated and
                 # priced again (kept lines at today's catalog price), the total follows.
                 currency = changes.currency or order.amount.currency
-                requested = changes.items if changes.items is not None else [
+                requested: list[LineItem | RequestedItem] = changes.items if changes.items is not None else [
                     RequestedItem(i.quantity, i.sku, i.name, None if i.sku else i.unit_amount_minor)
                     for i in order.items]
                 items = await self._priced(uow, merchant_id, requested, currency)
