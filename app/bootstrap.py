@@ -131,7 +131,8 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
     p, workers, inv = settings.payments, settings.workers, settings.inventory
     stock = StockKeeper(InventoryPolicy(inv.reservation_ttl_s, inv.max_units_per_sku, inv.shipping_business_days))
     payments = PaymentService(uow, clock, providers, locks, card_cache, PaymentPolicy(
-        p.max_attempts, p.order_lock_timeout_s, p.pending_timeout_s, p.give_up_after_s), stock)
+        p.max_attempts, p.order_lock_timeout_s, p.pending_timeout_s, p.give_up_after_s,
+        allow_http_loopback_return_url=settings.env in ("test", "dev")), stock)
     refunds = RefundService(uow, clock, providers)
     fulfillment = FulfillmentService(uow, clock, stock)
     publisher = DramatiqPublisher(broker)

@@ -15,6 +15,7 @@ from app.domain.model.card import CardDetails, CardToken
 from app.domain.model.catalog import Product, StockAdjustment, StockChange, StockLevel
 from app.domain.model.inventory import StockReservation
 from app.domain.model.merchant import Merchant
+from app.domain.model.money import Money
 from app.domain.model.order import Order, OrderStatus
 from app.domain.model.payment import PaymentAttempt, Refund
 from app.domain.model.provider import PaymentRequest, ProviderEvent, ProviderResult, RefundRequest
@@ -216,7 +217,11 @@ class PaymentProvider(Protocol):
 
     async def refund(self, request: RefundRequest) -> ProviderResult: ...
 
-    async def get_status(self, attempt_id: uuid.UUID, provider_reference: str | None) -> ProviderResult: ...
+    async def get_status(self, attempt_id: uuid.UUID, provider_reference: str | None,
+                         amount: Money | None = None) -> ProviderResult:
+        """The attempt's verdict, by the provider's reference when known. Without one the
+        provider may search for the attempt; a search result counts only when it carries
+        the attempt id and `amount` (amount and currency), so without `amount` it counts not."""
 
     async def parse_callback(self, headers: Mapping[str, str], body: bytes) -> ProviderEvent:
         """Verify and normalise a callback; raises InvalidCallback / MalformedCallback."""

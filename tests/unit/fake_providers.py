@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 from app.domain.errors import InvalidCallback, UnknownProvider
 from app.domain.model.card import CardDetails, CardToken
+from app.domain.model.money import Money
 from app.domain.model.provider import Outcome, PaymentRequest, ProviderEvent, ProviderResult, RefundRequest
 
 
@@ -35,7 +36,8 @@ class FakeProvider:
         self.refunds.append(request)
         return self._answer()
 
-    async def get_status(self, attempt_id: uuid.UUID, provider_reference: str | None) -> ProviderResult:
+    async def get_status(self, attempt_id: uuid.UUID, provider_reference: str | None,
+                         amount: Money | None = None) -> ProviderResult:
         self.status_checks.append((attempt_id, provider_reference))
         return self._answer()
 

@@ -73,7 +73,7 @@ def attempt_to_row(attempt: PaymentAttempt) -> dict[str, Any]:
 
 ATTEMPT_PLAIN_FIELDS = (
     "id", "order_id", "merchant_id", "provider", "attempt_number", "card_brand", "card_last4",
-    "provider_reference", "redirect_url", "failure_code", "failure_message", "created_at", "updated_at",
+    "provider_reference", "redirect_url", "return_url", "failure_code", "failure_message", "created_at", "updated_at",
 )
 
 

@@ -49,6 +49,7 @@ class PaymentAttemptTable(Table, tablename="payment_attempts"):
     card_last4 = Varchar(length=4, null=True)
     provider_reference = Text(null=True)
     redirect_url = Text(null=True)
+    return_url = Text(null=True)
     failure_code = Varchar(length=64, null=True)
     failure_message = Text(null=True)
     created_at = Timestamptz()

@@ -45,11 +45,12 @@ import httpx
 import msgspec
 
 from app.adapters.providers.card_processor_mapping import (
-    event_from_callback, result_from_error, result_from_transaction, verify_signature,
+    event_from_callback, is_attempts_authorization, result_from_error, result_from_transaction, verify_signature,
 )
-from app.adapters.providers.http import ProviderHttp, decode_object
+from app.adapters.providers.http import ProviderHttp, decode_object, own_search_results
 from app.domain.errors import MalformedCallback
 from app.domain.model.card import CardDetails, CardToken
+from app.domain.model.money import Money
 from app.domain.model.payment import FailureCode
 from app.domain.model.provider import Outcome, PaymentRequest, ProviderEvent, ProviderResult, RefundRequest
 
@@ -99,10 +100,13 @@ class CardProcessorProvider:
                 "amount": {"value": request.amount.amount_minor, "currency": request.amount.currency}}
         return await self._write("/v1/refunds", request.refund_id, body)
 
-    async def get_status(self, attempt_id: uuid.UUID, provider_reference: str | None) -> ProviderResult:
+    async def get_status(self, attempt_id: uuid.UUID, provider_reference: str | None,
+                         amount: Money | None = None) -> ProviderResult:
         if provider_reference:
             path = f"/v1/authorizations/{quote(provider_reference, safe='')}"
             response = await self._http.request("GET", path, headers=self._headers())
+        elif amount is None:  # nothing to check what the search finds against: trust none
+            return ProviderResult(Outcome.UNKNOWN, None, failure_message="no amount to verify a search result with")
         else:
             response = await self._http.request("GET", "/v1/authorizations", params={"reference": str(attempt_id)},
                                                 headers=self._headers())
@@ -110,13 +114,17 @@ class CardProcessorProvider:
             return ProviderResult(Outcome.UNKNOWN, provider_reference,
                                   failure_message=f"status lookup answered {response.status_code}")
         body = self._http.json(response)
-        if provider_reference:
+        if provider_reference or amount is None:
             return result_from_transaction(body)
-        found = [item for item in body.get("data") or [] if isinstance(item, dict)]
-        if not found:  # authoritative for this API: the authorization never arrived
-            return ProviderResult(Outcome.FAILED, None, FailureCode.PROVIDER_UNAVAILABLE,
-                                  "the processor never received this authorization")
-        return result_from_transaction(found[0])
+        ours, strangers = own_search_results(self.name, body, attempt_id,
+                                             lambda found: is_attempts_authorization(found, attempt_id, amount))
+        if ours:
+            return result_from_transaction(ours[0])
+        if strangers:  # something carries our reference but is not what we sent: no conclusion
+            return ProviderResult(Outcome.UNKNOWN, None, failure_message="the lookup found no matching authorization")
+        # Authoritative for this API: the authorization never arrived.
+        return ProviderResult(Outcome.FAILED, None, FailureCode.PROVIDER_UNAVAILABLE,
+                              "the processor never received this authorization")
 
     async def parse_callback(self, headers: Mapping[str, str], body: bytes) -> ProviderEvent:
         verify_signature(headers, body, self._settings.webhook_secrets, self._settings.tolerance_s, self._clock())

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 
 from app.adapters.providers.http import JsonObject, lowercase_headers
 from app.domain.errors import InvalidCallback, MalformedCallback
+from app.domain.model.money import Money
 from app.domain.model.payment import FailureCode as F
 from app.domain.model.provider import CallbackKind, Outcome, ProviderEvent, ProviderResult
 
@@ -46,6 +47,13 @@ def result_from_transaction(transaction: JsonObject) -> ProviderResult:
         failure = RESPONSE_CODES.get(str(code), F.CARD_DECLINED)
         return ProviderResult(Outcome.FAILED, reference, failure, f"{code}: {message}" if message else str(code))
     return ProviderResult(Outcome.UNKNOWN, reference, failure_message=f"unexpected status {status!r}/{code!r}")
+
+
+def is_attempts_authorization(found: JsonObject, attempt_id: uuid.UUID, amount: Money) -> bool:
+    """Our reference (the attempt id) and the amount and currency we asked for."""
+    sent = found.get("amount") or {}
+    return (found.get("reference") == str(attempt_id) and isinstance(sent, dict)
+            and sent.get("value") == amount.amount_minor and sent.get("currency") == amount.currency)
 
 
 def result_from_error(status_code: int, body: JsonObject | None) -> ProviderResult:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import email.utils
 import time
-from collections.abc import Mapping
+import uuid
+from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
 import httpx
 import msgspec
+import structlog
 
 from app.adapters.providers.errors import (
     ProviderConnectError,
@@ -24,6 +26,7 @@ from app.adapters.providers.errors import (
 )
 
 JsonObject = dict[str, Any]
+log = structlog.get_logger(__name__)
 
 
 class ProviderCredentialsRejected(ProviderConnectError):
@@ -58,6 +61,21 @@ def decode_object(content: bytes) -> JsonObject | None:
     except msgspec.DecodeError:
         return None
     return decoded if isinstance(decoded, dict) else None
+
+
+def own_search_results(provider: str, body: JsonObject, attempt_id: uuid.UUID,
+                       is_ours: Callable[[JsonObject], bool]) -> tuple[list[JsonObject], int]:
+    """The objects of a `{"data": [...]}` search answer that provably belong to the attempt,
+    and how many others it held. A search is a query, not an identity: whatever does not
+    carry our attempt id, amount and currency is logged and ignored, never applied."""
+    found = [item for item in body.get("data") or [] if isinstance(item, dict)]
+    ours = [item for item in found if is_ours(item)]
+    for item in found:
+        if not is_ours(item):
+            log.warning("provider_search_result_ignored", provider=provider, attempt_id=str(attempt_id),
+                        found_id=item.get("id"), found_amount=item.get("amount"),
+                        found_currency=item.get("currency"), found_metadata=item.get("metadata"))
+    return ours, len(found) - len(ours)
 
 
 class ProviderHttp:

@@ -24,6 +24,7 @@ from app.adapters.providers.http import ProviderHttp, decode_object
 from app.adapters.providers.paypal_auth import PayPalAccessTokens
 from app.adapters.providers.paypal_events import PayPalEventMapper
 from app.adapters.providers.paypal_webhooks import verify_webhook
+from app.domain.model.money import Money
 from app.domain.model.payment import FailureCode
 from app.domain.model.provider import Outcome, PaymentRequest, ProviderEvent, ProviderResult, RefundRequest
 
@@ -35,7 +36,7 @@ class PayPalSettings(msgspec.Struct, frozen=True):
     api_base: str = "https://api-m.sandbox.paypal.com"
     timeout_s: float = 10.0
     return_url: str = ""  # where PayPal sends the shopper back; a request's own return_url wins
-    cancel_url: str = ""
+    cancel_url: str = ""  # where a shopper who cancels goes; a request's own return_url wins
     tolerance_s: int | None = 300  # on PAYPAL-TRANSMISSION-TIME; None: PayPal's check only
 
     def __repr__(self) -> str:
@@ -70,8 +71,10 @@ class PayPalProvider:
         if request.description:
             unit["description"] = request.description[:127]
         context = {"user_action": "PAY_NOW", "shipping_preference": "NO_SHIPPING"}
+        # The shopper comes back to the merchant's return_url whether they approved or
+        # cancelled: the verdict reaches the merchant through us (webhook, GET /payments/{id}).
         for key, url in (("return_url", request.return_url or self._settings.return_url),
-                         ("cancel_url", self._settings.cancel_url)):
+                         ("cancel_url", request.return_url or self._settings.cancel_url)):
             if url:
                 context[key] = url
         order = {"intent": "CAPTURE", "purchase_units": [unit],
@@ -110,7 +113,8 @@ class PayPalProvider:
             return mapping.result_from_refund(self._http.json(response))
         return mapping.result_from_error(response.status_code, decode_object(response.content))
 
-    async def get_status(self, attempt_id: uuid.UUID, provider_reference: str | None) -> ProviderResult:
+    async def get_status(self, attempt_id: uuid.UUID, provider_reference: str | None,
+                         amount: Money | None = None) -> ProviderResult:
         """PayPal cannot search orders by custom_id: without the order id we cannot tell."""
         if not provider_reference:
             return ProviderResult(Outcome.UNKNOWN, None, failure_message="no PayPal order id to look up")

@@ -30,6 +30,7 @@ from app.adapters.providers.errors import ProviderRateLimited, ProviderTimeout, 
 from app.adapters.providers.http import ProviderCredentialsRejected
 from app.adapters.providers.metrics import PROVIDER_CALL_DURATION, PROVIDER_CALLS
 from app.domain.errors import InvalidCallback, ProviderUnavailable
+from app.domain.model.money import Money
 from app.domain.model.payment import FailureCode
 from app.domain.model.provider import Outcome, PaymentRequest, ProviderEvent, ProviderResult, RefundRequest
 from app.domain.ports import PaymentProvider
@@ -98,8 +99,9 @@ class ResilientProvider:
     async def refund(self, request: RefundRequest) -> ProviderResult:
         return await self._result_call("refund", self._inner.refund, request)
 
-    async def get_status(self, attempt_id: uuid.UUID, provider_reference: str | None) -> ProviderResult:
-        return await self._result_call("get_status", self._inner.get_status, attempt_id, provider_reference)
+    async def get_status(self, attempt_id: uuid.UUID, provider_reference: str | None,
+                         amount: Money | None = None) -> ProviderResult:
+        return await self._result_call("get_status", self._inner.get_status, attempt_id, provider_reference, amount)
 
     async def parse_callback(self, headers: Mapping[str, str], body: bytes) -> ProviderEvent:
         started, outcome = time.perf_counter(), "error"

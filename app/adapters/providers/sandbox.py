@@ -22,6 +22,7 @@ from app.adapters.providers.errors import (ProviderConnectError, ProviderRateLim
                                            ProviderTimeout)
 from app.domain.errors import InvalidCallback, MalformedCallback
 from app.domain.model.card import CardDetails, CardToken
+from app.domain.model.money import Money
 from app.domain.model.payment import FailureCode
 from app.domain.model.provider import (CallbackKind, Outcome, PaymentRequest, ProviderEvent, ProviderResult,
                                        RefundRequest)
@@ -109,7 +110,8 @@ class SandboxProvider:
                 "metadata": {"refund_id": key, "attempt_id": str(request.attempt_id)}}
         return _result_of(await self._send("POST", "/v1/refunds", json=body, idempotency_key=key))
 
-    async def get_status(self, attempt_id: uuid.UUID, provider_reference: str | None) -> ProviderResult:
+    async def get_status(self, attempt_id: uuid.UUID, provider_reference: str | None,
+                         amount: Money | None = None) -> ProviderResult:
         """Looked up by idempotency key (the attempt id), which also finds payments whose
         purchase answer we never got. A 404 is a verdict: the purchase never reached the
         gateway, and since the key is the attempt id it can no longer charge under it."""

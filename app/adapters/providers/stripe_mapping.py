@@ -11,7 +11,8 @@ import uuid
 from typing import Any
 
 from app.adapters.providers.errors import ProviderServerError
-from app.adapters.providers.http import JsonObject
+from app.adapters.providers.http import JsonObject, own_search_results
+from app.domain.model.money import Money
 from app.domain.model.payment import FailureCode as F
 from app.domain.model.provider import Outcome, ProviderResult
 
@@ -30,7 +31,8 @@ FAILURE_CODES: dict[str, F] = {
     "fraudulent": F.FRAUD_BLOCKED, "merchant_blacklist": F.FRAUD_BLOCKED, "security_violation": F.FRAUD_BLOCKED,
     "processing_error": F.PROCESSING_ERROR, "issuer_not_available": F.PROCESSING_ERROR,
     "try_again_later": F.PROCESSING_ERROR, "reenter_transaction": F.PROCESSING_ERROR,
-    "authentication_required": F.AUTHENTICATION_REQUIRED,
+    # 3-D Secure: needed but impossible (no return_url: error_on_requires_action), or refused.
+    "authentication_required": F.AUTHENTICATION_REQUIRED, "authentication_not_handled": F.AUTHENTICATION_REQUIRED,
     "payment_intent_authentication_failure": F.AUTHENTICATION_REQUIRED,
 }
 
@@ -54,11 +56,28 @@ def redirect_url(intent: JsonObject) -> str | None:
     return None
 
 
+def result_from_search(body: JsonObject, attempt_id: uuid.UUID, amount: Money) -> ProviderResult:
+    """The verdict of the intent in a search answer that is provably this attempt's."""
+    ours, _ = own_search_results(PROVIDER, body, attempt_id, lambda intent: belongs_to(intent, attempt_id, amount))
+    if not ours:
+        return ProviderResult(Outcome.UNKNOWN, None, failure_message="no PaymentIntent found for this attempt")
+    return result_from_intent(ours[0])
+
+
+def belongs_to(intent: JsonObject, attempt_id: uuid.UUID, amount: Money) -> bool:
+    currency = intent.get("currency")
+    return (metadata_uuid(intent, "attempt_id") == attempt_id
+            and intent.get("amount") == amount.amount_minor
+            and isinstance(currency, str) and currency.upper() == amount.currency)
+
+
 def result_from_intent(intent: JsonObject) -> ProviderResult:
     status, reference = intent.get("status"), intent.get("id")
     if status == "succeeded":
         return ProviderResult(Outcome.SUCCEEDED, reference)
     if status in ("processing", "requires_action", "requires_confirmation", "requires_capture"):
+        # requires_action: the shopper must authenticate (3-D Secure); redirect_to_url says
+        # where, when we gave a return_url. The verdict comes by webhook or status poll.
         return ProviderResult(Outcome.PENDING, reference, redirect_url=redirect_url(intent))
     if status == "requires_payment_method":
         error = intent.get("last_payment_error")

@@ -24,6 +24,7 @@ SCENARIO_PAYMENT_METHODS: dict[str, str] = {
     "4000000000000119": "pm_card_chargeDeclinedProcessingError",
     "4100000000000019": "pm_card_radarBlock",
     "4000002760003184": "pm_card_authenticationRequired",
+    "4000000000003220": "pm_card_threeDSecure2Required",  # 3-D Secure on every payment
 }
 
 BRAND_PAYMENT_METHODS: dict[str, str] = {

@@ -62,18 +62,20 @@ class PaymentAttempt(EventRecorder):
     card_brand: str | None = None
     card_last4: str | None = None
     provider_reference: str | None = None
-    redirect_url: str | None = None
+    redirect_url: str | None = None  # where the shopper must go to act (3-D Secure, PayPal approval)
+    return_url: str | None = None  # where the provider sends the shopper back afterwards
     failure_code: str | None = None
     failure_message: str | None = None
     events: list[DomainEvent] = field(default_factory=list)
 
     @classmethod
-    def start(cls, order: Order, provider: str, method: PaymentMethod, now: datetime) -> PaymentAttempt:
+    def start(cls, order: Order, provider: str, method: PaymentMethod, now: datetime,
+              return_url: str | None = None) -> PaymentAttempt:
         """A new attempt for an order that has just moved to PAYMENT_IN_PROGRESS."""
         brand = (getattr(method, "brand", None) or "card") if method is not None else None
         last4 = getattr(method, "last4", None)
         attempt = cls(uuid.uuid4(), order.id, order.merchant_id, provider, order.amount, AttemptStatus.INITIATED,
-                      now, now, order.attempt_count, brand, last4)
+                      now, now, order.attempt_count, brand, last4, return_url=return_url)
         attempt._event("payment.requested", now, amount=order.amount.amount_minor, currency=order.amount.currency,
                        attempt_number=attempt.attempt_number)
         return attempt

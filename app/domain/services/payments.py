@@ -15,6 +15,7 @@ from app.domain.model.card import PaymentMethod
 from app.domain.model.order import OrderStatus
 from app.domain.model.payment import AttemptStatus, FailureCode, PaymentAttempt, Refund
 from app.domain.model.provider import Outcome, PaymentRequest, ProviderResult
+from app.domain.model.return_url import checked_return_url
 from app.domain.ports import CardDataCache, Clock, LockManager, ProviderRegistry, UnitOfWork, UnitOfWorkFactory
 from app.domain.services.inventory import InventoryPolicy, StockKeeper
 from app.domain.services.orders import load_order
@@ -28,6 +29,7 @@ class PaymentPolicy:
     pending_timeout_s: float = 60.0  # PENDING this long without news: ask the provider
     give_up_after_s: float = 3600.0  # still unknown this long after the request: gateway_timeout
     reconcile_batch: int = 100
+    allow_http_loopback_return_url: bool = False  # test and dev: a shop on localhost without TLS
 
 
 class PaymentService:
@@ -38,15 +40,17 @@ class PaymentService:
         self._stock = stock or StockKeeper(InventoryPolicy())
 
     async def request(self, merchant_id: uuid.UUID, order_id: uuid.UUID, provider: str,
-                      method: PaymentMethod) -> PaymentAttempt:
-        """Pay for a CREATED order (POST /payments)."""
-        return await self._start(merchant_id, order_id, provider, method, {OrderStatus.CREATED})
+                      method: PaymentMethod, return_url: str | None = None) -> PaymentAttempt:
+        """Pay for a CREATED order (POST /payments). `return_url`: where a provider that
+        sends the shopper away (3-D Secure, PayPal approval) sends them back."""
+        return await self._start(merchant_id, order_id, provider, method, {OrderStatus.CREATED}, return_url)
 
-    async def retry(self, merchant_id: uuid.UUID, payment_id: uuid.UUID, method: PaymentMethod) -> PaymentAttempt:
+    async def retry(self, merchant_id: uuid.UUID, payment_id: uuid.UUID, method: PaymentMethod,
+                    return_url: str | None = None) -> PaymentAttempt:
         """A new attempt for an order whose last attempt failed."""
         previous = await self.get(merchant_id, payment_id)
         return await self._start(merchant_id, previous.order_id, previous.provider, method,
-                                 {OrderStatus.PAYMENT_FAILED})
+                                 {OrderStatus.PAYMENT_FAILED}, return_url)
 
     async def get(self, merchant_id: uuid.UUID, payment_id: uuid.UUID) -> PaymentAttempt:
         async with self._uow() as uow:
@@ -56,10 +60,12 @@ class PaymentService:
         return attempt
 
     async def _start(self, merchant_id: uuid.UUID, order_id: uuid.UUID, provider: str, method: PaymentMethod,
-                     allowed_from: set[OrderStatus]) -> PaymentAttempt:
-        # unknown provider: 422 before anything is written
-        if method is None and self._providers.get(provider).needs_payment_method:
+                     allowed_from: set[OrderStatus], return_url: str | None) -> PaymentAttempt:
+        chosen = self._providers.get(provider)  # unknown provider: 422 before anything is written
+        if method is None and chosen.needs_payment_method:
             raise ValidationFailed("payment_method is required for this provider", field="payment_method")
+        if return_url is not None:
+            checked_return_url(return_url, self._policy.allow_http_loopback_return_url)
         # The Redis lock keeps concurrent requests for one order from queueing on its row
         # lock; the row lock and the partial unique indexes are the actual guarantee.
         async with self._locks.hold(f"fxp:order:{order_id}", self._policy.order_lock_timeout_s):
@@ -71,7 +77,7 @@ class PaymentService:
                         + " or ".join(sorted(allowed_from)), current_state=str(order.status))
                 now = self._clock.now()
                 order.start_payment(now, self._policy.max_attempts)
-                attempt = PaymentAttempt.start(order, provider, method, now)
+                attempt = PaymentAttempt.start(order, provider, method, now, return_url)
                 await uow.orders.save(order)
                 await uow.payments.add(attempt)
                 # Catalog units are held before any provider call: no stock, no charge.
@@ -97,7 +103,7 @@ class PaymentService:
             return await self.settle(attempt_id, expired, only_if=AttemptStatus.INITIATED)
         provider = self._providers.get(attempt.provider)
         result = await provider.purchase(PaymentRequest(attempt.id, attempt.order_id, attempt.merchant_id,
-                                                        attempt.amount, card))
+                                                        attempt.amount, card, return_url=attempt.return_url))
         applied = await self.settle(attempt_id, result)
         if result.outcome is not Outcome.UNKNOWN:
             await self._cards.discard(attempt_id)
@@ -151,7 +157,8 @@ class PaymentService:
                 await self.dispatch(attempt.id)
                 counts["redispatched"] += 1
                 continue
-            result = await self._providers.get(attempt.provider).get_status(attempt.id, attempt.provider_reference)
+            result = await self._providers.get(attempt.provider).get_status(attempt.id, attempt.provider_reference,
+                                                                             attempt.amount)
             if result.outcome in (Outcome.SUCCEEDED, Outcome.FAILED):
                 await self.settle(attempt.id, result)
                 counts["resolved"] += 1

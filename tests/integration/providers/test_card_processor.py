@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import time
+import uuid
 
 import httpx
 import pytest
@@ -15,6 +16,7 @@ from app.adapters.providers.card_processor import CardProcessorProvider, CardPro
 from app.adapters.providers.errors import ProviderConnectError, ProviderRateLimited, ProviderServerError, ProviderTimeout
 from app.domain.errors import InvalidCallback, MalformedCallback
 from app.domain.model.card import CardToken
+from app.domain.model.money import Money
 from app.domain.model.provider import CallbackKind, Outcome
 from tests.integration.providers.builders import (
     ATTEMPT_ID, ORDER_ID, REFUND_ID, card, json_of, payment_request, refund_request,
@@ -26,6 +28,7 @@ WEBHOOK_SECRET = "cpwh_signing_secret"
 SETTINGS = CardProcessorSettings(api_key=API_KEY, webhook_secrets=["cpwh_old", WEBHOOK_SECRET], api_base=BASE,
                                  timeout_s=0.5)
 AUTH_ID = "auth_8f3kq2LmZx"
+AMOUNT = Money(2000, "USD")
 
 # What the processor answers for the sandbox's test cards (module docstring).
 TEST_CARD_CODES = {
@@ -152,13 +155,28 @@ async def test_get_status_by_id_and_by_reference(api, card_processor):
     assert (await card_processor.get_status(ATTEMPT_ID, AUTH_ID)).outcome is Outcome.SUCCEEDED
     listing = api.get("/v1/authorizations").respond(200, json={"object": "list", "data": [authorization(
         "declined", "51", "Insufficient funds")]})
-    assert (await card_processor.get_status(ATTEMPT_ID, None)).failure_code == "insufficient_funds"
+    assert (await card_processor.get_status(ATTEMPT_ID, None, AMOUNT)).failure_code == "insufficient_funds"
     assert listing.calls.last.request.url.params["reference"] == str(ATTEMPT_ID)
     listing.respond(200, json={"object": "list", "data": []})
-    never = await card_processor.get_status(ATTEMPT_ID, None)
+    never = await card_processor.get_status(ATTEMPT_ID, None, AMOUNT)
     assert (never.outcome, never.failure_code) == (Outcome.FAILED, "provider_unavailable")
     api.get("/v1/authorizations/auth_gone").respond(404, json={"error": {"code": "not_found", "message": "No such"}})
     assert (await card_processor.get_status(ATTEMPT_ID, "auth_gone")).outcome is Outcome.UNKNOWN
+
+
+@pytest.mark.parametrize("stranger", [
+    authorization(id="auth_other", reference=str(uuid.uuid4())),
+    authorization(id="auth_other", amount={"value": 1, "currency": "USD"}),
+    authorization(id="auth_other", amount={"value": 2000, "currency": "JPY"}),
+])
+async def test_lookup_by_reference_ignores_what_is_not_the_attempts(api, card_processor, stranger):
+    listing = api.get("/v1/authorizations").respond(200, json={"object": "list", "data": [stranger]})
+    result = await card_processor.get_status(ATTEMPT_ID, None, AMOUNT)
+    assert (result.outcome, result.provider_reference) == (Outcome.UNKNOWN, None)  # neither paid nor "never sent"
+    listing.respond(200, json={"object": "list", "data": [stranger, authorization("declined", "54", "Expired")]})
+    result = await card_processor.get_status(ATTEMPT_ID, None, AMOUNT)
+    assert (result.outcome, result.provider_reference, result.failure_code) == (Outcome.FAILED, AUTH_ID, "expired_card")
+    assert (await card_processor.get_status(ATTEMPT_ID, None)).outcome is Outcome.UNKNOWN  # nothing to verify with
 
 
 def signed(payload: dict, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> tuple[dict, bytes]:

@@ -66,6 +66,13 @@ async def test_purchase_creates_a_capture_order_and_returns_the_approval_link(ap
     }
 
 
+async def test_the_merchants_return_url_is_where_the_shopper_comes_back_either_way(api, paypal):
+    route = api.post("/v2/checkout/orders").respond(200, json=fx.order("PAYER_ACTION_REQUIRED"))
+    await paypal.purchase(payment_request(None, return_url="https://shop.example/orders/42/back"))
+    context = json_of(route.calls.last.request)["payment_source"]["paypal"]["experience_context"]
+    assert (context["return_url"], context["cancel_url"]) == ("https://shop.example/orders/42/back",) * 2
+
+
 @pytest.mark.parametrize(("amount", "currency", "value"), [
     (2000, "USD", "20.00"), (5, "EUR", "0.05"), (500, "JPY", "500"), (1234, "KWD", "1.234"), (12300, "HUF", "123"),
 ])

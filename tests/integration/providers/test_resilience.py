@@ -21,6 +21,7 @@ from app.adapters.providers.card_processor import CardProcessorProvider, CardPro
 from app.adapters.providers.paypal import PayPalProvider, PayPalSettings
 from app.adapters.providers.resilience import ResiliencePolicy, ResilientProvider
 from app.domain.errors import InvalidCallback, ProviderUnavailable
+from app.domain.model.money import Money
 from app.domain.model.provider import Outcome, PaymentRequest, ProviderEvent, ProviderResult, RefundRequest
 from tests.integration.providers import paypal_fixtures as paypal_fx
 from tests.integration.providers.builders import ATTEMPT_ID, card, payment_request, refund_request
@@ -165,7 +166,8 @@ class HangingProvider:
         await asyncio.sleep(10)
         raise AssertionError("unreachable")
 
-    async def get_status(self, attempt_id: uuid.UUID, provider_reference: str | None) -> ProviderResult:
+    async def get_status(self, attempt_id: uuid.UUID, provider_reference: str | None,
+                         amount: Money | None = None) -> ProviderResult:
         await asyncio.sleep(10)
         raise AssertionError("unreachable")
 

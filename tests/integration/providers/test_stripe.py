@@ -15,9 +15,10 @@ from app.adapters.providers.errors import (
     ProviderConnectError, ProviderRateLimited, ProviderServerError, ProviderTimeout,
 )
 from app.adapters.providers.http import ProviderCredentialsRejected
-from app.adapters.providers.stripe import StripeProvider, StripeSettings
+from app.adapters.providers.stripe import STRIPE_API_VERSION, StripeProvider, StripeSettings
 from app.domain.errors import InvalidCallback, MalformedCallback
 from app.domain.model.card import CardToken
+from app.domain.model.money import Money
 from app.domain.model.provider import CallbackKind, Outcome
 from tests.integration.providers import stripe_fixtures as fx
 from tests.integration.providers.builders import (
@@ -50,13 +51,38 @@ async def test_purchase_sends_one_confirmed_payment_intent(api, stripe):
     sent = route.calls.last.request
     assert sent.headers["authorization"] == f"Bearer {SECRET_KEY}"
     assert sent.headers["idempotency-key"] == str(ATTEMPT_ID)
+    assert sent.headers["stripe-version"] == STRIPE_API_VERSION == "2026-10-28.endive"
     assert sent.headers["content-type"] == "application/x-www-form-urlencoded"
-    assert form_of(sent) == {
+    assert form_of(sent) == {  # card-only the endive way: no payment_method_types any more
         "amount": "2000", "currency": "usd", "confirm": "true", "payment_method": "pm_card_visa",
-        "payment_method_types[0]": "card", "metadata[attempt_id]": str(ATTEMPT_ID),
+        "allowed_payment_method_types[0]": "card", "metadata[attempt_id]": str(ATTEMPT_ID),
         "metadata[order_id]": str(ORDER_ID), "metadata[merchant_id]": str(MERCHANT_ID),
         "description": "Order 42", "return_url": "https://shop.example/back",
     }
+
+
+async def test_without_a_return_url_redirects_are_off_and_authentication_fails_fast(api, stripe):
+    route = api.post("/v1/payment_intents").respond(200, json=fx.payment_intent("succeeded"))
+    await stripe.purchase(payment_request())
+    form = form_of(route.calls.last.request)
+    assert "return_url" not in form and "payment_method_types[0]" not in form
+    assert (form["automatic_payment_methods[enabled]"], form["automatic_payment_methods[allow_redirects]"],
+            form["error_on_requires_action"]) == ("true", "never", "true")
+
+
+async def test_every_request_carries_the_pinned_or_configured_version(api, http_client):
+    routes = [api.post("/v1/payment_intents").respond(200, json=fx.payment_intent()),
+              api.post("/v1/refunds").respond(200, json=fx.refund()),
+              api.get(f"/v1/payment_intents/{fx.PI_ID}").respond(200, json=fx.payment_intent()),
+              api.get("/v1/payment_intents/search").respond(200, json=fx.search_result())]
+    for version in (STRIPE_API_VERSION, "2027-01-27.fennel"):
+        provider = StripeProvider(StripeSettings(secret_key=SECRET_KEY, api_base=BASE, api_version=version),
+                                  http_client)
+        await provider.purchase(payment_request())
+        await provider.refund(refund_request(fx.PI_ID))
+        await provider.get_status(ATTEMPT_ID, fx.PI_ID)
+        await provider.get_status(ATTEMPT_ID, None, Money(2000, "USD"))
+        assert [route.calls.last.request.headers["stripe-version"] for route in routes] == [version] * 4
 
 
 async def test_zero_decimal_currency_is_sent_in_whole_units(api, stripe):
@@ -91,13 +117,31 @@ async def test_live_mode_never_sends_a_raw_card(api, http_client):
 
 
 async def test_requires_action_is_pending_with_the_redirect(api, stripe):
-    next_action = {"type": "redirect_to_url", "redirect_to_url": {
-        "url": "https://hooks.stripe.com/3d_secure_2/hosted?merchant=acct_1&payment_intent=" + fx.PI_ID,
-        "return_url": "https://shop.example/back"}}
-    api.post("/v1/payment_intents").respond(200, json=fx.payment_intent("requires_action", next_action=next_action))
-    result = await stripe.purchase(payment_request())
-    assert result.outcome is Outcome.PENDING
+    next_action = fx.three_d_secure_redirect("https://shop.example/back?order=42")
+    intent = fx.payment_intent("requires_action", next_action=next_action,
+                               automatic_payment_methods={"allow_redirects": "always", "enabled": True})
+    route = api.post("/v1/payment_intents").respond(200, json=intent)
+    result = await stripe.purchase(payment_request(return_url="https://shop.example/back?order=42"))
+    assert (result.outcome, result.provider_reference) == (Outcome.PENDING, fx.PI_ID)
     assert result.redirect_url == next_action["redirect_to_url"]["url"]
+    assert form_of(route.calls.last.request)["return_url"] == "https://shop.example/back?order=42"
+    # An action we cannot send the shopper to (Stripe.js would handle it) is pending too.
+    route.respond(200, json=fx.payment_intent("requires_action", next_action={
+        "type": "use_stripe_sdk", "use_stripe_sdk": {"type": "three_d_secure_redirect", "stripe_js": "https://x"}}))
+    result = await stripe.purchase(payment_request())
+    assert (result.outcome, result.redirect_url) == (Outcome.PENDING, None)
+
+
+async def test_three_d_secure_verdicts_arrive_by_webhook(stripe):
+    approved = await stripe.parse_callback(*signed(fx.event("payment_intent.succeeded", fx.payment_intent())))
+    assert (approved.attempt_id, approved.result.outcome) == (ATTEMPT_ID, Outcome.SUCCEEDED)
+    error = {"type": "invalid_request_error", "code": "payment_intent_authentication_failure",
+             "doc_url": "https://stripe.com/docs/error-codes/payment-intent-authentication-failure",
+             "message": "The provided PaymentMethod has failed authentication. You can provide payment_method_data "
+                        "or a new PaymentMethod to attempt to fulfill this PaymentIntent again."}
+    refused = fx.payment_intent("requires_payment_method", last_payment_error=error, next_action=None)
+    event = await stripe.parse_callback(*signed(fx.event("payment_intent.payment_failed", refused)))
+    assert (event.result.outcome, event.result.failure_code) == (Outcome.FAILED, "authentication_required")
 
 
 async def test_processing_is_pending(api, stripe):
@@ -125,6 +169,25 @@ async def test_card_errors_map_to_our_failure_codes(api, stripe, code, decline_c
     assert (result.outcome, result.failure_code) == (Outcome.FAILED, ours)
     assert result.provider_reference == fx.PI_ID  # the failed intent is still known for support
     assert result.failure_message == "Your card was declined."
+
+
+async def test_authentication_needed_without_a_return_url_fails_at_once(api, stripe):
+    """error_on_requires_action: a card that needs 3-D Secure is declined, not left waiting."""
+    api.post("/v1/payment_intents").respond(402, json=fx.card_error(
+        "authentication_required", "authentication_required", "Your card was declined. This transaction requires "
+        "authentication."))
+    result = await stripe.purchase(payment_request(card("4000000000003220")))
+    assert (result.outcome, result.failure_code) == (Outcome.FAILED, "authentication_required")
+
+
+async def test_a_parameter_this_version_removed_is_an_invalid_request(api, stripe):
+    api.post("/v1/payment_intents").respond(400, json=fx.invalid_request(
+        "payment_method_types_no_longer_supported",
+        "payment_method_types is no longer supported on PaymentIntents; use allowed_payment_method_types.",
+        "payment_method_types"))
+    result = await stripe.purchase(payment_request())
+    assert (result.outcome, result.failure_code) == (Outcome.FAILED, "invalid_request")
+    assert "allowed_payment_method_types" in result.failure_message
 
 
 async def test_validation_error_is_a_failed_invalid_request(api, stripe):
@@ -213,20 +276,46 @@ async def test_refund_refused_by_stripe_and_refund_without_reference(api, stripe
     assert not route.called
 
 
+AMOUNT = Money(2000, "USD")
+
+
 async def test_get_status_by_id_and_by_metadata_search(api, stripe):
     by_id = api.get(f"/v1/payment_intents/{fx.PI_ID}").respond(200, json=fx.payment_intent("succeeded"))
     assert (await stripe.get_status(ATTEMPT_ID, fx.PI_ID)).outcome is Outcome.SUCCEEDED
     assert by_id.calls.last.request.headers["authorization"] == f"Bearer {SECRET_KEY}"
-    search = api.get("/v1/payment_intents/search").respond(200, json={
-        "object": "search_result", "data": [fx.payment_intent("processing")], "has_more": False,
-        "next_page": None, "url": "/v1/payment_intents/search"})
-    assert (await stripe.get_status(ATTEMPT_ID, None)).outcome is Outcome.PENDING
+    search = api.get("/v1/payment_intents/search").respond(200, json=fx.search_result(fx.payment_intent("processing")))
+    assert (await stripe.get_status(ATTEMPT_ID, None, AMOUNT)).outcome is Outcome.PENDING
     assert search.calls.last.request.url.params["query"] == f"metadata['attempt_id']:'{ATTEMPT_ID}'"
-    search.respond(200, json={"object": "search_result", "data": [], "has_more": False, "url": "/"})
-    assert (await stripe.get_status(ATTEMPT_ID, None)).outcome is Outcome.UNKNOWN
+    search.respond(200, json=fx.search_result())
+    assert (await stripe.get_status(ATTEMPT_ID, None, AMOUNT)).outcome is Outcome.UNKNOWN
     api.get("/v1/payment_intents/pi_missing").respond(404, json=fx.invalid_request(
         "resource_missing", "No such payment_intent: 'pi_missing'", "intent"))
     assert (await stripe.get_status(ATTEMPT_ID, "pi_missing")).outcome is Outcome.UNKNOWN
+
+
+@pytest.mark.parametrize("stranger", [
+    fx.payment_intent("succeeded", id="pi_other", metadata={"attempt_id": str(uuid.uuid4())}),
+    fx.payment_intent("succeeded", id="pi_other", metadata={}),
+    fx.payment_intent("succeeded", id="pi_other", amount=1),
+    fx.payment_intent("succeeded", id="pi_other", currency="jpy"),
+])
+async def test_search_results_that_are_not_the_attempts_are_ignored(api, stripe, stranger, capsys):
+    search = api.get("/v1/payment_intents/search").respond(200, json=fx.search_result(stranger))
+    result = await stripe.get_status(ATTEMPT_ID, None, AMOUNT)
+    assert (result.outcome, result.provider_reference) == (Outcome.UNKNOWN, None)
+    assert "provider_search_result_ignored" in capsys.readouterr().out
+    # Next to the attempt's own intent, a stranger changes nothing, whatever its order.
+    search.respond(200, json=fx.search_result(stranger, fx.payment_intent("requires_payment_method",
+                                                                          last_payment_error={"code": "expired_card"})))
+    result = await stripe.get_status(ATTEMPT_ID, None, AMOUNT)
+    assert (result.outcome, result.provider_reference, result.failure_code) == \
+        (Outcome.FAILED, fx.PI_ID, "expired_card")
+
+
+async def test_search_without_an_amount_to_verify_trusts_nothing(api, stripe):
+    search = api.get("/v1/payment_intents/search").respond(200, json=fx.search_result(fx.payment_intent()))
+    assert (await stripe.get_status(ATTEMPT_ID, None)).outcome is Outcome.UNKNOWN
+    assert not search.called
 
 
 def signed(payload: dict, secret: str = CURRENT_SECRET, timestamp: int | None = None) -> tuple[dict, bytes]:

@@ -26,7 +26,7 @@ class PaymentController(Controller):
     async def create(self, data: PaymentCreate, merchant: Merchant, payments: PaymentService,
                      idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY] = None) -> Payment:
         attempt = await payments.request(merchant.id, data.order_id, data.provider,
-                                         method_to_domain(data.payment_method))
+                                         method_to_domain(data.payment_method), data.return_url)
         return Payment.from_domain(attempt)
 
     @post("/{payment_id:uuid}/retry", responses=MERCHANT_ERRORS, status_code=202, summary="A new attempt for a PAYMENT_FAILED order")
@@ -34,7 +34,8 @@ class PaymentController(Controller):
                     data: PaymentRetry | None = None,
                     idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY] = None) -> Payment:
         method = method_to_domain(data.payment_method if data else None)
-        return Payment.from_domain(await payments.retry(merchant.id, payment_id, method))
+        return_url = data.return_url if data else None
+        return Payment.from_domain(await payments.retry(merchant.id, payment_id, method, return_url))
 
     @get("/{payment_id:uuid}", responses=MERCHANT_ERRORS, summary="A payment attempt")
     async def get_payment(self, payment_id: uuid.UUID, merchant: Merchant, payments: PaymentService) -> Payment:

@@ -25,7 +25,8 @@ class Payment(msgspec.Struct):
     card_brand: str | None
     card_last4: str | None
     provider_reference: str | None
-    redirect_url: str | None
+    redirect_url: str | None  # where the shopper must go to approve (3-D Secure, PayPal); PENDING until then
+    return_url: str | None
     failure_code: str | None
     failure_message: str | None
     created_at: datetime
@@ -35,7 +36,7 @@ class Payment(msgspec.Struct):
     def from_domain(cls, a: PaymentAttempt) -> Payment:
         return cls(a.id, a.order_id, a.provider, a.status, a.amount.amount_minor, a.amount.currency,
                    a.attempt_number, a.card_brand, a.card_last4, a.provider_reference, a.redirect_url,
-                   a.failure_code, a.failure_message, a.created_at, a.updated_at)
+                   a.return_url, a.failure_code, a.failure_message, a.created_at, a.updated_at)
 
 
 class Refund(msgspec.Struct):
@@ -76,16 +77,22 @@ class CardTokenIn(msgspec.Struct, tag="card_token", tag_field="type", forbid_unk
 
 PaymentMethodIn = CardIn | CardTokenIn
 ProviderName = Annotated[str, Meta(pattern=r"^[a-z_]{2,32}$", examples=["sandbox"])]
+# Checked in full (https, or http to loopback in test/dev) by the use case: 422 invalid_return_url.
+ReturnUrl = Annotated[str, Meta(min_length=1, max_length=2048, examples=["https://shop.example/orders/42/paid"],
+                                description="Where a provider that sends the shopper away (3-D Secure, PayPal "
+                                            "approval) sends them back")]
 
 
 class PaymentCreate(msgspec.Struct, forbid_unknown_fields=True):
     order_id: uuid.UUID
     provider: ProviderName = "sandbox"
     payment_method: PaymentMethodIn | None = None
+    return_url: ReturnUrl | None = None
 
 
 class PaymentRetry(msgspec.Struct, forbid_unknown_fields=True):
     payment_method: PaymentMethodIn | None = None
+    return_url: ReturnUrl | None = None
 
 
 def method_to_domain(method: PaymentMethodIn | None) -> CardDetails | CardToken | None:
