@@ -12,6 +12,7 @@ from sandbox_gateway.errors import GatewayError, handle_gateway_error, handle_ht
 from sandbox_gateway.routes import ROUTES
 from sandbox_gateway.service import Gateway
 from sandbox_gateway.settings import GatewaySettings
+from sandbox_gateway.three_d_secure import THREE_D_SECURE_ROUTES
 
 
 def create_app(settings: GatewaySettings | None = None, *,
@@ -20,7 +21,7 @@ def create_app(settings: GatewaySettings | None = None, *,
     ASGITransport) instead of over the network. The Gateway is at `app.state.gateway`."""
     gateway = Gateway(settings or GatewaySettings.from_env(), callback_transport)
     app = Litestar(
-        route_handlers=ROUTES,
+        route_handlers=[*ROUTES, *THREE_D_SECURE_ROUTES],
         dependencies={"gateway": Provide(lambda: gateway, sync_to_thread=False)},
         exception_handlers={GatewayError: handle_gateway_error, HTTPException: handle_http_exception},
         on_shutdown=[gateway.shutdown],

@@ -41,11 +41,14 @@ class PaymentRecord:
     amount_reserved: int = 0  # pending + settled refunds: what is no longer refundable
     requests: int = 1
     charges: int = 0
+    return_url: str | None = None
+    redirect_url: str | None = None  # the 3-D Secure page, while the shopper has to act
 
     def to_out(self) -> PaymentOut:
         return PaymentOut(self.id, self.idempotency_key, self.status, self.amount, self.amount_refunded,
                           self.currency, self.method, self.failure_code, self.failure_message,
-                          dict(self.metadata), self.description, self.created, self.updated)
+                          dict(self.metadata), self.description, self.created, self.updated,
+                          self.redirect_url if self.status == "requires_action" else None)
 
 
 @dataclass(slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Response, get, post
+from litestar import Request, Response, get, post
 from litestar.params import Parameter
 
 from sandbox_gateway.schemas import ChargeList, DeliveryList, PaymentCreate, PaymentOut, RefundCreate, RefundOut
@@ -21,9 +21,9 @@ def _answer(obj: PaymentOut | RefundOut, created: bool) -> Response[PaymentOut |
 
 
 @post("/v1/payments")
-async def create_payment(data: PaymentCreate, gateway: Gateway,
+async def create_payment(data: PaymentCreate, gateway: Gateway, request: Request,
                          idempotency_header: IdempotencyHeader = None) -> Response[PaymentOut | RefundOut]:
-    payment, created = await gateway.create_payment(data, idempotency_header)
+    payment, created = await gateway.create_payment(data, idempotency_header, str(request.base_url))
     return _answer(payment, created)
 
 

@@ -10,6 +10,7 @@ from msgspec import Meta
 
 PositiveAmount = Annotated[int, Meta(gt=0)]
 CurrencyCode = Annotated[str, Meta(pattern="^[A-Za-z]{3}$")]
+ReturnUrl = Annotated[str, Meta(pattern=r"^https?://[^\s]+$", max_length=2048)]  # browsers are sent there
 
 
 class CardIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -28,6 +29,7 @@ class PaymentCreate(msgspec.Struct):
     callback_url: str | None = None
     metadata: dict[str, str] = {}
     description: str | None = None
+    return_url: ReturnUrl | None = None  # where the 3-D Secure page sends the shopper afterwards
 
 
 class RefundCreate(msgspec.Struct):
@@ -47,7 +49,7 @@ class PaymentMethodOut(msgspec.Struct):
 class PaymentOut(msgspec.Struct, tag_field="object", tag="payment"):
     id: str
     idempotency_key: str
-    status: str  # pending | succeeded | failed
+    status: str  # requires_action (3-D Secure) | pending | succeeded | failed
     amount: int
     amount_refunded: int
     currency: str
@@ -58,6 +60,7 @@ class PaymentOut(msgspec.Struct, tag_field="object", tag="payment"):
     description: str | None
     created: int
     updated: int
+    redirect_url: str | None = None  # while requires_action: the 3-D Secure page for the shopper
 
 
 class RefundOut(msgspec.Struct, tag_field="object", tag="refund"):

@@ -37,19 +37,25 @@ class Gateway:
         self.dispatcher = CallbackDispatcher(settings, self.ledger, callback_transport)
         self.settlement = Settlement(settings, self.dispatcher)
 
-    async def create_payment(self, request: PaymentCreate, header_key: str | None) -> tuple[PaymentOut, bool]:
-        """(payment, created now). A repeated key returns the first payment and charges nothing."""
+    async def create_payment(self, request: PaymentCreate, header_key: str | None,
+                             base_url: str = "") -> tuple[PaymentOut, bool]:
+        """(payment, created now). A repeated key returns the first payment and charges nothing.
+        `base_url`: how the caller reached us, for the 3-D Secure page's address."""
         key = resolve_idempotency_key(request.idempotency_key, header_key)
         method, behaviour, token = read_payment_method(request, date.today())
         currency = request.currency.upper()
         fingerprint = (request.amount, currency, method.type, method.last4, token)
         payment, created = self.ledger.claim_payment(key, fingerprint, lambda: PaymentRecord(
             new_id("sbx_pay"), key, fingerprint, request.amount, currency, method, behaviour,
-            request.callback_url, dict(request.metadata), request.description))
+            request.callback_url, dict(request.metadata), request.description, return_url=request.return_url))
         if created:
             log.info("payment %s accepted: %s %s %s ****%s behaviour=%s", payment.id, request.amount, currency,
                      method.brand or method.type, method.last4 or "", behaviour)
-            self.settlement.schedule_payment(payment)
+            if behaviour is Behaviour.THREE_D_SECURE:  # settles when the shopper answers
+                public = (self.settings.public_url or base_url).rstrip("/")
+                payment.status, payment.redirect_url = "requires_action", f"{public}/_sandbox/3ds/{payment.id}"
+            else:
+                self.settlement.schedule_payment(payment)
             if behaviour is Behaviour.TIMEOUT:
                 # The charge goes ahead in the background; only this answer is late.
                 # Repeats of the key answer at once, as a real idempotent retry would.

@@ -18,6 +18,7 @@ class GatewaySettings(msgspec.Struct, frozen=True, kw_only=True):
     callback_max_attempts: int = 4  # deliveries per event when the receiver fails (bounded)
     callback_backoff_s: float = 0.5  # first retry wait; doubles after each failure
     callback_timeout_s: float = 5.0  # HTTP timeout of one callback delivery
+    public_url: str = ""  # how shoppers' browsers reach the gateway (3-D Secure page); "": as requested
 
     def __repr__(self) -> str:  # the secret must not end up in logs
         shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in msgspec.structs.fields(self)

@@ -1,6 +1,7 @@
 """What happens after the gateway accepted a payment or refund: after the callback
 delay it settles (charges, declines, refunds) and then plays the behaviour's callback
-script. Runs as background tasks so the HTTP answer never waits for it."""
+script. Runs as background tasks so the HTTP answer never waits for it. A 3-D Secure
+payment is not scheduled: it settles when the shopper answers on the 3-D Secure page."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sandbox_gateway.callbacks import CallbackDispatcher
 from sandbox_gateway.ledger import PaymentRecord, RefundRecord, new_id
 from sandbox_gateway.schemas import CallbackEvent
 from sandbox_gateway.settings import GatewaySettings
-from sandbox_gateway.test_cards import DECLINES, Behaviour
+from sandbox_gateway.test_cards import AUTHENTICATION_FAILED, DECLINES, Behaviour
 
 
 class Settlement:
@@ -42,12 +43,28 @@ class Settlement:
 
     async def _settle_payment(self, payment: PaymentRecord) -> None:
         await asyncio.sleep(self._settings.callback_delay_s)
-        decline = DECLINES.get(payment.behaviour)
+        self._decide(payment, DECLINES.get(payment.behaviour))
+        await self._call_back(payment)
+
+    def authenticate(self, payment: PaymentRecord, approved: bool) -> bool:
+        """The shopper approved or refused 3-D Secure: the payment settles now (synchronous,
+        so of two racing answers only the first counts) and its callback goes out in the
+        background. False when the payment was not waiting for the shopper any more."""
+        if payment.status != "requires_action":
+            return False
+        self._decide(payment, None if approved else AUTHENTICATION_FAILED)
+        self._spawn(self._call_back(payment))
+        return True
+
+    @staticmethod
+    def _decide(payment: PaymentRecord, decline: tuple[str, str] | None) -> None:
         if decline is None:
             payment.status, payment.charges = "succeeded", payment.charges + 1
         else:
             payment.status, (payment.failure_code, payment.failure_message) = "failed", decline
         payment.updated = int(time.time())
+
+    async def _call_back(self, payment: PaymentRecord) -> None:
         if payment.callback_url:
             for event in self._payment_script(payment):
                 await self._dispatcher.deliver(event, payment.callback_url)

@@ -18,6 +18,7 @@ class Behaviour(StrEnum):
     NO_CALLBACK = "no_callback"  # charges, never calls back: only a status poll tells
     DUPLICATE_CALLBACK = "duplicate_callback"  # the same event (same id) delivered twice
     OUT_OF_ORDER = "out_of_order"  # final event, then a stale older "processing" event
+    THREE_D_SECURE = "three_d_secure"  # waits for the shopper to approve or refuse on the 3-D Secure page
 
 
 # Failure code and message a declining behaviour settles with (the gateway's own words).
@@ -27,6 +28,8 @@ DECLINES: dict[Behaviour, tuple[str, str]] = {
     Behaviour.EXPIRED_CARD: ("expired_card", "The card has expired."),
     Behaviour.PROCESSING_ERROR: ("processing_error", "An error occurred while processing the card."),
 }
+# What a payment settles with when the shopper refuses 3-D Secure.
+AUTHENTICATION_FAILED = ("authentication_failed", "The cardholder did not complete 3-D Secure authentication.")
 
 TEST_CARDS: dict[str, Behaviour] = {
     "4242424242424242": Behaviour.SUCCESS,
@@ -38,6 +41,7 @@ TEST_CARDS: dict[str, Behaviour] = {
     "4000000000000200": Behaviour.NO_CALLBACK,
     "4000000000000309": Behaviour.DUPLICATE_CALLBACK,
     "4000000000000408": Behaviour.OUT_OF_ORDER,
+    "4000000000003220": Behaviour.THREE_D_SECURE,  # Stripe's "3DS2 required" test number
 }
 
 # Scenario tokens, so flows that pay by token can exercise the same behaviours.

@@ -1,10 +1,11 @@
-"""return_url: what a shopper may be sent back to, and that it reaches the provider."""
+"""return_url: what a shopper may be sent back to, that it reaches the provider, and the\nredirect_url of an attempt that needs the shopper."""
 
 from __future__ import annotations
 
 import pytest
 
 from app.domain.errors import ValidationFailed
+from app.domain.model.provider import Outcome, ProviderResult
 from app.domain.model.return_url import checked_return_url
 from tests.unit.test_payment_service import CARD, World
 
@@ -54,3 +55,18 @@ async def test_a_refused_return_url_writes_nothing():
                                      return_url="http://localhost:3000/back")
     order, attempts, _ = await world.state()
     assert (order.status.value, attempts) == ("CREATED", [])
+
+
+async def test_an_attempt_needing_the_shopper_is_pending_with_the_redirect_and_tells_the_merchant_once():
+    world = World()
+    redirect = "https://sandbox.example/_sandbox/3ds/sbx_pay_1"
+    world.provider.default = ProviderResult(Outcome.PENDING, "sbx_pay_1", redirect_url=redirect)
+    attempt = await world.payments.request(world.order.merchant_id, world.order.id, "sandbox", CARD,
+                                           return_url="https://shop.example/back")
+    await world.payments.dispatch(attempt.id)
+    await world.payments.settle(attempt.id, ProviderResult(Outcome.PENDING, "sbx_pay_1", redirect_url=redirect))
+    order, attempts, _ = await world.state()
+    assert (order.status.value, attempts[0].status.value, attempts[0].redirect_url) == \
+        ("PAYMENT_IN_PROGRESS", "PENDING", redirect)
+    assert [(e.payload["redirect_url"], e.payload["return_url"]) for e in world.events("payment.requires_action")] \
+        == [(redirect, "https://shop.example/back")]

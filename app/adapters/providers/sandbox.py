@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import msgspec
+import structlog
 
 from app.adapters.providers.errors import (ProviderConnectError, ProviderRateLimited, ProviderServerError,
                                            ProviderTimeout)
@@ -27,6 +28,8 @@ from app.domain.model.payment import FailureCode
 from app.domain.model.provider import (CallbackKind, Outcome, PaymentRequest, ProviderEvent, ProviderResult,
                                        RefundRequest)
 from sandbox_gateway.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, compute_signature
+
+log = structlog.get_logger(__name__)
 
 
 class SandboxSettings(msgspec.Struct, frozen=True, kw_only=True):
@@ -45,9 +48,12 @@ class _GatewayObject(msgspec.Struct):
     id: str
     status: str
     idempotency_key: str = ""
+    amount: int = 0
+    currency: str = ""
     failure_code: str | None = None
     failure_message: str | None = None
     metadata: dict[str, str] = {}
+    redirect_url: str | None = None  # while requires_action: the 3-D Secure page
 
 
 class _GatewayEvent(msgspec.Struct):
@@ -57,7 +63,8 @@ class _GatewayEvent(msgspec.Struct):
     data: msgspec.Raw  # decoded once we know the event type
 
 
-_STATUS_OUTCOMES = {"pending": Outcome.PENDING, "succeeded": Outcome.SUCCEEDED, "failed": Outcome.FAILED}
+_STATUS_OUTCOMES = {"pending": Outcome.PENDING, "requires_action": Outcome.PENDING, "succeeded": Outcome.SUCCEEDED,
+                    "failed": Outcome.FAILED}
 _EVENT_KINDS: dict[str, tuple[CallbackKind, Outcome]] = {
     "payment.succeeded": (CallbackKind.PAYMENT, Outcome.SUCCEEDED),
     "payment.failed": (CallbackKind.PAYMENT, Outcome.FAILED),
@@ -68,6 +75,7 @@ _EVENT_KINDS: dict[str, tuple[CallbackKind, Outcome]] = {
 _FAILURE_CODES = {code.value: code for code in (FailureCode.CARD_DECLINED, FailureCode.INSUFFICIENT_FUNDS,
                                                 FailureCode.EXPIRED_CARD, FailureCode.PROCESSING_ERROR,
                                                 FailureCode.INCORRECT_NUMBER, FailureCode.INVALID_CVC)}
+_FAILURE_CODES["authentication_failed"] = FailureCode.AUTHENTICATION_REQUIRED  # 3-D Secure refused
 
 
 class SandboxProvider:
@@ -97,6 +105,8 @@ class SandboxProvider:
                 "description": request.description,
                 "metadata": {"attempt_id": key, "order_id": str(request.order_id),
                              "merchant_id": str(request.merchant_id)}}
+        if request.return_url:  # where the 3-D Secure page sends the shopper back
+            body["return_url"] = request.return_url
         return _result_of(await self._send("POST", "/v1/payments", json=body, idempotency_key=key))
 
     async def refund(self, request: RefundRequest) -> ProviderResult:
@@ -121,6 +131,13 @@ class SandboxProvider:
                                   "the payment never reached the sandbox gateway")
         if response.is_client_error:
             return ProviderResult(Outcome.UNKNOWN, provider_reference, failure_message=_error_text(response))
+        found = _decode_object(response)
+        if amount is not None and not _is_attempts(found, attempt_id, amount):
+            log.warning("provider_search_result_ignored", provider=self.name, attempt_id=str(attempt_id),
+                        found_id=found.id, found_amount=found.amount, found_currency=found.currency,
+                        found_metadata=found.metadata)
+            return ProviderResult(Outcome.UNKNOWN, provider_reference,
+                                  failure_message="the payment found under this key is not the attempt's")
         return _result_of(response)
 
     async def parse_callback(self, headers: Mapping[str, str], body: bytes) -> ProviderEvent:
@@ -184,6 +201,12 @@ class SandboxProvider:
         return response
 
 
+def _is_attempts(found: _GatewayObject, attempt_id: uuid.UUID, amount: Money) -> bool:
+    """What a look-up by key found is ours: our attempt id, amount and currency."""
+    return (found.metadata.get("attempt_id") == str(attempt_id) and found.amount == amount.amount_minor
+            and found.currency.upper() == amount.currency)
+
+
 def _payment_method_fields(method: object) -> dict[str, Any] | None:
     if isinstance(method, CardDetails):
         return {"card": {"number": method.number, "exp_month": method.exp_month,
@@ -201,7 +224,7 @@ def _result_of(response: httpx.Response) -> ProviderResult:
     outcome = _STATUS_OUTCOMES.get(obj.status, Outcome.UNKNOWN)
     if outcome is Outcome.FAILED:
         return ProviderResult(outcome, obj.id, _failure_code(obj.failure_code), obj.failure_message)
-    return ProviderResult(outcome, obj.id)
+    return ProviderResult(outcome, obj.id, redirect_url=obj.redirect_url)
 
 
 def _decode_object(response: httpx.Response) -> _GatewayObject:

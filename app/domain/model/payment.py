@@ -93,6 +93,8 @@ class PaymentAttempt(EventRecorder):
             raise InvalidStateTransition(f"attempt {self.id} is already {self.status}", current_state=str(self.status))
         self.status, self.updated_at = AttemptStatus.PENDING, now
         self.provider_reference = provider_reference or self.provider_reference
+        if redirect_url and redirect_url != self.redirect_url:  # the shopper must act: tell the merchant where
+            self._event("payment.requires_action", now, redirect_url=redirect_url, return_url=self.return_url)
         self.redirect_url = redirect_url or self.redirect_url
 
     def succeed(self, now: datetime, provider_reference: str | None = None) -> None:

@@ -15,8 +15,8 @@ from typing import Any, Protocol
 from app.domain.errors import NotFound
 
 NOTIFIED_EVENTS = frozenset({
-    "order.status_changed", "payment.succeeded", "payment.failed", "refund.succeeded", "refund.failed",
-    "order.fulfillment_started", "order.allocation_failed",
+    "order.status_changed", "payment.requires_action", "payment.succeeded", "payment.failed",
+    "refund.succeeded", "refund.failed", "order.fulfillment_started", "order.allocation_failed",
 })
 
 
