@@ -121,3 +121,19 @@ async def add_product_direct(container, merchant) -> uuid.UUID:
 
     created = await container.catalog.create(uuid.UUID(merchant.id), NewProduct("RAW", "Raw", 100, "USD", 0, 2))
     return created.id
+
+
+async def test_payment_without_enough_stock_is_refused_before_the_provider(client, merchant, container):
+    await add_product(client, merchant, "LAST", stock=1)
+    order = (await client.post("/orders", headers=merchant.headers, json={
+        "currency": "USD", "items": [{"sku": "LAST", "quantity": 1}, {"sku": "LAST", "quantity": 1}]})).json()
+    response = await client.post("/payments", headers=merchant.headers, json={
+        "order_id": order["id"], "provider": "sandbox",
+        "payment_method": {"type": "card", "number": "4242424242424242", "exp_month": 12, "exp_year": 2035,
+                           "cvc": "123"}})
+    assert response.status_code == 409, response.text
+    assert response.json()["code"] == "insufficient_stock" and response.json()["skus"] == ["LAST"]
+    assert await count(container, "SELECT count(*) FROM payment_attempts WHERE order_id = $1",
+                       uuid.UUID(order["id"])) == 0
+    fetched = (await client.get(f"/orders/{order['id']}", headers=merchant.headers)).json()
+    assert fetched["status"] == "CREATED" and fetched["payments"] == []
