@@ -42,8 +42,14 @@ class LineItemIn(msgspec.Struct, forbid_unknown_fields=True):
         return RequestedItem(self.quantity, self.sku, self.name, self.unit_amount)
 
 
+# Explicit ranges, not \s: Python's \s (what msgspec checks) and JSON Schema's (ECMA) disagree
+# on \x1c-\x1f and \x85, so the published schema did not say what passes.
+_NOT_IN_EMAIL = r"[^@\x00-\x20\x7f-\xa0]+"
+EMAIL = rf"^{_NOT_IN_EMAIL}@{_NOT_IN_EMAIL}\.{_NOT_IN_EMAIL}$"
+
+
 class CustomerIn(msgspec.Struct, forbid_unknown_fields=True):
-    email: Annotated[str, Meta(max_length=254, pattern=r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$")] | None = None
+    email: Annotated[str, Meta(max_length=254, pattern=EMAIL)] | None = None
     name: ShortText | None = None
     phone: Annotated[str, Meta(pattern=r"^\+?[0-9 ()\-]{5,20}$")] | None = None
 
