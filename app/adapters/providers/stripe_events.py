@@ -13,7 +13,10 @@ from app.adapters.providers.stripe_mapping import failed, metadata_uuid, result_
 from app.domain.errors import MalformedCallback
 from app.domain.model.provider import CallbackKind, Outcome, ProviderEvent, ProviderResult
 
-PAYMENT_EVENTS = {"payment_intent.succeeded", "payment_intent.payment_failed"}
+# requires_action: the shopper must authenticate (the redirect is news, no verdict);
+# canceled: the intent will never be paid.
+PAYMENT_EVENTS = {"payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.requires_action",
+                  "payment_intent.canceled"}
 # charge.refunded is the documented one; refund.* carry the Refund itself, which matters
 # on API versions (2022-11-15+) where a Charge no longer embeds its refunds list.
 REFUND_OBJECT_EVENTS = {"charge.refund.updated", "refund.updated", "refund.failed"}

@@ -171,6 +171,17 @@ async def test_card_errors_map_to_our_failure_codes(api, stripe, code, decline_c
     assert result.failure_message == "Your card was declined."
 
 
+async def test_requires_action_and_canceled_events_are_payment_events(stripe):
+    pending = fx.payment_intent("requires_action", next_action=fx.three_d_secure_redirect())
+    event = await stripe.parse_callback(*signed(fx.event("payment_intent.requires_action", pending)))
+    assert (event.kind, event.result.outcome) == (CallbackKind.PAYMENT, Outcome.PENDING)
+    assert event.result.redirect_url == fx.three_d_secure_redirect()["redirect_to_url"]["url"]
+    canceled = fx.payment_intent("canceled", cancellation_reason="abandoned")
+    event = await stripe.parse_callback(*signed(fx.event("payment_intent.canceled", canceled)))
+    assert (event.kind, event.result.outcome, event.result.failure_code) == \
+        (CallbackKind.PAYMENT, Outcome.FAILED, "processing_error")
+
+
 async def test_authentication_needed_without_a_return_url_fails_at_once(api, stripe):
     """error_on_requires_action: a card that needs 3-D Secure is declined, not left waiting."""
     api.post("/v1/payment_intents").respond(402, json=fx.card_error(
