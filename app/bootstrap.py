@@ -15,6 +15,7 @@ from app.adapters.clock import SystemClock
 from app.adapters.db.idempotency import PiccoloIdempotencyStore
 from app.adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
 from app.adapters.notify.delivery_log import PiccoloWebhookStore
+from app.adapters.notify.target_guard import WebhookTargetGuard
 from app.adapters.notify.webhooks import StandardWebhookSender
 from app.adapters.providers.factory import build_providers
 from app.adapters.providers.registry import ProviderRegistry
@@ -138,7 +139,7 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
     publisher = DramatiqPublisher(broker)
     processed = PiccoloProcessedEvents()
     webhooks = PiccoloWebhookStore(engine, processed)
-    sender = StandardWebhookSender(workers.webhook_timeout_s, workers.webhook_allow_private)
+    sender = StandardWebhookSender(workers.webhook_timeout_s, WebhookTargetGuard(workers.webhook_allowlist))
     retries = o["retries"] if "retries" in o else (
         InProcessRetryScheduler(bus) if inline else DramatiqRetryScheduler(publisher))
     notifications = NotificationService(o.get("webhook_store", webhooks), o.get("webhook_sender", sender),

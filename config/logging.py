@@ -1,5 +1,6 @@
 """structlog set-up: JSON lines with contextvars (request id, merchant id, correlation
-id), and a processor that redacts secrets and card numbers whatever logs them."""
+id), and a processor that redacts secrets, card numbers and URL credentials whatever
+logs them."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from typing import Any
 import msgspec
 import structlog
 
+from app.domain.model.webhook_url import redact_url
+
 PAN_PATTERN = re.compile(r"\b(?:\d[ -]?){12,19}\b")
 SECRET_PATTERN = re.compile(r"\b(sk_(?:test|live)_|whsec_|Bearer\s+)[A-Za-z0-9_\-\.=+/]+")
 SENSITIVE_KEYS = {"authorization", "api_key", "password", "secret", "card_number", "number", "cvc", "cvv",
@@ -20,7 +23,7 @@ SENSITIVE_KEYS = {"authorization", "api_key", "password", "secret", "card_number
 
 def _scrub(value: Any) -> Any:
     if isinstance(value, str):
-        return SECRET_PATTERN.sub(r"\1[REDACTED]", PAN_PATTERN.sub("[REDACTED-PAN]", value))
+        return redact_url(SECRET_PATTERN.sub(r"\1[REDACTED]", PAN_PATTERN.sub("[REDACTED-PAN]", value)))
     if isinstance(value, dict):
         return {k: "[REDACTED]" if k.lower() in SENSITIVE_KEYS else _scrub(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

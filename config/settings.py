@@ -86,7 +86,9 @@ class WorkerSettings(msgspec.Struct, frozen=True):
     # Merchant webhook retry delays in seconds (Standard Webhooks style: seconds to a day).
     webhook_retry_schedule: str = "5,300,1800,7200,18000,36000,86400"
     webhook_timeout_s: float = 10.0
-    webhook_allow_private: bool = False  # loopback/private targets (tests, `make run`)
+    # Non-public webhook targets are refused unless named here: comma-separated CIDRs
+    # ("10.1.2.0/24") and/or host:port entries ("127.0.0.1:8200", "hooks.internal:443").
+    webhook_allowlist: str = ""
 
     @property
     def webhook_retry_delays_s(self) -> tuple[float, ...]:

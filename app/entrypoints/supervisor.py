@@ -17,11 +17,14 @@ import sys
 import time
 from pathlib import Path
 
+from app.entrypoints.dev_receiver import DEV_RECEIVER_PORT as DEV_RECEIVER_DEFAULT_PORT
 from app.entrypoints.embedded import ensure_database, start_postgres, start_redis, with_database
 from app.entrypoints.migrate import apply_migrations
 from config.settings import get_settings
 
 SANDBOX_PORT = int(os.environ.get("FXP_SANDBOX_PORT", "8100"))
+DEV_RECEIVER_PORT = int(os.environ.get("FXP_DEV_RECEIVER_PORT", str(DEV_RECEIVER_DEFAULT_PORT)))
+DEV_RECEIVER_URL = f"http://127.0.0.1:{DEV_RECEIVER_PORT}/webhooks"
 
 
 def _provision(data_dir: Path) -> dict[str, str]:
@@ -56,7 +59,8 @@ def _demo_merchant(data_dir: Path, env: dict[str, str]) -> dict:
     if path.exists():
         return json.loads(path.read_text())
     output = subprocess.run(
-        [sys.executable, "-m", "app.entrypoints.cli", "merchants", "create", "--name", "Demo shop"],
+        [sys.executable, "-m", "app.entrypoints.cli", "merchants", "create", "--name", "Demo shop",
+         "--webhook-url", DEV_RECEIVER_URL],
         env={**os.environ, **env}, capture_output=True, text=True, check=True,
     ).stdout
     path.write_text(output)
@@ -70,6 +74,7 @@ def _children(env: dict[str, str], port: int, worker_processes: int) -> list[lis
         [python, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port),
          "--workers", "1", "--loop", "uvloop", "app.entrypoints.http.asgi:app"],
         [python, "-m", "sandbox_gateway", "--host", "127.0.0.1", "--port", str(SANDBOX_PORT)],
+        [python, "-m", "app.entrypoints.dev_receiver", "--host", "127.0.0.1", "--port", str(DEV_RECEIVER_PORT)],
     ]
     if worker_processes > 0:
         commands.append([python, "-m", "app.workers.main", "--processes", str(worker_processes)])
@@ -87,7 +92,9 @@ def run_stack(worker_processes: int | None = None) -> int:
     env.update(_dev_secrets(data_dir))
     env.setdefault("FXP_PROVIDERS__SANDBOX__BASE_URL", f"http://127.0.0.1:{SANDBOX_PORT}")
     env["SANDBOX_CALLBACK_SECRET"] = env["FXP_PROVIDERS__SANDBOX__CALLBACK_SECRET"]
-    env.setdefault("FXP_WORKERS__WEBHOOK_ALLOW_PRIVATE", "true")  # local merchants listen on loopback
+    # Private targets stay refused: only the dev receiver (the demo merchant's endpoint) is
+    # named. A merchant listening on loopback is added to this list, not let through blanket.
+    env.setdefault("FXP_WORKERS__WEBHOOK_ALLOWLIST", f"127.0.0.1:{DEV_RECEIVER_PORT}")
     # With workers running, side effects leave through the outbox relay, not in-process.
     env.setdefault("FXP_PAYMENTS__DISPATCH", "outbox" if workers > 0 else "inline")
     child_env = {**os.environ, **env}
@@ -99,6 +106,7 @@ FusionXPay is starting
   API        {base}
   API docs   {base}/schema  (Swagger UI: {base}/schema/swagger)
   Sandbox    http://127.0.0.1:{SANDBOX_PORT}
+  Webhooks   {DEV_RECEIVER_URL}  (the demo merchant's; GET it to see the last ones)
   Data       {data_dir}
 
 Try it (demo merchant key kept in {data_dir / 'demo-merchant.json'}):

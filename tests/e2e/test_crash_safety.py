@@ -161,7 +161,7 @@ async def _run_crash_test(tmp_path, receiver: WebhookReceiver) -> None:
         "FXP_WORKERS__MAX_BACKOFF_MS": "2000", "FXP_WORKERS__MAX_RETRIES": "12",
         # Messages a killed worker held return to their queue within seconds, not a minute.
         "FXP_WORKERS__REDIS_HEARTBEAT_TIMEOUT_MS": "3000", "FXP_WORKERS__REDIS_MAINTENANCE_CHANCE": "100000",
-        "FXP_WORKERS__WEBHOOK_ALLOW_PRIVATE": "true", "FXP_WORKERS__WEBHOOK_RETRY_SCHEDULE": "0.5,1,2,4,8,15",
+        "FXP_WORKERS__WEBHOOK_ALLOWLIST": "127.0.0.0/8", "FXP_WORKERS__WEBHOOK_RETRY_SCHEDULE": "0.5,1,2,4,8,15",
     })
     fleet = WorkerFleet(stack.env, tmp_path / "workers.log")
     try:

@@ -46,6 +46,11 @@ async def test_live_mode_keys_say_so(uow):
     ("   ", None, "name"),
     ("x" * 201, None, "name"),
     ("Shop", "ftp://merchant.example", "webhook_url"),
+    ("Shop", "https://user:pass@merchant.example/hooks", "webhook_url"),
+    ("Shop", "https://token@merchant.example/hooks", "webhook_url"),
+    ("Shop", "https://merchant.example:99999/hooks", "webhook_url"),
+    ("Shop", "https://merchant.example/a b", "webhook_url"),
+    ("Shop", "https:///no-host", "webhook_url"),
 ])
 async def test_invalid_merchant_commits_nothing(merchants, uow, name, webhook_url, field):
     with pytest.raises(ValidationFailed) as raised:

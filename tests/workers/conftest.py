@@ -21,7 +21,7 @@ from dramatiq import Worker
 ADMIN_KEY = "admin-test-key"
 WORKER_SETTINGS = {
     "broker": "stub", "max_retries": 2, "min_backoff_ms": 20, "max_backoff_ms": 100,
-    "webhook_retry_schedule": "0.1,0.2", "webhook_allow_private": True, "webhook_timeout_s": 2.0,
+    "webhook_retry_schedule": "0.1,0.2", "webhook_allowlist": "127.0.0.0/8", "webhook_timeout_s": 2.0,
     "relay_batch_size": 50,
 }
 PINGS: list[tuple[str, str | None]] = []  # (event id, correlation id) per test_ping run

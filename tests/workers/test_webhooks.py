@@ -11,6 +11,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from app.adapters.db.tables import MerchantTable
+from app.adapters.notify.target_guard import WebhookTargetGuard
 from app.adapters.notify.webhooks import StandardWebhookSender
 from app.domain.services.notifications import DeliveryOutcome
 from tests.workers.conftest import add_event, join, webhook_merchant
@@ -95,7 +96,7 @@ async def test_gone_disables_the_endpoint_and_stops(services, stub_broker, worke
 
 
 async def test_private_targets_are_refused_unless_allowed(services, receiver, shop):
-    strict = StandardWebhookSender(timeout_s=2, allow_private=False)
+    strict = StandardWebhookSender(timeout_s=2, guard=WebhookTargetGuard(""))
     from app.domain.services.notifications import NotificationService
 
     service = NotificationService(services.webhooks, strict, services.notifications._retries, [0.1])
@@ -106,18 +107,34 @@ async def test_private_targets_are_refused_unless_allowed(services, receiver, sh
     assert logged["status_code"] is None and "non-public address (127.0.0.1)" in logged["error"]
 
 
-@pytest.mark.parametrize("url", ["http://10.0.0.8/h", "http://169.254.169.254/latest", "http://[::1]:9/h",
-                                 "http://localhost:9/h", "http://[::ffff:192.168.1.1]/h"])
-async def test_target_guard_refuses_non_public_addresses(url):
-    from app.adapters.notify.target_guard import refusal_reason
+async def test_the_sender_connects_to_the_address_it_checked(receiver):
+    """A name no DNS knows, resolved once by the guard to the (allowlisted) receiver: the
+    request reaches it, so the connection used the pinned address, under the original name."""
+    lookups: list[str] = []
 
-    assert await refusal_reason(url)
+    async def resolver(host: str, port: int) -> list[str]:
+        lookups.append(host)
+        return ["127.0.0.1"]
+
+    sender = StandardWebhookSender(2, WebhookTargetGuard(f"127.0.0.1:{receiver.port}", resolver))
+    try:
+        url = f"http://merchant-receiver.invalid:{receiver.port}/webhooks"
+        response = await sender.send(url, "whsec_" + "A" * 32, "evt_1", {"type": "ping"}, None)
+    finally:
+        await sender.aclose()
+    assert response.status_code == 200 and lookups == ["merchant-receiver.invalid"]
+    assert receiver.received[0].headers["host"] == f"merchant-receiver.invalid:{receiver.port}"
 
 
-async def test_target_guard_allows_public_addresses():
-    from app.adapters.notify.target_guard import refusal_reason
-
-    assert await refusal_reason("https://93.184.216.34/webhooks") is None
+async def test_credentials_in_a_stored_url_are_neither_sent_nor_logged(services, receiver, container):
+    shop = await webhook_merchant(container, receiver.url)
+    leaky = receiver.url.replace("http://", "http://alice:s3cret@")
+    await MerchantTable.update({MerchantTable.webhook_url: leaky}).where(MerchantTable.id == shop.merchant.id).run()
+    event_id = await add_event("order.status_changed", shop.merchant.id, STATUS_CHANGED)
+    await services.notifications.deliver(event_id)
+    assert receiver.received == []
+    [logged] = await services.webhooks.attempts(event_id)
+    assert "s3cret" not in logged["url"] and "s3cret" not in (logged["error"] or "")
 
 
 async def test_admin_resend_delivers_again_with_the_same_id(services, stub_broker, worker, receiver, shop, admin):

@@ -26,7 +26,7 @@ def worker_env(**extra: str) -> dict[str, str]:
     return {
         **os.environ,
         "FXP_WORKERS__NAMESPACE": f"fxp-proc-{uuid.uuid4().hex[:8]}",
-        "FXP_WORKERS__WEBHOOK_ALLOW_PRIVATE": "true",
+        "FXP_WORKERS__WEBHOOK_ALLOWLIST": "127.0.0.0/8",
         "FXP_WORKERS__RELAY_INTERVAL_S": "0.1",
         "FXP_WORKERS__IDLE_POLL_MS": "100",
         "FXP_PAYMENTS__DISPATCH": "outbox",

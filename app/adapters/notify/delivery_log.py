@@ -11,6 +11,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from app.adapters.db.tables import MerchantTable, OutboxTable
 from app.adapters.queue.processed_events import PiccoloProcessedEvents
+from app.domain.model.webhook_url import redact_url
 from app.domain.services.notifications import DeliveryAttempt, StoredEvent, WebhookEndpoint
 
 CONSUMER = "notify_merchant"
@@ -52,7 +53,8 @@ class PiccoloWebhookStore:
         response = attempt.response
         async with self._engine.transaction():
             await OutboxTable.raw(INSERT_DELIVERY, attempt.event_id, attempt.merchant_id, attempt.attempt,
-                                  attempt.url, response.status_code, response.latency_ms, response.error).run()
+                                  redact_url(attempt.url), response.status_code, response.latency_ms,
+                                  redact_url(response.error) if response.error else None).run()
             if response.ok:
                 await self._processed.claim(CONSUMER, attempt.event_id)
 

@@ -14,7 +14,9 @@ import structlog
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import EmptyWebhookSecretError
 
-from app.adapters.notify.target_guard import refusal_reason
+from app.adapters.notify.pinned_transport import PinnedTransport, pinned
+from app.adapters.notify.target_guard import TargetRefused, WebhookTargetGuard
+from app.domain.model.webhook_url import redact_url
 from app.domain.services.notifications import WebhookResponse
 
 USER_AGENT = "FusionXPay-Webhooks/1.0"
@@ -38,38 +40,45 @@ def signed_request(secret: str, webhook_id: str, message: dict[str, Any],
 
 
 class StandardWebhookSender:
-    def __init__(self, timeout_s: float, allow_private: bool, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, timeout_s: float, guard: WebhookTargetGuard,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._timeout_s = timeout_s
-        self._allow_private = allow_private
-        self._client = client
+        self._guard = guard
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
 
     def _http(self) -> httpx.AsyncClient:
         # Made on first use so it belongs to the event loop that sends. Redirects are not
         # followed: a 3xx to a private address would slip past the target check.
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self._timeout_s, follow_redirects=False)
+            self._client = httpx.AsyncClient(timeout=self._timeout_s, follow_redirects=False, trust_env=False,
+                                             transport=self._transport or PinnedTransport())
         return self._client
 
     async def send(self, url: str, secret: str, webhook_id: str, message: dict[str, Any],
                    correlation_id: str | None) -> WebhookResponse:
-        if not self._allow_private and (reason := await refusal_reason(url)):
-            logger.warning("webhook_refused", url=url, webhook_id=webhook_id, reason=reason)
-            return WebhookResponse(None, 0, reason, refused=True)
+        shown_url = redact_url(url)
+        try:
+            target = await self._guard.check(url)
+        except TargetRefused as refused:
+            logger.warning("webhook_refused", url=shown_url, webhook_id=webhook_id, reason=str(refused))
+            return WebhookResponse(None, 0, str(refused), refused=True)
         try:
             body, headers = signed_request(secret, webhook_id, message, correlation_id)
         except (ValueError, EmptyWebhookSecretError) as exc:  # not base64 after "whsec_": a config error
             return WebhookResponse(None, 0, f"unusable webhook secret: {type(exc).__name__}", refused=True)
         started = time.perf_counter()
         try:
-            response = await self._http().post(url, content=body, headers=headers)
+            with pinned(target):
+                response = await self._http().post(url, content=body, headers=headers)
         except httpx.HTTPError as exc:
             latency_ms = round((time.perf_counter() - started) * 1000)
-            error = f"{type(exc).__name__}: {exc}"[:500]
-            logger.info("webhook_failed", url=url, webhook_id=webhook_id, error=error, latency_ms=latency_ms)
+            error = redact_url(f"{type(exc).__name__}: {exc}")[:500]
+            logger.info("webhook_failed", url=shown_url, webhook_id=webhook_id, error=error, latency_ms=latency_ms)
             return WebhookResponse(None, latency_ms, error)
         latency_ms = round((time.perf_counter() - started) * 1000)
         ok = 200 <= response.status_code < 300
-        logger.info("webhook_sent" if ok else "webhook_rejected", url=url, webhook_id=webhook_id,
+        logger.info("webhook_sent" if ok else "webhook_rejected", url=shown_url, webhook_id=webhook_id,
                     status_code=response.status_code, latency_ms=latency_ms)
         return WebhookResponse(response.status_code, latency_ms, None if ok else f"HTTP {response.status_code}")
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from app.domain.errors import Unauthenticated, ValidationFailed
 from app.domain.model.merchant import Merchant
+from app.domain.model.webhook_url import checked_webhook_url
 from app.domain.ports import Clock, UnitOfWorkFactory
 
 KEY_PREFIX = "sk_"
@@ -38,8 +39,8 @@ class MerchantService:
         name = name.strip()
         if not 1 <= len(name) <= 200:
             raise ValidationFailed("name must be 1-200 characters", field="name")
-        if webhook_url is not None and not webhook_url.startswith(("http://", "https://")):
-            raise ValidationFailed("webhook_url must be an http(s) URL", field="webhook_url")
+        if webhook_url is not None:
+            webhook_url = checked_webhook_url(webhook_url)
         api_key = f"{KEY_PREFIX}{self._key_mode}_{secrets.token_urlsafe(32)}"
         # Standard Webhooks secrets are standard base64 after the prefix.
         webhook_secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
