@@ -26,7 +26,12 @@ class ApiSettings(msgspec.Struct, frozen=True):
     public_url: str = ""  # how providers reach us for callbacks; defaults to http://host:port
     max_body_bytes: int = 64 * 1024
     idempotency_ttl_s: int = 24 * 3600
-    admin_api_key: str = ""  # empty: admin endpoints are disabled
+    admin_api_key: str = ""  # empty: admin endpoints are disabled (and absent from the schema)
+    # GET /metrics: bearer token, or public (both unset: not served on the API port);
+    # metrics_port > 0 serves them on that port as well.
+    metrics_token: str = ""
+    metrics_public: bool = False
+    metrics_port: int = 0
 
 
 class PaymentSettings(msgspec.Struct, frozen=True):

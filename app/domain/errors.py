@@ -15,10 +15,22 @@ class DomainError(Exception):
         self.details = details
 
 
+class MalformedRequest(DomainError):
+    """The request itself is malformed (a parameter's format, a cursor, an encoding): a
+    schema-level error, as opposed to a business rule (ValidationFailed)."""
+
+    code = "malformed_request"
+
+    def __init__(self, message: str, field: str | None = None, code: str | None = None) -> None:
+        super().__init__(message, field=field)
+        if code:
+            self.code = code
+
+
 class ValidationFailed(DomainError):
     """The input is well-formed but breaks a business rule (amount, currency, items...)."""
 
-    code = "validation_failed"
+    code = "business_rule_violated"
 
     def __init__(self, message: str, field: str | None = None, code: str | None = None) -> None:
         super().__init__(message, field=field)

@@ -14,6 +14,7 @@ from tests.processes import free_port, wait_for_http
 ROOT = Path(__file__).resolve().parents[2]
 VAULT_KEY = "v1:" + base64.b64encode(b"k" * 32).decode()
 CALLBACK_SECRET = "e2e_sandbox_secret"
+METRICS_TOKEN = "e2e-metrics-token"
 
 
 def wait_for(url: str, process: subprocess.Popen, timeout_s: float = 30.0) -> None:
@@ -32,6 +33,7 @@ class LiveStack:
             "FXP_PUBLIC_URL": self.api_url,
             "FXP_VAULT__KEYS": VAULT_KEY,
             "FXP_LOG_LEVEL": "WARNING",
+            "FXP_API__METRICS_TOKEN": METRICS_TOKEN,
             "FXP_PROVIDERS__SANDBOX__BASE_URL": self.sandbox_url,
             "FXP_PROVIDERS__SANDBOX__CALLBACK_SECRET": CALLBACK_SECRET,
             "FXP_PROVIDERS__SANDBOX__TIMEOUT_S": "1",

@@ -12,7 +12,7 @@ import pytest
 
 from sandbox_gateway.signing import signed_headers
 from tests.e2e.conftest import wait_for_order
-from tests.e2e.live_stack import CALLBACK_SECRET
+from tests.e2e.live_stack import CALLBACK_SECRET, METRICS_TOKEN
 
 ORDER = {"amount": 4200, "currency": "USD", "items": [{"name": "Lamp", "quantity": 1, "unit_amount": 4200}]}
 SUCCESS, DECLINED, NO_CALLBACK, TIMEOUT = "4242424242424242", "4000000000000002", "4000000000000200", "4000000000000101"
@@ -286,7 +286,8 @@ async def test_metrics_expose_http_and_provider_calls(api, merchant):
     order = await new_order(api, merchant)
     await pay(api, merchant, order["id"], SUCCESS)
     await wait_for_order(api, merchant, order["id"])
-    text = (await api.get("/metrics")).text
+    assert (await api.get("/metrics")).status_code == 401
+    text = (await api.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})).text
     # the sandbox accepts at once ("pending") and gives its verdict by callback
     assert 'fxp_provider_calls_total{operation="purchase",outcome="pending",provider="sandbox"}' in text
     assert "fxp_requests_total" in text

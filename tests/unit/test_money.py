@@ -23,7 +23,7 @@ def test_zero_and_negative_amounts_are_rejected(amount):
 @pytest.mark.parametrize("amount", [True, False, 10.0, 10.5, "100", None])
 def test_non_integer_amounts_are_rejected(amount):
     error = rejection(amount)
-    assert error.code == "validation_failed" and error.details["field"] == "amount"
+    assert error.code == "invalid_amount" and error.details["field"] == "amount"
 
 
 def test_amount_above_a_custom_maximum_is_rejected():

@@ -36,7 +36,7 @@ class Money:
     def of(cls, amount_minor: int, currency: str, max_amount_minor: int = DEFAULT_MAX_AMOUNT_MINOR) -> Money:
         """Validated constructor for amounts coming from outside."""
         if isinstance(amount_minor, bool) or not isinstance(amount_minor, int):
-            raise ValidationFailed("amount must be an integer number of minor units", field="amount")
+            raise ValidationFailed("amount must be an integer number of minor units", field="amount", code="invalid_amount")
         if amount_minor <= 0:
             raise ValidationFailed("amount must be greater than zero", field="amount", code="invalid_amount")
         if amount_minor > max_amount_minor:

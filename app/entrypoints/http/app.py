@@ -20,9 +20,12 @@ from app.entrypoints.http.controllers.orders import OrderController
 from app.entrypoints.http.controllers.payments import PaymentController
 from app.entrypoints.http.controllers.products import ProductController
 from app.entrypoints.http.idempotency import idempotency_middleware
-from app.entrypoints.http.metrics import MetricsController, prometheus_config
-from app.entrypoints.http.problems import EXCEPTION_HANDLERS, problem_details_plugin
+from app.entrypoints.http.metrics import MetricsController, metrics_port, prometheus_config
+from app.entrypoints.http.problems import EXCEPTION_HANDLERS, problem_boundary, problem_details_plugin
+from app.entrypoints.http.request_guard import request_guard_middleware
 from app.entrypoints.http.request_log import request_log_middleware
+from app.entrypoints.http.route_contracts import route_contracts
+from app.entrypoints.http.security_headers import security_headers
 
 
 def create_app(container: Container) -> Litestar:
@@ -30,18 +33,24 @@ def create_app(container: Container) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await container.start()
         try:
-            yield
+            with metrics_port(container.settings.api):
+                yield
         finally:
             await container.stop()
 
     def service(name: str) -> Provide:
         return Provide(lambda: getattr(container, name), sync_to_thread=False, use_cache=True)
 
+    # With admin disabled its routes do not exist at all, in the router or the schema.
+    admin = [AdminController] if container.settings.api.admin_api_key else []
     app = Litestar(
-        route_handlers=[OrderController, PaymentController, ProductController, provider_callback, LegacyController, legacy_callback,
-                        AdminController, health, ready, MetricsController],
+        route_handlers=[OrderController, PaymentController, ProductController, provider_callback, LegacyController,
+                        legacy_callback, *admin, health, ready, MetricsController],
         dependencies={name: service(name) for name in ("orders", "merchants", "payments", "callbacks", "catalog")},
-        middleware=[request_log_middleware, prometheus_config.middleware, idempotency_middleware],
+        # Errors raised by our middleware become responses at problem_boundary, inside the
+        # metrics middleware, so metrics count the status the client got.
+        middleware=[prometheus_config.middleware, problem_boundary, request_guard_middleware,
+                    idempotency_middleware],
         plugins=[problem_details_plugin],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
@@ -58,6 +67,10 @@ def create_app(container: Container) -> Litestar:
     )
     app.state.container = container
     app.state.authenticator = MerchantAuthenticator(container.merchants)
+    app.state.route_contracts = route_contracts(app)
+    # Outside the router: the request log and the headers also cover unknown paths (404),
+    # 405s and errors answered by the app-level exception handler.
+    app.asgi_handler = request_log_middleware(security_headers(app.asgi_handler))
     _forbid_unknown_fields_in_schema(app)
     _fix_automatic_options(app)
     return app

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any
 
+from urllib.parse import parse_qsl, urlencode
+
+import msgspec
 from asyncpg.exceptions import LockNotAvailableError
 from litestar.enums import ScopeType
-from litestar.exceptions import HTTPException
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from app.domain.errors import Conflict, ValidationFailed
+from app.domain.errors import Conflict, MalformedRequest, ValidationFailed
+from app.entrypoints.http.request_guard import read_body
 
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
 EXEMPT_PREFIXES = ("/callbacks/", "/payment/callback", "/auth/", "/admin/")
@@ -29,18 +31,16 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return next((v.decode("latin-1") for k, v in scope["headers"] if k == name), None)
 
 
-async def _read_body(receive: Receive, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size, more = 0, True
-    while more:
-        message: Any = await receive()  # http.request (or a disconnect: no body)
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise HTTPException(status_code=413, detail=f"request body exceeds {limit} bytes")
-        chunks.append(chunk)
-        more = message.get("more_body", False)
-    return b"".join(chunks)
+def fingerprint(method: str, path: str, query_string: bytes, body: bytes) -> str:
+    """The request as parsed, not as spelled: JSON key order, whitespace and query
+    parameter order do not make it another request. A body that is not JSON (it will be
+    refused anyway) is taken as it is."""
+    try:
+        canonical = msgspec.json.encode(msgspec.json.decode(body), order="sorted") if body else b""
+    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
+        canonical = body
+    query = urlencode(sorted(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)))
+    return hashlib.sha256(b"%s %s?%s\n%s" % (method.encode(), path.encode(), query.encode(), canonical)).hexdigest()
 
 
 def idempotency_middleware(app: ASGIApp) -> ASGIApp:
@@ -53,23 +53,22 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         if not KEY_PATTERN.match(key):
-            raise ValidationFailed("Idempotency-Key must be 1-255 printable ASCII characters",
+            raise MalformedRequest("Idempotency-Key must be 1-255 printable ASCII characters",
                                    field="Idempotency-Key", code="invalid_idempotency_key")
         container = scope["app"].state.container
         merchant = await scope["app"].state.authenticator.authenticate(_header(scope, b"authorization"))
-        body = await _read_body(receive, container.settings.api.max_body_bytes)
-        fingerprint = hashlib.sha256(b"%s %s?%s\n%s" % (scope["method"].encode(), scope["path"].encode(),
-                                                         scope.get("query_string", b""), body)).hexdigest()
+        body = await read_body(receive, container.settings.api.max_body_bytes)
+        request_fingerprint = fingerprint(scope["method"], scope["path"], scope.get("query_string", b""), body)
         store = container.idempotency
         replay: list[Any] = []  # the app's messages, held until the commit
         async with container.uow() as uow:
             try:
-                stored = await store.claim(merchant.id, key, fingerprint)
+                stored = await store.claim(merchant.id, key, request_fingerprint)
             except LockNotAvailableError:
                 raise Conflict("a request with this Idempotency-Key is still being processed; retry later",
                                code="idempotency_key_in_use") from None
             if stored is not None:
-                if stored.fingerprint != fingerprint:
+                if stored.fingerprint != request_fingerprint:
                     raise ValidationFailed("this Idempotency-Key was used with a different request",
                                            code="idempotency_key_reused")
                 if stored.status_code is None:  # only if a claim ever committed without a response

@@ -1,15 +1,62 @@
 """Prometheus: HTTP metrics from Litestar's middleware, served with the process's other
-metrics (provider calls, business counters) at GET /metrics."""
+metrics (provider calls, business counters). Not public by default: GET /metrics answers
+only with `Authorization: Bearer <FXP_API__METRICS_TOKEN>`, or to anyone when
+FXP_API__METRICS_PUBLIC=true; FXP_API__METRICS_PORT serves them on a port of their own
+(e.g. one only the scraper's network reaches) instead."""
 
 from __future__ import annotations
 
+import hmac
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import structlog
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from prometheus_client import start_http_server
+
+from app.domain.errors import NotFound, Unauthenticated
+from config.settings import ApiSettings
+
+logger = structlog.get_logger("fusionxpay.metrics")
 
 # group_path: label requests by route template, so ids do not explode the label space.
 prometheus_config = PrometheusConfig(app_name="fusionxpay", prefix="fxp", group_path=True,
                                      exclude=["/metrics", "/health"])
 
 
+def metrics_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    api: ApiSettings = connection.app.state.container.settings.api
+    if api.metrics_token:
+        scheme, _, token = (connection.headers.get("authorization") or "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), api.metrics_token.encode()):
+            raise Unauthenticated("metrics need 'Authorization: Bearer <metrics token>'")
+    elif not api.metrics_public:
+        raise NotFound("not found")
+
+
 class MetricsController(PrometheusController):
     path = "/metrics"
     include_in_schema = False
+    guards = [metrics_guard]
+
+
+@contextmanager
+def metrics_port(api: ApiSettings) -> Iterator[None]:
+    """Serve the metrics on api.metrics_port while the app runs (when one is set)."""
+    if not api.metrics_port:
+        yield
+        return
+    try:
+        server, thread = start_http_server(api.metrics_port, addr=api.host)
+    except OSError as exc:  # another worker process of this server has it already
+        logger.warning("metrics_port_unavailable", port=api.metrics_port, error=str(exc))
+        yield
+        return
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

@@ -5,11 +5,24 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from litestar.params import Parameter
 
-from app.domain.errors import ValidationFailed
+from app.domain.errors import MalformedRequest
+from app.entrypoints.http.schemas.patterns import RFC3339
+
+
+# What PostgreSQL's timestamptz and our clients can both hold, with room for any offset.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+def in_range(value: datetime) -> datetime:
+    """`value` if it is an aware timestamp between EARLIEST and LATEST; ValueError otherwise."""
+    if value.tzinfo is None or not EARLIEST <= value.astimezone(UTC) <= LATEST:
+        raise ValueError("timestamp out of range")
+    return value
 
 
 def encode_cursor(created_at: datetime, item_id: uuid.UUID) -> str:
@@ -20,18 +33,15 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         at, _, item_id = raw.partition("|")
-        parsed_at = datetime.fromisoformat(at)
-        if parsed_at.tzinfo is None:
-            raise ValueError("naive timestamp")
-        return parsed_at, uuid.UUID(item_id)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ValidationFailed("cursor is not valid; pass next_cursor from a previous page",
+        return in_range(datetime.fromisoformat(at)), uuid.UUID(item_id)
+    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
+        raise MalformedRequest("cursor is not valid; pass next_cursor from a previous page",
                                field="cursor", code="invalid_cursor") from None
 
 
 # RFC 3339 timestamps only: the framework would also take bare numbers as epoch seconds.
 TIMESTAMP = Parameter(description="RFC 3339 date-time with offset, e.g. 2026-11-22T10:00:00Z",
-                      pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$",
+                      pattern=RFC3339,
                       max_length=40)
 
 
@@ -39,7 +49,7 @@ def parse_timestamp(value: str | None, field: str) -> datetime | None:
     if value is None:
         return None
     try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        raise ValidationFailed(f"{field} must be an RFC 3339 date-time", field=field,
+        return in_range(datetime.fromisoformat(value))
+    except (ValueError, OverflowError):
+        raise MalformedRequest(f"{field} must be an RFC 3339 date-time between 1970 and 9999", field=field,
                                code="invalid_timestamp") from None

@@ -1,5 +1,6 @@
 """RFC 9457 problem details: every error leaves the API as application/problem+json
-with a stable `code`. Domain errors map to HTTP statuses in this one table."""
+with a stable `code`. Domain errors map to HTTP statuses in this one table; a code listed
+in problem_codes.PROBLEM_CODES always gets the status listed there."""
 
 from __future__ import annotations
 
@@ -10,15 +11,18 @@ import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import ResponseSpec
+from litestar.types import ASGIApp
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
 from litestar.types import ExceptionHandlersMap
 
 from app.domain import errors
+from app.entrypoints.http.problem_codes import status_of
 
 PROBLEM_TYPE_BASE = "https://fusionxpay.dev/problems/"
 
 STATUS_BY_ERROR: list[tuple[type[errors.DomainError], int]] = [
     (errors.MalformedCallback, 400),
+    (errors.MalformedRequest, 400),
     (errors.InvalidCallback, 401),
     (errors.ValidationFailed, 422),
     (errors.NotFound, 404),
@@ -48,7 +52,7 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> dict[str, Any]
 
 
 def domain_problem(exc: errors.DomainError) -> dict[str, Any]:
-    status = next(code for cls, code in STATUS_BY_ERROR if isinstance(exc, cls))
+    status = status_of(exc.code, next(code for cls, code in STATUS_BY_ERROR if isinstance(exc, cls)))
     details = dict(exc.details)
     field = details.pop("field", None)
     if field:
@@ -102,6 +106,15 @@ problem_details_plugin = ProblemDetailsPlugin(
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {Exception: handle_unexpected_error}
 
 
+def problem_boundary(app: ASGIApp) -> ASGIApp:
+    """Middleware: exceptions from the middleware inside it become problem responses here,
+    with the same handlers as the rest of the app, so the middleware outside it (metrics)
+    sees the status the client gets. Litestar's own exception middleware, pinned 2.x."""
+    from litestar._asgi.utils import wrap_in_exception_handler
+
+    return wrap_in_exception_handler(app)
+
+
 class ProblemDetails(msgspec.Struct):
     """RFC 9457 problem details, as every error of this API is shaped."""
 
@@ -119,4 +132,4 @@ def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
 
 
 # What any merchant endpoint may answer besides success.
-MERCHANT_ERRORS = problem_responses(400, 401, 404, 409, 413, 422)
+MERCHANT_ERRORS = problem_responses(400, 401, 404, 409, 413, 415, 422)

@@ -12,6 +12,7 @@ from msgspec import Meta
 from app.domain.model.card import CardDetails, CardToken
 from app.domain.model.payment import AttemptStatus, PaymentAttempt, RefundStatus
 from app.domain.model.payment import Refund as RefundModel
+from app.entrypoints.http.schemas import patterns
 
 
 class Payment(msgspec.Struct):
@@ -59,24 +60,24 @@ class Refund(msgspec.Struct):
 class CardIn(msgspec.Struct, tag="card", tag_field="type", forbid_unknown_fields=True):
     """Raw card details: checked (Luhn, expiry), sent to the provider, never stored."""
 
-    number: Annotated[str, Meta(pattern=r"^[0-9 \-]{12,23}$")]
+    number: Annotated[str, Meta(pattern=patterns.CARD_NUMBER)]
     exp_month: Annotated[int, Meta(ge=1, le=12)]
     exp_year: Annotated[int, Meta(ge=0, le=9999)]
-    cvc: Annotated[str, Meta(pattern=r"^[0-9]{3,4}$")]
+    cvc: Annotated[str, Meta(pattern=patterns.CVC)]
 
     def to_domain(self, today: date) -> CardDetails:
         return CardDetails.parse(self.number, self.exp_month, self.exp_year, self.cvc, today)
 
 
 class CardTokenIn(msgspec.Struct, tag="card_token", tag_field="type", forbid_unknown_fields=True):
-    token: Annotated[str, Meta(min_length=4, max_length=128, pattern=r"^[A-Za-z0-9_\-]+$")]
+    token: Annotated[str, Meta(min_length=4, max_length=128, pattern=patterns.TOKEN)]
 
     def to_domain(self, today: date) -> CardToken:
         return CardToken(self.token)
 
 
 PaymentMethodIn = CardIn | CardTokenIn
-ProviderName = Annotated[str, Meta(pattern=r"^[a-z_]{2,32}$", examples=["sandbox"])]
+ProviderName = Annotated[str, Meta(pattern=patterns.PROVIDER, examples=["sandbox"])]
 # Checked in full (https, or http to loopback in test/dev) by the use case: 422 invalid_return_url.
 ReturnUrl = Annotated[str, Meta(min_length=1, max_length=2048, examples=["https://shop.example/orders/42/paid"],
                                 description="Where a provider that sends the shopper away (3-D Secure, PayPal "

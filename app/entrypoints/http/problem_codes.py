@@ -1,0 +1,67 @@
+"""Every problem `code` the API answers with, its one HTTP status and what it means.
+
+400 is for requests that do not match the schema (types, formats, unknown fields or
+parameters, encodings): fix the request. 422 is for well-formed requests that a business
+rule refuses: the same request will keep being refused in this state. A code always comes
+with the same status: this table decides it (problems.py looks the status up here)."""
+
+from __future__ import annotations
+
+PROBLEM_CODES: dict[str, tuple[int, str]] = {
+    # 400: the request is malformed
+    "validation_failed": (400, "The body or a parameter does not match the schema (type, format, range, "
+                               "unknown field); `errors` names each field."),
+    "malformed_request": (400, "The request is malformed."),
+    "invalid_json": (400, "The body is not valid JSON: not UTF-8, or nested more than 32 levels deep."),
+    "unknown_query_parameter": (400, "A query parameter this operation does not define."),
+    "invalid_cursor": (400, "The cursor is not one this API issued; pass `next_cursor` from a previous page."),
+    "invalid_timestamp": (400, "A timestamp is not an RFC 3339 date-time between 1970 and 9999."),
+    "invalid_idempotency_key": (400, "Idempotency-Key must be 1-255 printable ASCII characters."),
+    "malformed_callback": (400, "A provider callback body that cannot be parsed."),
+    "bad_request": (400, "The request cannot be read."),
+    # 401 / 403 / 404 / 405
+    "unauthenticated": (401, "Missing or invalid API key (`Authorization: Bearer <secret key>`)."),
+    "invalid_signature": (401, "A provider callback whose signature does not verify."),
+    "invalid_callback": (401, "A provider callback that cannot be trusted."),
+    "stale_callback": (401, "A provider callback outside the timestamp tolerance."),
+    "forbidden": (403, "The key may not use this operation."),
+    "not_found": (404, "No such resource for this merchant."),
+    "method_not_allowed": (405, "The path does not support this method."),
+    # 409: the resource's current state
+    "conflict": (409, "The request conflicts with the resource's current state."),
+    "invalid_state_transition": (409, "The order's current state does not allow this operation."),
+    "duplicate_order": (409, "An order with this merchant_reference exists."),
+    "retry_limit_reached": (409, "The order has used all its payment attempts."),
+    "payment_in_progress": (409, "The order already has a payment attempt in flight."),
+    "order_busy": (409, "Another request for this order is in progress; retry shortly."),
+    "inconsistent_order": (409, "The order's records disagree; an operator must look at it."),
+    "idempotency_key_in_use": (409, "A request with this Idempotency-Key is still being processed."),
+    # 413 / 415
+    "request_too_large": (413, "The body is larger than the configured limit."),
+    "unsupported_media_type": (415, "A JSON body must be sent as `Content-Type: application/json`."),
+    # 422: well-formed, refused by a business rule
+    "business_rule_violated": (422, "The request is well-formed but a business rule refuses it."),
+    "items_total_mismatch": (422, "The items add up to a different total than the order amount."),
+    "invalid_amount": (422, "The amount is not a positive integer number of minor units."),
+    "amount_too_large": (422, "The amount is above the configured maximum."),
+    "unknown_currency": (422, "The currency is not one this gateway supports."),
+    "too_many_items": (422, "More line items than an order may have."),
+    "unknown_provider": (422, "No payment provider with this name is configured."),
+    "incorrect_number": (422, "The card number is not valid."),
+    "invalid_expiry": (422, "The card's expiry month is not valid."),
+    "expired_card": (422, "The card has expired."),
+    "invalid_cvc": (422, "The card's CVC is not 3 or 4 digits."),
+    "invalid_webhook_url": (422, "The webhook URL is not an absolute http(s) URL without credentials."),
+    "idempotency_key_reused": (422, "This Idempotency-Key was used with a different request."),
+    # 429 / 5xx
+    "rate_limited": (429, "Too many requests; retry after the time in Retry-After."),
+    "internal_error": (500, "An unexpected error; the request id identifies it in our logs."),
+    "provider_unavailable": (503, "The payment provider cannot be reached; retry later."),
+    "service_unavailable": (503, "A dependency of the API is down; retry after Retry-After."),
+}
+
+
+def status_of(code: str, default: int) -> int:
+    """The status `code` is always answered with; `default` for a code not listed yet."""
+    entry = PROBLEM_CODES.get(code)
+    return entry[0] if entry else default

@@ -1,0 +1,22 @@
+"""Schema patterns that mean the same to the server (Python's `re`, via msgspec) and to
+clients and tools reading the OpenAPI document (ECMA-262): ASCII classes instead of `\\d`
+and `\\s` (Unicode-wide in Python, different sets in ECMA-262), and no trailing-newline
+slack (Python's `$` also matches before a final newline; ECMA-262's does not)."""
+
+from __future__ import annotations
+
+
+def whole(body: str) -> str:
+    """A pattern the whole string must match."""
+    return f"^(?:{body})$(?!\\n)"
+
+
+NO_NUL = r"^[^\x00]*$"  # every character but NUL, newlines included: same in both
+RFC3339 = whole(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})")
+EMAIL_PART = r"[^@\x00-\x20\x7f-\xa0]+"  # no controls, spaces (\x85 and \xa0 included)
+EMAIL = whole(rf"{EMAIL_PART}@{EMAIL_PART}\.{EMAIL_PART}")
+PHONE = whole(r"\+?[0-9 ()\-]{5,20}")
+CARD_NUMBER = whole(r"[0-9 \-]{12,23}")
+CVC = whole(r"[0-9]{3,4}")
+TOKEN = whole(r"[A-Za-z0-9_\-]+")
+PROVIDER = whole(r"[a-z_]{2,32}")
