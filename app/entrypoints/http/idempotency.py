@@ -22,8 +22,9 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from app.domain.errors import Conflict, MalformedRequest, ValidationFailed
 from app.entrypoints.http.request_guard import read_body
+from app.entrypoints.http.schemas import patterns
 
-KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
+KEY_PATTERN = re.compile(patterns.IDEMPOTENCY_KEY)
 EXEMPT_PREFIXES = ("/callbacks/", "/payment/callback", "/auth/", "/admin/")
 
 

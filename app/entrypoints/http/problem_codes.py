@@ -14,8 +14,7 @@ PROBLEM_CODES: dict[str, tuple[int, str]] = {
     "malformed_request": (400, "The request is malformed."),
     "invalid_json": (400, "The body is not valid JSON: not UTF-8, or nested more than 32 levels deep."),
     "unknown_query_parameter": (400, "A query parameter this operation does not define."),
-    "invalid_cursor": (400, "The cursor is not one this API issued; pass `next_cursor` from a previous page."),
-    "invalid_timestamp": (400, "A timestamp is not an RFC 3339 date-time between 1970 and 9999."),
+    "invalid_timestamp": (400, "A timestamp is not an RFC 3339 date-time with an offset."),
     "invalid_idempotency_key": (400, "Idempotency-Key must be 1-255 printable ASCII characters."),
     "malformed_callback": (400, "A provider callback body that cannot be parsed."),
     "bad_request": (400, "The request cannot be read."),
@@ -40,6 +39,8 @@ PROBLEM_CODES: dict[str, tuple[int, str]] = {
     "request_too_large": (413, "The body is larger than the configured limit."),
     "unsupported_media_type": (415, "A JSON body must be sent as `Content-Type: application/json`."),
     # 422: well-formed, refused by a business rule
+    "invalid_cursor": (422, "The cursor is not one this API issued (or names a time out of range); pass "
+                            "`next_cursor` from a previous page."),
     "business_rule_violated": (422, "The request is well-formed but a business rule refuses it."),
     "items_total_mismatch": (422, "The items add up to a different total than the order amount."),
     "invalid_amount": (422, "The amount is not a positive integer number of minor units."),

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from types import UnionType
+from typing import Any, Union, get_args, get_origin
 
 import msgspec
 from litestar import Litestar
@@ -36,9 +37,17 @@ def route_contracts(app: Litestar) -> dict[int, RouteContract]:
             data = handler.parsed_fn_signature.parameters.get("data")
             contracts[id(handler)] = RouteContract(
                 frozenset(p.field_alias for p in kwargs_model.expected_query_params),
-                msgspec.json.Decoder(data.annotation, strict=True) if data is not None else None,
+                msgspec.json.Decoder(present(data.annotation), strict=True) if data is not None else None,
             )
     return contracts
+
+
+def present(annotation: Any) -> Any:
+    """The type of a body that was sent: an optional body may be left out, not sent as null."""
+    if get_origin(annotation) in (Union, UnionType):
+        members = [member for member in get_args(annotation) if member is not type(None)]
+        return Union[tuple(members)] if len(members) > 1 else members[0]  # noqa: UP007 - built at run time
+    return annotation
 
 
 def decode_strictly(decoder: msgspec.json.Decoder, body: bytes) -> Any:

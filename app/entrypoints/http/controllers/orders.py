@@ -16,10 +16,13 @@ from app.domain.services.orders import OrderService, OrderView
 from app.entrypoints.http.problems import MERCHANT_ERRORS
 from app.entrypoints.http.auth import MERCHANT_SECURITY, provide_merchant
 from app.entrypoints.http.pagination import TIMESTAMP, decode_cursor, encode_cursor, parse_timestamp
+from app.entrypoints.http.schemas import patterns
 from app.entrypoints.http.schemas.orders import Order, OrderCancel, OrderCreate, OrderPage, OrderUpdate
 
-IDEMPOTENCY_KEY = Parameter(header="Idempotency-Key", required=False, max_length=255,
-                            description="Makes the POST safe to retry (kept 24 h, per merchant)")
+IDEMPOTENCY_KEY = Parameter(header="Idempotency-Key", required=False, min_length=1, max_length=255,
+                            pattern=patterns.IDEMPOTENCY_KEY,
+                            description="Makes the POST safe to retry (kept 24 h, per merchant): 1-255 printable "
+                                        "ASCII characters, e.g. a UUID")
 
 
 class OrderController(Controller):

@@ -18,7 +18,8 @@ from app.entrypoints.http.schemas import patterns
 from app.entrypoints.http.schemas.payments import Payment, Refund
 
 Amount = Annotated[int, Meta(ge=1, le=DEFAULT_MAX_AMOUNT_MINOR,
-                             description="minor units (cents for USD, yen for JPY, fils for KWD)")]
+                             description="minor units (cents for USD, yen for JPY, fils for KWD), written as a "
+                                         "JSON integer: 2500, never 2500.0 or \"2500\"")]
 # The currencies we accept, as an enum, so clients and the schema know them up front.
 # (Built from the table, so mypy cannot list the members: it sees a StrEnum.)
 CurrencyCode = StrEnum("CurrencyCode", {code: code for code in sorted(CURRENCY_EXPONENTS)})  # type: ignore[misc]

@@ -12,7 +12,9 @@ def whole(body: str) -> str:
 
 
 NO_NUL = r"^[^\x00]*$"  # every character but NUL, newlines included: same in both
-RFC3339 = whole(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})")
+# RFC 3339 date-time as Python reads it (no leap second, upper-case T and Z).
+RFC3339 = whole(r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+                r"(\.[0-9]{1,6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])")
 EMAIL_PART = r"[^@\x00-\x20\x7f-\xa0]+"  # no controls, spaces (\x85 and \xa0 included)
 EMAIL = whole(rf"{EMAIL_PART}@{EMAIL_PART}\.{EMAIL_PART}")
 PHONE = whole(r"\+?[0-9 ()\-]{5,20}")
@@ -20,3 +22,4 @@ CARD_NUMBER = whole(r"[0-9 \-]{12,23}")
 CVC = whole(r"[0-9]{3,4}")
 TOKEN = whole(r"[A-Za-z0-9_\-]+")
 PROVIDER = whole(r"[a-z_]{2,32}")
+IDEMPOTENCY_KEY = whole(r"[\x21-\x7e]{1,255}")  # printable ASCII, no spaces
