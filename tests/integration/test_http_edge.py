@@ -208,7 +208,7 @@ async def test_metrics_public_only_when_configured(client, container):
 
 async def test_metrics_on_their_own_port(client, container):
     from app.entrypoints.http.metrics import metrics_port
-    from app.entrypoints.processes import free_port
+    from tests.processes import free_port
 
     port = free_port()
     api = msgspec.structs.replace(container.settings.api, metrics_port=port)
