@@ -142,12 +142,20 @@ async def test_business_rules_and_schema_errors_have_different_codes(client, mer
 
 
 def test_every_code_has_one_status_and_a_meaning():
+    import re
+    from pathlib import Path
+
     from app.entrypoints.http.problems import CODES_BY_STATUS
 
     for code, (status, meaning) in PROBLEM_CODES.items():
         assert 400 <= status < 600 and meaning.endswith("."), code
     for status, code in CODES_BY_STATUS.items():  # the framework's own errors
         assert PROBLEM_CODES[code][0] == status, code
+    # Every code an error is raised with (code="..." or a class's code = "...") is listed.
+    app_dir = Path(__file__).resolve().parents[2] / "app"
+    raised = {match for path in app_dir.rglob("*.py")
+              for match in re.findall(r'\bcode\s*=\s*"([a-z_]+)"', path.read_text())} - {"domain_error"}
+    assert raised - set(PROBLEM_CODES) == set(), "add these codes to app/entrypoints/http/problem_codes.py"
 
 
 async def test_idempotency_fingerprint_ignores_key_order_and_whitespace(client, merchant):

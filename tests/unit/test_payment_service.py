@@ -154,7 +154,7 @@ async def test_the_provider_declares_whether_a_payment_method_is_needed():
     with pytest.raises(ValidationFailed) as refused:
         await world.payments.request(world.order.merchant_id, world.order.id, "sandbox", None)
     order, attempts, _ = await world.state()
-    assert refused.value.code == "validation_failed" and order.status is OrderStatus.CREATED and attempts == []
+    assert refused.value.code == "payment_method_required" and order.status is OrderStatus.CREATED and attempts == []
     world.provider.needs_payment_method = False  # a redirect provider, whatever its name
     attempt = await world.payments.request(world.order.merchant_id, world.order.id, "sandbox", None)
     assert attempt.status is AttemptStatus.INITIATED and await world.cards.get(attempt.id) is None

@@ -63,7 +63,8 @@ class PaymentService:
                      allowed_from: set[OrderStatus], return_url: str | None) -> PaymentAttempt:
         chosen = self._providers.get(provider)  # unknown provider: 422 before anything is written
         if method is None and chosen.needs_payment_method:
-            raise ValidationFailed("payment_method is required for this provider", field="payment_method")
+            raise ValidationFailed("payment_method is required for this provider", field="payment_method",
+                                   code="payment_method_required")
         if return_url is not None:
             checked_return_url(return_url, self._policy.allow_http_loopback_return_url)
         # The Redis lock keeps concurrent requests for one order from queueing on its row

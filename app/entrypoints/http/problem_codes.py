@@ -47,11 +47,13 @@ PROBLEM_CODES: dict[str, tuple[int, str]] = {
     "amount_too_large": (422, "The amount is above the configured maximum."),
     "unknown_currency": (422, "The currency is not one this gateway supports."),
     "too_many_items": (422, "More line items than an order may have."),
+    "payment_method_required": (422, "This provider needs a payment_method (a card or a card token)."),
     "unknown_provider": (422, "No payment provider with this name is configured."),
     "incorrect_number": (422, "The card number is not valid."),
     "invalid_expiry": (422, "The card's expiry month is not valid."),
     "expired_card": (422, "The card has expired."),
     "invalid_cvc": (422, "The card's CVC is not 3 or 4 digits."),
+    "invalid_return_url": (422, "The return_url is not https (http only to loopback in test and dev)."),
     "invalid_webhook_url": (422, "The webhook URL is not an absolute http(s) URL without credentials."),
     "idempotency_key_reused": (422, "This Idempotency-Key was used with a different request."),
     # 429 / 5xx
