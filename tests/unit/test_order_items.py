@@ -47,14 +47,14 @@ async def test_each_kind_of_bad_catalog_item_is_refused_with_its_code():
     await shop.catalog.update(MERCHANT, gone.id, ProductChanges(active=False))
     assert await bad_order(shop, RequestedItem(1, "NOPE")) == "unknown_sku"
     assert await bad_order(shop, RequestedItem(1, "OLD")) == "inactive_sku"
-    assert await bad_order(shop, RequestedItem(0, "MUG")) == "validation_failed"
+    assert await bad_order(shop, RequestedItem(0, "MUG")) == "invalid_quantity"
     assert await bad_order(shop, RequestedItem(6, "MUG")) == "quantity_too_large"
     # Two lines on one sku count together against the per-order maximum.
     assert await bad_order(shop, RequestedItem(3, "MUG"), RequestedItem(3, "MUG")) == "quantity_too_large"
     assert await bad_order(shop, RequestedItem(1, "MUG"), currency="EUR") == "currency_mismatch"
     assert await bad_order(shop, RequestedItem(1, "MUG", unit_amount_minor=999)) == "price_mismatch"
     assert await bad_order(shop, RequestedItem(1, "MUG"), amount=999) == "items_total_mismatch"
-    assert await bad_order(shop, RequestedItem(1, name="Free")) == "validation_failed"
+    assert await bad_order(shop, RequestedItem(1, name="Free")) == "item_incomplete"
 
 
 async def test_modify_revalidates_and_reprices_catalog_items():

@@ -29,30 +29,30 @@ class RequestedItem:
         return cls(item.quantity, item.sku, item.name, item.unit_amount_minor)
 
 
-def _fail(message: str, index: int, field: str, code: str) -> ValidationFailed:
+def _fail(message: str, index: int, field: str, *, code: str) -> ValidationFailed:
     return ValidationFailed(message, field=f"items[{index}].{field}", code=code)
 
 
 def _catalog_line(index: int, item: RequestedItem, product: Product | None, currency: str) -> LineItem:
     if product is None:
-        raise _fail(f"unknown sku {item.sku!r}", index, "sku", "unknown_sku")
+        raise _fail(f"unknown sku {item.sku!r}", index, "sku", code="unknown_sku")
     if not product.active:
-        raise _fail(f"sku {item.sku!r} is not active", index, "sku", "inactive_sku")
+        raise _fail(f"sku {item.sku!r} is not active", index, "sku", code="inactive_sku")
     if product.unit_price.currency != currency:
         raise _fail(f"sku {item.sku!r} is priced in {product.unit_price.currency}, the order in {currency}",
-                    index, "sku", "currency_mismatch")
+                    index, "sku", code="currency_mismatch")
     price = product.unit_price.amount_minor
     if item.unit_amount_minor is not None and item.unit_amount_minor != price:
         raise _fail(f"sku {item.sku!r} costs {price}, not {item.unit_amount_minor}", index, "unit_amount",
-                    "price_mismatch")
+                    code="price_mismatch")
     return LineItem(item.name or product.name, item.quantity, price, product.sku)
 
 
 def _free_line(index: int, item: RequestedItem) -> LineItem:
     if item.name is None:
-        raise _fail("an item without a sku needs a name", index, "name", "validation_failed")
+        raise _fail("an item without a sku needs a name", index, "name", code="item_incomplete")
     if item.unit_amount_minor is None:
-        raise _fail("an item without a sku needs a unit_amount", index, "unit_amount", "validation_failed")
+        raise _fail("an item without a sku needs a unit_amount", index, "unit_amount", code="item_incomplete")
     return LineItem(item.name, item.quantity, item.unit_amount_minor)
 
 
@@ -64,14 +64,14 @@ def price_items(requested: Sequence[LineItem | RequestedItem], catalog: Mapping[
     for index, raw in enumerate(requested):
         item = RequestedItem.of(raw)
         if item.quantity < 1:
-            raise _fail("quantity must be at least 1", index, "quantity", "validation_failed")
+            raise _fail("quantity must be at least 1", index, "quantity", code="invalid_quantity")
         if item.sku is None:
             priced.append(_free_line(index, item))
             continue
         units[item.sku] = units.get(item.sku, 0) + item.quantity
         if units[item.sku] > max_units_per_sku:
             raise _fail(f"at most {max_units_per_sku} units of {item.sku!r} per order", index, "quantity",
-                        "quantity_too_large")
+                        code="quantity_too_large")
         priced.append(_catalog_line(index, item, catalog.get(item.sku), currency))
     return priced
 
