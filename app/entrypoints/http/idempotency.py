@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import msgspec

@@ -26,7 +26,7 @@ prometheus_config = PrometheusConfig(app_name="fusionxpay", prefix="fxp", group_
                                      exclude=["/metrics", "/health"])
 
 
-def metrics_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+def metrics_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     api: ApiSettings = connection.app.state.container.settings.api
     if api.metrics_token:
         scheme, _, token = (connection.headers.get("authorization") or "").partition(" ")

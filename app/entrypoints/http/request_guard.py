@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import re
 from itertools import accumulate
+from typing import Any
 from urllib.parse import parse_qsl
 
 from litestar.exceptions import HTTPException
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from app.domain.errors import MalformedRequest
 from app.entrypoints.http.route_contracts import RouteContract, decode_strictly
@@ -41,9 +43,10 @@ def is_json_media_type(content_type: str) -> bool:
 
 
 async def read_body(receive: Receive, limit: int) -> bytes:
-    chunks, size, more = [], 0, True
+    chunks: list[bytes] = []
+    size, more = 0, True
     while more:
-        message = await receive()
+        message: Any = await receive()  # http.request (or a disconnect: no body)
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
@@ -66,7 +69,7 @@ def check_json_body(body: bytes, content_type: str | None, raw: bool) -> None:
 
 def request_guard_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         litestar_app = scope["app"]
@@ -87,7 +90,7 @@ def request_guard_middleware(app: ASGIApp) -> ASGIApp:
                 decode_strictly(contract.body_decoder, body)
         delivered = False
 
-        async def replay() -> Message:
+        async def replay() -> Any:
             nonlocal delivered
             if delivered:
                 return await receive()  # a disconnect, should the app wait for one
