@@ -66,7 +66,7 @@ class FulfillmentService:
         released = 0
         for merchant_id, order_id in expired:
             async with self._uow() as uow:
-                await load_order(uow, merchant_id, order_id, lock=True)  # the lock order: order first
-                released += await self._stock.release_expired(uow, order_id, now)
+                order = await load_order(uow, merchant_id, order_id, lock=True)  # the lock order: order first
+                released += await self._stock.release_expired(uow, order, now)
                 await uow.commit()
         return released

@@ -83,23 +83,25 @@ class StockKeeper:
             await uow.products.change_stock(products[sku].id, change)
         return [], products
 
-    async def release_for_payment(self, uow: UnitOfWork, order_id: uuid.UUID, payment_id: uuid.UUID,
+    async def release_for_payment(self, uow: UnitOfWork, order: Order, payment_id: uuid.UUID,
                                   now: datetime) -> int:
         """The payment failed: what was reserved for it goes back."""
-        return await self._release_where(uow, order_id, now,
+        return await self._release_where(uow, order, now,
                                          lambda r: r.status is RESERVED and r.payment_id == payment_id)
 
-    async def release_expired(self, uow: UnitOfWork, order_id: uuid.UUID, now: datetime) -> int:
+    async def release_expired(self, uow: UnitOfWork, order: Order, now: datetime) -> int:
         return await self._release_where(
-            uow, order_id, now, lambda r: r.status is RESERVED and r.expires_at is not None and r.expires_at <= now)
+            uow, order, now, lambda r: r.status is RESERVED and r.expires_at is not None and r.expires_at <= now)
 
-    async def release_all(self, uow: UnitOfWork, order_id: uuid.UUID, now: datetime) -> int:
+    async def release_all(self, uow: UnitOfWork, order: Order, now: datetime) -> int:
         """The order is cancelled: reserved and allocated units alike go back."""
-        return await self._release_where(uow, order_id, now, lambda r: True)
+        return await self._release_where(uow, order, now, lambda r: True)
 
-    async def _release_where(self, uow: UnitOfWork, order_id: uuid.UUID, now: datetime,
+    async def _release_where(self, uow: UnitOfWork, order: Order, now: datetime,
                              which: Callable[[StockReservation], bool]) -> int:
-        chosen = [r for r in await uow.reservations.active_for_order(order_id, lock=True) if which(r)]
+        if not demand(order.items):
+            return 0  # free items only: nothing was ever reserved, spare the query
+        chosen = [r for r in await uow.reservations.active_for_order(order.id, lock=True) if which(r)]
         await self._release(uow, chosen, now)
         return len(chosen)
 

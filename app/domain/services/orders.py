@@ -59,7 +59,7 @@ async def cancel_order(uow: UnitOfWork, stock: StockKeeper, order: Order, now: d
     one is refunded (the provider is asked by the `refund.requested` handler, after commit)."""
     needs_refund = order.cancel(now, reason)
     await uow.orders.save(order)
-    await stock.release_all(uow, order.id, now)
+    await stock.release_all(uow, order, now)
     attempts = await uow.payments.for_order(order.id)
     refunds = await uow.refunds.for_order(order.id)
     if needs_refund:

@@ -134,7 +134,7 @@ class PaymentService:
             await uow.payments.save(attempt)
             await uow.orders.save(order)
         if applied is Applied.FAILED:  # what this attempt held goes back, in the same transaction
-            await self._stock.release_for_payment(uow, order.id, attempt.id, now)
+            await self._stock.release_for_payment(uow, order, attempt.id, now)
         elif attempt.status is AttemptStatus.FAILED and result.outcome is Outcome.SUCCEEDED:
             await self._refund_late_success(uow, attempt, now)
         return applied

@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Protocol
 
 from litestar.params import Parameter
 
@@ -37,6 +39,16 @@ def clamped(value: datetime) -> datetime:
 
 def encode_cursor(created_at: datetime, item_id: uuid.UUID) -> str:
     return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{item_id}".encode()).decode().rstrip("=")
+
+
+class Keyed(Protocol):
+    created_at: datetime
+    id: uuid.UUID
+
+
+def next_cursor(page: Sequence[Keyed], has_more: bool) -> str | None:
+    """The cursor of the page after `page` (newest first), or None on the last page."""
+    return encode_cursor(page[-1].created_at, page[-1].id) if has_more and page else None
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:

@@ -15,7 +15,7 @@ from app.domain.ports import OrderQuery
 from app.domain.services.orders import OrderService, OrderView
 from app.entrypoints.http.problems import MERCHANT_ERRORS
 from app.entrypoints.http.auth import MERCHANT_SECURITY, provide_merchant
-from app.entrypoints.http.pagination import TIMESTAMP, decode_cursor, encode_cursor, parse_timestamp
+from app.entrypoints.http.pagination import TIMESTAMP, decode_cursor, next_cursor, parse_timestamp
 from app.entrypoints.http.schemas import patterns
 from app.entrypoints.http.schemas.orders import Order, OrderCancel, OrderCreate, OrderPage, OrderUpdate
 
@@ -56,11 +56,10 @@ class OrderController(Controller):
                            parse_timestamp(created_before, "created_before"),
                            decode_cursor(cursor) if cursor else None, limit)
         page, has_more = await orders.list(query)
-        last = page[-1] if page else None
         return OrderPage(
             data=[Order.from_view(OrderView(order, [], [])) for order in page],
             has_more=has_more,
-            next_cursor=encode_cursor(last.created_at, last.id) if has_more and last else None,
+            next_cursor=next_cursor(page, has_more),
         )
 
     @put("/{order_id:uuid}", responses=MERCHANT_ERRORS, summary="Modify an order (only while CREATED)")

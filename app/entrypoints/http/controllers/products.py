@@ -14,7 +14,7 @@ from app.domain.ports import ProductQuery
 from app.domain.services.catalog import CatalogService, ProductChanges
 from app.entrypoints.http.auth import MERCHANT_SECURITY, provide_merchant
 from app.entrypoints.http.controllers.orders import IDEMPOTENCY_KEY
-from app.entrypoints.http.pagination import decode_cursor, encode_cursor
+from app.entrypoints.http.pagination import decode_cursor, next_cursor
 from app.entrypoints.http.problems import MERCHANT_ERRORS
 from app.entrypoints.http.schemas.products import (
     Adjustment, AdjustmentList, AdjustmentResult, Product, ProductCreate, ProductPage, ProductUpdate,
@@ -39,9 +39,7 @@ class ProductController(Controller):
                             limit: Annotated[int, Parameter(ge=1, le=100)] = 50) -> ProductPage:
         page, has_more = await catalog.list(ProductQuery(merchant.id, active,
                                                          decode_cursor(cursor) if cursor else None, limit))
-        last = page[-1] if page else None
-        return ProductPage([Product.from_domain(p) for p in page], has_more,
-                           encode_cursor(last.created_at, last.id) if has_more and last else None)
+        return ProductPage([Product.from_domain(p) for p in page], has_more, next_cursor(page, has_more))
 
     @get("/{product_id:uuid}", responses=MERCHANT_ERRORS, summary="A product with its stock level")
     async def get_product(self, product_id: uuid.UUID, merchant: Merchant, catalog: CatalogService) -> Product:
