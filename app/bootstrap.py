@@ -12,6 +12,10 @@ from dramatiq import Broker
 from piccolo.engine.postgres import PostgresEngine
 
 from app.adapters.clock import SystemClock
+from app.adapters.fraud.fingerprints import HmacCardFingerprints, fingerprint_key
+from app.adapters.fraud.metrics import PrometheusFraudMetrics
+from app.adapters.fraud.rule_store import PiccoloFraudRuleStore
+from app.adapters.fraud.velocity import RedisVelocityCounter
 from app.adapters.db.idempotency import PiccoloIdempotencyStore
 from app.adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
 from app.adapters.notify.delivery_log import PiccoloWebhookStore
@@ -28,7 +32,11 @@ from app.adapters.queue.publisher import DramatiqPublisher, DramatiqRetrySchedul
 from app.adapters.redis.locks import RedisLockManager
 from app.adapters.vault.card_cache import RedisCardDataCache
 from app.adapters.vault.keys import vault_keys
-from app.domain.ports import CardDataCache, Clock, LockManager, UnitOfWorkFactory
+from app.domain.ports import (
+    CardDataCache, Clock, FraudRuleStore, LockManager, UnitOfWorkFactory, VelocityCounter,
+)
+from app.domain.services.fraud import FraudRuleService, FraudScreen
+from app.domain.services.reviews import ReviewPolicy, ReviewService
 from app.domain.services.callbacks import CallbackService
 from app.domain.services.catalog import CatalogService
 from app.domain.services.fulfillment import FulfillmentService
@@ -72,6 +80,8 @@ class Container:
     webhooks: PiccoloWebhookStore
     sender: StandardWebhookSender
     dead_letters: DeadLetterQueue
+    fraud_rules: FraudRuleService
+    reviews: ReviewService
 
     async def start(self) -> None:
         db = self.settings.database
@@ -115,6 +125,8 @@ class Overrides(TypedDict, total=False):
     webhook_store: WebhookStore
     webhook_sender: WebhookSender
     retries: RetryScheduler
+    fraud_rules: FraudRuleStore
+    velocity: VelocityCounter
 
 
 def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Container:
@@ -131,9 +143,13 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
     card_cache = o["card_cache"] if "card_cache" in o else _card_cache(settings, redis)
     p, workers, inv = settings.payments, settings.workers, settings.inventory
     stock = StockKeeper(InventoryPolicy(inv.reservation_ttl_s, inv.max_units_per_sku, inv.shipping_business_days))
+    fraud_rules = o["fraud_rules"] if "fraud_rules" in o else PiccoloFraudRuleStore(engine)
+    velocity = o["velocity"] if "velocity" in o else RedisVelocityCounter(redis)
+    screen = FraudScreen(fraud_rules, velocity, HmacCardFingerprints(fingerprint_key(settings)),
+                         PrometheusFraudMetrics(), enabled=settings.fraud.enabled)
     payments = PaymentService(uow, clock, providers, locks, card_cache, PaymentPolicy(
         p.max_attempts, p.order_lock_timeout_s, p.pending_timeout_s, p.give_up_after_s,
-        allow_http_loopback_return_url=settings.env in ("test", "dev")), stock)
+        allow_http_loopback_return_url=settings.env in ("test", "dev")), stock, screen)
     refunds = RefundService(uow, clock, providers)
     fulfillment = FulfillmentService(uow, clock, stock)
     publisher = DramatiqPublisher(broker)
@@ -156,6 +172,8 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
         notifications=notifications, consumers=consumers, publisher=publisher,
         relay=OutboxRelay(engine, publisher, batch_size=workers.relay_batch_size),
         processed=processed, webhooks=webhooks, sender=sender, dead_letters=dead_letters_for(broker),
+        fraud_rules=FraudRuleService(uow, fraud_rules),
+        reviews=ReviewService(uow, clock, stock, ReviewPolicy(settings.fraud.review_deadline_s)),
     )
 
 

@@ -32,6 +32,9 @@ class ApiSettings(msgspec.Struct, frozen=True):
     metrics_token: str = ""
     metrics_public: bool = False
     metrics_port: int = 0
+    # Comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed; empty
+    # (the default): the TCP peer is the client, whatever the header says.
+    trusted_proxies: str = ""
 
 
 class PaymentSettings(msgspec.Struct, frozen=True):
@@ -100,6 +103,16 @@ class WorkerSettings(msgspec.Struct, frozen=True):
         return tuple(float(part) for part in self.webhook_retry_schedule.split(",") if part.strip())
 
 
+class FraudSettings(msgspec.Struct, frozen=True):
+    """Fraud rules before dispatch (rules themselves are per merchant, via the admin API)."""
+
+    enabled: bool = True
+    # HMAC key for card fingerprints (hex or text); empty: derived from the vault keys in
+    # prod, a fixed development key elsewhere (fingerprints must agree across processes).
+    fingerprint_key: str = ""
+    review_deadline_s: float = 900.0  # held attempts still open after this are rejected
+
+
 class Settings(msgspec.Struct, frozen=True):
     env: str = "dev"
     log_level: str = "INFO"
@@ -112,6 +125,7 @@ class Settings(msgspec.Struct, frozen=True):
     providers: ProvidersSettings = ProvidersSettings()
     vault: VaultSettings = VaultSettings()
     inventory: InventorySettings = InventorySettings()
+    fraud: FraudSettings = FraudSettings()
 
     @property
     def public_url(self) -> str:

@@ -12,6 +12,8 @@ from typing import AsyncContextManager, Protocol
 
 from app.domain.events import DomainEvent
 from app.domain.model.card import CardDetails, CardToken
+from app.domain.model.fraud import FraudRule
+from app.domain.model.fraud_evaluation import FraudDecision
 from app.domain.model.catalog import Product, StockAdjustment, StockChange, StockLevel
 from app.domain.model.inventory import StockReservation
 from app.domain.model.merchant import Merchant
@@ -62,6 +64,13 @@ class PaymentRepository(Protocol):
 
     async def unsettled(self, updated_before: datetime, limit: int) -> list[PaymentAttempt]:
         """INITIATED or PENDING attempts not touched since `updated_before`, oldest first."""
+
+    async def awaiting_review(self, held_before: datetime, limit: int) -> list[PaymentAttempt]:
+        """REQUIRES_REVIEW attempts held at or before `held_before`, oldest first."""
+
+    async def card_failures(self, merchant_id: uuid.UUID, card_fingerprint: str, since: datetime) -> int:
+        """The merchant's FAILED attempts with this card since `since`, not counting the
+        fraud rules' own refusals (fraud_blocked, fraud_rejected)."""
 
 
 class RefundRepository(Protocol):
@@ -232,3 +241,31 @@ class ProviderRegistry(Protocol):
         """The provider called `name`; raises UnknownProvider."""
 
     def names(self) -> list[str]: ...
+
+
+class FraudRuleStore(Protocol):
+    """Each merchant's fraud rule set, replaced as a whole (never half-applied)."""
+
+    async def get(self, merchant_id: uuid.UUID) -> list[FraudRule]:
+        """The set in evaluation order; empty when the merchant has none."""
+
+    async def replace(self, merchant_id: uuid.UUID, rules: list[FraudRule]) -> None: ...
+
+
+class VelocityCounter(Protocol):
+    """Attempt counts per subject (card, customer, ip, email) over sliding windows, shared
+    by every API process: recording and counting are one atomic step."""
+
+    async def hit(self, merchant_id: uuid.UUID, subjects: Mapping[str, tuple[str, frozenset[int]]],
+                  member: str, now: datetime) -> dict[tuple[str, int], int]:
+        """Record attempt `member` for each subject {name: (value, windows)} and return
+        {(name, window_s): attempts within window_s, this one included}."""
+
+
+class CardFingerprints(Protocol):
+    def of(self, method: CardDetails | CardToken) -> str:
+        """A keyed hash identifying the card (the same card, the same fingerprint)."""
+
+
+class FraudDecisionMetrics(Protocol):
+    def decided(self, decision: FraudDecision) -> None: ...

@@ -28,7 +28,9 @@ from tests.unit.fake_catalog import (
     CATALOG_UNIQUE_KEYS, InMemoryProcessedEvents, InMemoryProductRepository, InMemoryReservationRepository,
 )
 
-IN_FLIGHT = (AttemptStatus.INITIATED, AttemptStatus.PENDING)
+IN_FLIGHT = (AttemptStatus.INITIATED, AttemptStatus.PENDING, AttemptStatus.REQUIRES_REVIEW)
+UNSETTLED = (AttemptStatus.INITIATED, AttemptStatus.PENDING)
+FRAUD_REFUSALS = ("fraud_blocked", "fraud_rejected")
 LOCK_TIMEOUT_S = 2.0  # the database's lock_timeout: a deadlocked test fails instead of hanging
 
 
@@ -224,8 +226,17 @@ class InMemoryPaymentRepository:
         return sorted(self._table.select(lambda a: a.order_id == order_id), key=lambda a: a.attempt_number)
 
     async def unsettled(self, updated_before: datetime, limit: int) -> list[PaymentAttempt]:
-        stale = self._table.select(lambda a: a.status in IN_FLIGHT and a.updated_at < updated_before)
+        stale = self._table.select(lambda a: a.status in UNSETTLED and a.updated_at < updated_before)
         return sorted(stale, key=lambda a: a.updated_at)[:limit]
+
+    async def awaiting_review(self, held_before: datetime, limit: int) -> list[PaymentAttempt]:
+        held = self._table.select(lambda a: a.status is AttemptStatus.REQUIRES_REVIEW and a.updated_at <= held_before)
+        return sorted(held, key=lambda a: a.updated_at)[:limit]
+
+    async def card_failures(self, merchant_id: uuid.UUID, card_fingerprint: str, since: datetime) -> int:
+        return len(self._table.select(
+            lambda a: a.merchant_id == merchant_id and a.card_fingerprint == card_fingerprint
+            and a.status is AttemptStatus.FAILED and a.updated_at >= since and a.failure_code not in FRAUD_REFUSALS))
 
 
 class InMemoryRefundRepository:

@@ -26,8 +26,15 @@ from app.adapters.queue.processed_events import PiccoloProcessedEvents
 from app.adapters.queue.publisher import DramatiqPublisher, DramatiqRetryScheduler
 from app.adapters.redis.locks import RedisLockManager
 from app.adapters.vault.card_cache import RedisCardDataCache
+from app.adapters.fraud.fingerprints import HmacCardFingerprints
+from app.adapters.fraud.metrics import PrometheusFraudMetrics
+from app.adapters.fraud.rule_store import PiccoloFraudRuleStore
+from app.adapters.fraud.velocity import RedisVelocityCounter
 from app.domain import ports
 from app.domain.services import notifications
+from tests.unit.fake_fraud import (
+    FakeCardFingerprints, InMemoryFraudRuleStore, InMemoryVelocityCounter, RecordingFraudMetrics,
+)
 from tests.unit.fake_catalog import InMemoryProcessedEvents, InMemoryProductRepository, InMemoryReservationRepository
 from tests.unit.fake_providers import FakeProvider, FakeProviderRegistry, InMemoryCardDataCache
 from tests.unit.fakes import (
@@ -100,3 +107,21 @@ def fakes(
     as_registry: ports.ProviderRegistry = registry
     return [as_clock, as_orders, as_payments, as_refunds, as_merchants, as_callbacks, as_unit, as_units, as_bus,
             as_locks, as_cards, as_provider, as_registry, as_products, as_reservations, as_processed]
+
+
+def fraud_adapters(rules: PiccoloFraudRuleStore, velocity: RedisVelocityCounter, prints: HmacCardFingerprints,
+                   metrics: PrometheusFraudMetrics) -> list[object]:
+    as_rules: ports.FraudRuleStore = rules
+    as_velocity: ports.VelocityCounter = velocity
+    as_prints: ports.CardFingerprints = prints
+    as_metrics: ports.FraudDecisionMetrics = metrics
+    return [as_rules, as_velocity, as_prints, as_metrics]
+
+
+def fraud_fakes(rules: InMemoryFraudRuleStore, velocity: InMemoryVelocityCounter, prints: FakeCardFingerprints,
+                metrics: RecordingFraudMetrics) -> list[object]:
+    as_rules: ports.FraudRuleStore = rules
+    as_velocity: ports.VelocityCounter = velocity
+    as_prints: ports.CardFingerprints = prints
+    as_metrics: ports.FraudDecisionMetrics = metrics
+    return [as_rules, as_velocity, as_prints, as_metrics]

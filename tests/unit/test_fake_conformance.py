@@ -8,7 +8,7 @@ import inspect
 import pytest
 
 from app.domain import ports
-from tests.unit import fake_catalog, fake_providers, fakes
+from tests.unit import fake_catalog, fake_fraud, fake_providers, fakes
 
 PORT_FAKES = [
     (ports.Clock, fakes.FakeClock),
@@ -27,6 +27,10 @@ PORT_FAKES = [
     (ports.CardDataCache, fake_providers.InMemoryCardDataCache),
     (ports.PaymentProvider, fake_providers.FakeProvider),
     (ports.ProviderRegistry, fake_providers.FakeProviderRegistry),
+    (ports.FraudRuleStore, fake_fraud.InMemoryFraudRuleStore),
+    (ports.VelocityCounter, fake_fraud.InMemoryVelocityCounter),
+    (ports.CardFingerprints, fake_fraud.FakeCardFingerprints),
+    (ports.FraudDecisionMetrics, fake_fraud.RecordingFraudMetrics),
 ]
 DUNDERS = {"__aenter__", "__aexit__", "__call__"}
 

@@ -13,6 +13,10 @@ import pytest
 
 from app.adapters.clock import SystemClock
 from app.adapters.db import repositories as db
+from app.adapters.fraud.fingerprints import HmacCardFingerprints
+from app.adapters.fraud.metrics import PrometheusFraudMetrics
+from app.adapters.fraud.rule_store import PiccoloFraudRuleStore
+from app.adapters.fraud.velocity import RedisVelocityCounter
 from app.adapters.db.catalog_repositories import PiccoloProductRepository, PiccoloReservationRepository
 from app.adapters.db.unit_of_work import PiccoloUnitOfWork, PiccoloUnitOfWorkFactory
 from app.adapters.providers.card_processor import CardProcessorProvider
@@ -48,6 +52,10 @@ PORT_ADAPTERS = [
     *[(ports.PaymentProvider, provider) for provider in (SandboxProvider, StripeProvider, PayPalProvider,
                                                          CardProcessorProvider, ResilientProvider)],
     (ports.ProviderRegistry, ProviderRegistry),
+    (ports.FraudRuleStore, PiccoloFraudRuleStore),
+    (ports.VelocityCounter, RedisVelocityCounter),
+    (ports.CardFingerprints, HmacCardFingerprints),
+    (ports.FraudDecisionMetrics, PrometheusFraudMetrics),
 ]
 
 
@@ -69,3 +77,4 @@ def test_the_static_conformance_module_is_type_checked():
     mypy = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]
     assert "tests/unit/port_conformance.py" in mypy["files"]
     assert callable(port_conformance.real_adapters) and callable(port_conformance.fakes)
+    assert callable(port_conformance.fraud_adapters) and callable(port_conformance.fraud_fakes)

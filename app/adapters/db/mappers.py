@@ -6,6 +6,8 @@ from typing import Any
 
 import msgspec
 
+from app.domain.model.fraud import FraudAction
+from app.domain.model.fraud_evaluation import FraudDecision
 from app.domain.model.merchant import Merchant
 from app.domain.model.money import Money
 from app.domain.model.order import Customer, LineItem, Order, OrderStatus
@@ -68,12 +70,17 @@ def attempt_to_row(attempt: PaymentAttempt) -> dict[str, Any]:
     row = {name: getattr(attempt, name) for name in ATTEMPT_PLAIN_FIELDS}
     row.update(status=attempt.status.value, amount_minor=attempt.amount.amount_minor,
                currency=attempt.amount.currency)
+    fraud = attempt.fraud
+    row.update(fraud_action=fraud.action.value if fraud else None, fraud_rule=fraud.rule_id if fraud else None,
+               fraud_score=fraud.score if fraud else None,
+               fraud_reasons=_encode(list(fraud.reasons)).decode() if fraud else None)
     return row
 
 
 ATTEMPT_PLAIN_FIELDS = (
     "id", "order_id", "merchant_id", "provider", "attempt_number", "card_brand", "card_last4",
     "provider_reference", "redirect_url", "return_url", "failure_code", "failure_message", "created_at", "updated_at",
+    "card_fingerprint",
 )
 
 
@@ -81,8 +88,16 @@ def attempt_from_row(row: dict[str, Any]) -> PaymentAttempt:
     return PaymentAttempt(
         amount=Money(row["amount_minor"], row["currency"]),
         status=AttemptStatus(row["status"]),
+        fraud=fraud_from_row(row),
         **{name: row[name] for name in ATTEMPT_PLAIN_FIELDS},
     )
+
+
+def fraud_from_row(row: dict[str, Any]) -> FraudDecision | None:
+    if row["fraud_action"] is None:
+        return None
+    return FraudDecision(FraudAction(row["fraud_action"]), row["fraud_rule"], row["fraud_score"],
+                         tuple(_json(row["fraud_reasons"]) or ()))
 
 
 REFUND_PLAIN_FIELDS = (

@@ -131,6 +131,20 @@ class PiccoloPaymentRepository(_Tracking):
         )
         return [mappers.attempt_from_row(row) for row in rows]
 
+    async def awaiting_review(self, held_before: datetime, limit: int) -> list[PaymentAttempt]:
+        rows = await (
+            PaymentAttemptTable.select()
+            .where((PaymentAttemptTable.status == "REQUIRES_REVIEW") & (PaymentAttemptTable.updated_at <= held_before))
+            .order_by(PaymentAttemptTable.updated_at).limit(limit).run()
+        )
+        return [mappers.attempt_from_row(row) for row in rows]
+
+    async def card_failures(self, merchant_id: uuid.UUID, card_fingerprint: str, since: datetime) -> int:
+        return await hot_path.connection(PaymentAttemptTable._meta.db).fetchval(
+            "SELECT count(*) FROM payment_attempts WHERE merchant_id = $1 AND card_fingerprint = $2"
+            " AND status = 'FAILED' AND updated_at >= $3"
+            " AND failure_code NOT IN ('fraud_blocked', 'fraud_rejected')", merchant_id, card_fingerprint, since)
+
 
 class PiccoloRefundRepository(_Tracking):
     async def add(self, refund: Refund) -> None:

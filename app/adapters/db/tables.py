@@ -54,6 +54,17 @@ class PaymentAttemptTable(Table, tablename="payment_attempts"):
     failure_message = Text(null=True)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+    card_fingerprint = Varchar(length=64, null=True, default=None)
+    fraud_action = Varchar(length=8, null=True, default=None)
+    fraud_rule = Text(null=True, default=None)
+    fraud_score = Integer(null=True, default=None)
+    fraud_reasons = JSONB(null=True, default=None)
+
+
+class FraudRuleSetTable(Table, tablename="fraud_rule_sets"):
+    merchant_id = UUID(primary_key=True)
+    rules = JSONB()
+    updated_at = Timestamptz()
 
 
 class RefundTable(Table, tablename="refunds"):

@@ -10,6 +10,8 @@ from enum import StrEnum
 from app.domain.errors import InvalidStateTransition
 from app.domain.events import DomainEvent, EventRecorder
 from app.domain.model.card import PaymentMethod
+from app.domain.model.fraud import FraudAction
+from app.domain.model.fraud_evaluation import FraudDecision
 from app.domain.model.money import Money
 from app.domain.model.order import Order
 
@@ -19,6 +21,7 @@ class AttemptStatus(StrEnum):
     PENDING = "PENDING"  # sent; waiting for the provider's verdict
     SUCCESS = "SUCCESS"
     FAILED = "FAILED"
+    REQUIRES_REVIEW = "REQUIRES_REVIEW"  # held by a fraud rule until an admin approves or rejects
 
 
 class RefundStatus(StrEnum):
@@ -40,6 +43,7 @@ class FailureCode(StrEnum):
     PROCESSING_ERROR = "processing_error"
     GATEWAY_TIMEOUT = "gateway_timeout"
     FRAUD_BLOCKED = "fraud_blocked"
+    FRAUD_REJECTED = "fraud_rejected"
     PROVIDER_UNAVAILABLE = "provider_unavailable"
     INVALID_REQUEST = "invalid_request"
     PAYER_ACTION_DENIED = "payer_action_denied"
@@ -66,6 +70,8 @@ class PaymentAttempt(EventRecorder):
     return_url: str | None = None  # where the provider sends the shopper back afterwards
     failure_code: str | None = None
     failure_message: str | None = None
+    card_fingerprint: str | None = None  # keyed hash of the card: fraud rules count and block by it
+    fraud: FraudDecision | None = None  # the fraud rules' verdict, taken before any provider call
     events: list[DomainEvent] = field(default_factory=list)
 
     @classmethod
@@ -96,6 +102,37 @@ class PaymentAttempt(EventRecorder):
         if redirect_url and redirect_url != self.redirect_url:  # the shopper must act: tell the merchant where
             self._event("payment.requires_action", now, redirect_url=redirect_url, return_url=self.return_url)
         self.redirect_url = redirect_url or self.redirect_url
+
+    def screen(self, decision: FraudDecision, now: datetime) -> None:
+        """Record the fraud verdict of a new attempt: blocked ones fail at once, held ones
+        wait for an admin; neither reaches the provider (dispatch sends INITIATED only)."""
+        if self.status is not AttemptStatus.INITIATED:
+            raise InvalidStateTransition(f"attempt {self.id} is already {self.status}", current_state=str(self.status))
+        self.fraud = decision
+        if decision.action is not FraudAction.ALLOW:  # nothing to dispatch now
+            self.events = [event for event in self.events if event.type != "payment.requested"]
+        if decision.action is FraudAction.BLOCK:
+            self.fail(now, FailureCode.FRAUD_BLOCKED, "blocked by fraud rule " + str(decision.rule_id))
+        elif decision.action is FraudAction.REVIEW:
+            self.status, self.updated_at = AttemptStatus.REQUIRES_REVIEW, now
+            self._event("payment.review_required", now, rule_id=decision.rule_id, risk_score=decision.score,
+                        reasons=list(decision.reasons))
+
+    def approve(self, now: datetime) -> None:
+        """An admin lets a held attempt go: it is requested again, and dispatched once."""
+        self._require_review()
+        self.status, self.updated_at = AttemptStatus.INITIATED, now
+        self._event("payment.requested", now, amount=self.amount.amount_minor, currency=self.amount.currency,
+                    attempt_number=self.attempt_number, review="approved")
+
+    def reject(self, now: datetime, message: str) -> None:
+        self._require_review()
+        self.fail(now, FailureCode.FRAUD_REJECTED, message)
+
+    def _require_review(self) -> None:
+        if self.status is not AttemptStatus.REQUIRES_REVIEW:
+            raise InvalidStateTransition(f"attempt {self.id} is {self.status}, not awaiting review",
+                                         current_state=str(self.status))
 
     def succeed(self, now: datetime, provider_reference: str | None = None) -> None:
         self._finish(AttemptStatus.SUCCESS, now, provider_reference)

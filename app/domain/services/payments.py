@@ -18,6 +18,7 @@ from app.domain.model.provider import Outcome, PaymentRequest, ProviderResult
 from app.domain.model.return_url import checked_return_url
 from app.domain.ports import CardDataCache, Clock, LockManager, ProviderRegistry, UnitOfWork, UnitOfWorkFactory
 from app.domain.services.inventory import InventoryPolicy, StockKeeper
+from app.domain.services.fraud import FraudScreen
 from app.domain.services.orders import load_order
 from app.domain.services.settlement import Applied, apply_result
 
@@ -34,23 +35,28 @@ class PaymentPolicy:
 
 class PaymentService:
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, providers: ProviderRegistry, locks: LockManager,
-                 cards: CardDataCache, policy: PaymentPolicy, stock: StockKeeper | None = None) -> None:
+                 cards: CardDataCache, policy: PaymentPolicy, stock: StockKeeper | None = None,
+                 fraud: FraudScreen | None = None) -> None:
         self._uow, self._clock, self._providers = uow, clock, providers
         self._locks, self._cards, self._policy = locks, cards, policy
         self._stock = stock or StockKeeper(InventoryPolicy())
+        self._fraud = fraud
 
     async def request(self, merchant_id: uuid.UUID, order_id: uuid.UUID, provider: str,
-                      method: PaymentMethod, return_url: str | None = None) -> PaymentAttempt:
+                      method: PaymentMethod, return_url: str | None = None,
+                      client_ip: str | None = None) -> PaymentAttempt:
         """Pay for a CREATED order (POST /payments). `return_url`: where a provider that
-        sends the shopper away (3-D Secure, PayPal approval) sends them back."""
-        return await self._start(merchant_id, order_id, provider, method, {OrderStatus.CREATED}, return_url)
+        sends the shopper away (3-D Secure, PayPal approval) sends them back; `client_ip`:
+        the caller's address, as fraud rules see it."""
+        return await self._start(merchant_id, order_id, provider, method, {OrderStatus.CREATED}, return_url,
+                                 client_ip)
 
     async def retry(self, merchant_id: uuid.UUID, payment_id: uuid.UUID, method: PaymentMethod,
-                    return_url: str | None = None) -> PaymentAttempt:
+                    return_url: str | None = None, client_ip: str | None = None) -> PaymentAttempt:
         """A new attempt for an order whose last attempt failed."""
         previous = await self.get(merchant_id, payment_id)
         return await self._start(merchant_id, previous.order_id, previous.provider, method,
-                                 {OrderStatus.PAYMENT_FAILED}, return_url)
+                                 {OrderStatus.PAYMENT_FAILED}, return_url, client_ip)
 
     async def get(self, merchant_id: uuid.UUID, payment_id: uuid.UUID) -> PaymentAttempt:
         async with self._uow() as uow:
@@ -60,7 +66,8 @@ class PaymentService:
         return attempt
 
     async def _start(self, merchant_id: uuid.UUID, order_id: uuid.UUID, provider: str, method: PaymentMethod,
-                     allowed_from: set[OrderStatus], return_url: str | None) -> PaymentAttempt:
+                     allowed_from: set[OrderStatus], return_url: str | None,
+                     client_ip: str | None) -> PaymentAttempt:
         chosen = self._providers.get(provider)  # unknown provider: 422 before anything is written
         if method is None and chosen.needs_payment_method:
             raise ValidationFailed("payment_method is required for this provider", field="payment_method",
@@ -79,12 +86,19 @@ class PaymentService:
                 now = self._clock.now()
                 order.start_payment(now, self._policy.max_attempts)
                 attempt = PaymentAttempt.start(order, provider, method, now, return_url)
+                if self._fraud is not None:
+                    attempt.card_fingerprint = self._fraud.fingerprint(method)
+                    if decision := await self._fraud.screen(uow, order, attempt, method, client_ip, now):
+                        attempt.screen(decision, now)
+                if attempt.status is AttemptStatus.FAILED:  # blocked: no stock held, no card kept
+                    order.mark_payment_failed(now, attempt.failure_code)
                 await uow.orders.save(order)
                 await uow.payments.add(attempt)
-                # Catalog units are held before any provider call: no stock, no charge.
-                await self._stock.reserve(uow, order, attempt.id, now)
-                if method is not None:
-                    await self._cards.put(attempt.id, method)
+                if attempt.status is not AttemptStatus.FAILED:
+                    # Catalog units are held before any provider call: no stock, no charge.
+                    await self._stock.reserve(uow, order, attempt.id, now)
+                    if method is not None:
+                        await self._cards.put(attempt.id, method)
                 await uow.commit()
         return attempt
 

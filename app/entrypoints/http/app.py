@@ -11,8 +11,10 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from app.bootstrap import Container
+from app.entrypoints.http.client_address import ClientAddress
 from app.entrypoints.http.auth import SECURITY_COMPONENTS, MerchantAuthenticator
 from app.entrypoints.http.controllers.admin import AdminController
+from app.entrypoints.http.controllers.fraud_admin import FraudAdminController
 from app.entrypoints.http.controllers.callbacks import provider_callback
 from app.entrypoints.http.controllers.health import health, ready
 from app.entrypoints.http.controllers.legacy import LegacyController, legacy_callback
@@ -42,7 +44,7 @@ def create_app(container: Container) -> Litestar:
         return Provide(lambda: getattr(container, name), sync_to_thread=False, use_cache=True)
 
     # With admin disabled its routes do not exist at all, in the router or the schema.
-    admin = [AdminController] if container.settings.api.admin_api_key else []
+    admin = [AdminController, FraudAdminController] if container.settings.api.admin_api_key else []
     app = Litestar(
         route_handlers=[OrderController, PaymentController, ProductController, provider_callback, LegacyController,
                         legacy_callback, *admin, health, ready, MetricsController],
@@ -67,6 +69,7 @@ def create_app(container: Container) -> Litestar:
     )
     app.state.container = container
     app.state.authenticator = MerchantAuthenticator(container.merchants)
+    app.state.client_address = ClientAddress(container.settings.api.trusted_proxies)
     app.state.route_contracts = route_contracts(app)
     # Outside the router: the request log and the headers also cover unknown paths (404),
     # 405s and errors answered by the app-level exception handler.
@@ -81,9 +84,9 @@ def _forbid_unknown_fields_in_schema(app: Litestar) -> None:
     OpenAPI document too (additionalProperties: false), which Litestar leaves out."""
     import msgspec
 
-    from app.entrypoints.http.schemas import orders, payments, products
+    from app.entrypoints.http.schemas import fraud, orders, payments, products
 
-    strict = {name for module in (orders, payments, products) for name, value in vars(module).items()
+    strict = {name for module in (orders, payments, products, fraud) for name, value in vars(module).items()
               if isinstance(value, type) and issubclass(value, msgspec.Struct)
               and value.__struct_config__.forbid_unknown_fields}
     for name, schema in (app.openapi_schema.components.schemas or {}).items():

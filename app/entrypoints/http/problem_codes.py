@@ -72,6 +72,12 @@ PROBLEM_CODES: dict[str, tuple[int, str]] = {
     "invalid_cvc": (422, "The card's CVC is not 3 or 4 digits."),
     "invalid_return_url": (422, "The return_url is not https (http only to loopback in test and dev)."),
     "invalid_webhook_url": (422, "The webhook URL is not an absolute http(s) URL without credentials."),
+    "invalid_fraud_rule": (422, "A fraud rule's values are out of range (counts, scores, list sizes)."),
+    "invalid_fraud_window": (422, "A fraud rule's window_s is not 1 second to 30 days."),
+    "invalid_cidr": (422, "A block list entry is not an IP address or CIDR."),
+    "invalid_bin": (422, "A block list entry is not a BIN (6-8 digits)."),
+    "invalid_email_domain": (422, "A block list entry is not a lower-case domain name."),
+    "duplicate_fraud_rule": (422, "Two rules of the set have the same id."),
     "idempotency_key_reused": (422, "This Idempotency-Key was used with a different request."),
     # 429 / 5xx
     "rate_limited": (429, "Too many requests; retry after the time in Retry-After."),

@@ -10,6 +10,8 @@ import msgspec
 from msgspec import Meta
 
 from app.domain.model.card import CardDetails, CardToken
+from app.domain.model.fraud import FraudAction
+from app.domain.model.fraud_evaluation import FraudDecision
 from app.domain.model.payment import AttemptStatus, PaymentAttempt, RefundStatus
 from app.domain.model.payment import Refund as RefundModel
 from app.entrypoints.http.schemas import patterns
@@ -32,12 +34,28 @@ class Payment(msgspec.Struct):
     failure_message: str | None
     created_at: datetime
     updated_at: datetime
+    card_fingerprint: str | None = None  # the same card, the same fingerprint (block lists use it)
+    fraud: FraudVerdict | None = None  # the fraud rules' verdict; null when screening is off
 
     @classmethod
     def from_domain(cls, a: PaymentAttempt) -> Payment:
         return cls(a.id, a.order_id, a.provider, a.status, a.amount.amount_minor, a.amount.currency,
                    a.attempt_number, a.card_brand, a.card_last4, a.provider_reference, a.redirect_url,
-                   a.return_url, a.failure_code, a.failure_message, a.created_at, a.updated_at)
+                   a.return_url, a.failure_code, a.failure_message, a.created_at, a.updated_at,
+                   a.card_fingerprint, FraudVerdict.from_domain(a.fraud))
+
+
+class FraudVerdict(msgspec.Struct):
+    action: FraudAction
+    rule_id: str | None  # the first rule that matched, by priority; null when none did
+    risk_score: int  # 0-100: the highest risk of every rule that matched
+    reasons: list[str]  # every rule that matched, and why
+
+    @classmethod
+    def from_domain(cls, decision: FraudDecision | None) -> FraudVerdict | None:
+        if decision is None:
+            return None
+        return cls(decision.action, decision.rule_id, decision.score, list(decision.reasons))
 
 
 class Refund(msgspec.Struct):
