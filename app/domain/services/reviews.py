@@ -69,7 +69,7 @@ class ReviewService:
         order.mark_payment_failed(now, attempt.failure_code)
         await uow.payments.save(attempt)
         await uow.orders.save(order)
-        await self._stock.release_for_payment(uow, order.id, attempt.id, now)
+        await self._stock.release_for_payment(uow, order, attempt.id, now)
 
     async def _locked(self, uow: UnitOfWork, payment_id: uuid.UUID) -> tuple[Order, PaymentAttempt]:
         found = await uow.payments.get(payment_id)
