@@ -188,6 +188,11 @@ class UnitOfWork(Protocol):
     async def commit(self) -> None: ...
 
 
+class RollbackOnly(RuntimeError):
+    """Raised by UnitOfWork.commit() when a unit of work nested in it (which joins its
+    transaction: no savepoints) wrote and ended without committing: all of it must go."""
+
+
 class UnitOfWorkFactory(Protocol):
     def __call__(self) -> UnitOfWork: ...
 

@@ -63,7 +63,7 @@ async def test_repository_round_trip_and_outbox(container, merchant):
 
 
 async def test_nested_unit_of_work_that_wrote_without_commit_dooms_the_outer_one(container, merchant):
-    from app.adapters.db.unit_of_work import RollbackOnly
+    from app.domain.ports import RollbackOnly
 
     outer_order, inner_order = new_order(merchant.id), new_order(merchant.id)
     with pytest.raises(RollbackOnly):

@@ -3,7 +3,9 @@ implement the Protocols without inheriting from them, and they behave like the d
 where a use case could tell the difference: a unit of work rolls back unless committed;
 rows are stored and handed out as copies, so an uncommitted change cannot leak; the
 schema's unique keys and indexes hold; `lock=True` takes a row lock kept until the
-transaction ends; a unit of work opened inside another is a savepoint of it."""
+transaction ends; a unit of work opened inside another joins it, as the Piccolo one does:
+no savepoint, so one that wrote and ended without committing makes the outer one
+rollback-only (tests/unit_of_work_contract.py holds both to the same cases)."""
 
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from app.domain.model.merchant import Merchant
 from app.domain.model.order import Order
 from app.domain.model.payment import AttemptStatus, PaymentAttempt, Refund, RefundStatus
 from app.domain.model.catalog import Product
-from app.domain.ports import EventBus, OrderQuery
+from app.domain.ports import EventBus, OrderQuery, RollbackOnly
 from tests.unit.fake_catalog import (
     CATALOG_UNIQUE_KEYS, InMemoryProcessedEvents, InMemoryProductRepository, InMemoryReservationRepository,
 )
@@ -88,18 +90,17 @@ class InMemoryDatabase:
 
 
 class _Table:
-    """One table as one unit of work sees it: the rows beneath (committed, or the parent
-    unit's view when nested) overlaid with this unit's own uncommitted writes."""
+    """One table as one transaction sees it: the committed rows overlaid with the
+    transaction's own uncommitted writes (those of units nested in it included)."""
 
-    def __init__(self, name: str, beneath: dict[Hashable, Any] | _Table,
-                 lock: Callable[[Hashable], Awaitable[None]]) -> None:
+    def __init__(self, name: str, beneath: dict[Hashable, Any], lock: Callable[[Hashable], Awaitable[None]]) -> None:
         self.name, self._beneath, self._lock = name, beneath, lock
         self._unique = UNIQUE_KEYS[name]
         self.written: dict[Hashable, Any] = {}
+        self.writes = 0  # statements that changed a row: a nested unit's tell-tale
 
     def rows(self) -> dict[Hashable, Any]:
-        beneath = self._beneath.rows() if isinstance(self._beneath, _Table) else self._beneath
-        return {**beneath, **self.written}
+        return {**self._beneath, **self.written}
 
     def read(self, key: Hashable) -> Any:
         return copy.deepcopy(self.rows().get(key))
@@ -119,6 +120,7 @@ class _Table:
         if clash:
             raise UniqueViolation(clash)
         self.written[key] = _stored(row)
+        self.writes += 1
         return True
 
     async def update(self, key: Hashable, row: Any) -> None:
@@ -129,11 +131,11 @@ class _Table:
         if clash := self._clash(rows, key, row):
             raise UniqueViolation(clash)
         self.written[key] = _stored(row)
+        self.writes += 1
 
     def publish(self) -> None:
-        """Hand this unit's writes to what lies beneath (commit, or savepoint release)."""
-        target = self._beneath.written if isinstance(self._beneath, _Table) else self._beneath
-        target.update(self.written)
+        """Commit: the transaction's writes become the committed rows."""
+        self._beneath.update(self.written)
         self.written = {}
 
     async def _lock_keys(self, key: Hashable, row: Any) -> None:
@@ -289,8 +291,10 @@ class InMemoryCallbackInbox:
 
 
 class InMemoryUnitOfWork:
-    """One transaction over an InMemoryDatabase; a savepoint when opened inside another
-    unit of work of the same factory (in the same task), as with the Piccolo one."""
+    """One transaction over an InMemoryDatabase. Opened inside another unit of work of the
+    same factory (in the same task) it joins that one's transaction, as the Piccolo one
+    does: its writes are the outer's at once, its commit hands its events on, and ending
+    without a commit after writing (or on an exception) dooms the outer: RollbackOnly."""
 
     def __init__(self, db: InMemoryDatabase, current: ContextVar[InMemoryUnitOfWork | None],
                  bus: EventBus | None = None) -> None:
@@ -305,11 +309,10 @@ class InMemoryUnitOfWork:
         self._held: dict[Hashable, asyncio.Lock] = {}
         self._seen: list[EventRecorder] = []
         self._from_nested: list[DomainEvent] = []  # events of committed nested units, kept until ours
-        self._tables: dict[str, _Table] = {
-            name: _Table(name, self._parent._tables[name] if self._parent else getattr(self._db, name),
-                         self._root._acquire)
-            for name in UNIQUE_KEYS
-        }
+        self._rollback_only = False
+        self._tables: dict[str, _Table] = self._parent._tables if self._parent else {
+            name: _Table(name, getattr(self._db, name), self._acquire) for name in UNIQUE_KEYS}
+        self._writes_at_start = self._write_count()
         self.orders = InMemoryOrderRepository(self._tables["orders"], self._seen)
         self.payments = InMemoryPaymentRepository(self._tables["payments"], self._seen)
         self.refunds = InMemoryRefundRepository(self._tables["refunds"], self._seen)
@@ -322,23 +325,30 @@ class InMemoryUnitOfWork:
         self.committed = False
         return self
 
+    def _write_count(self) -> int:
+        return sum(table.writes for table in self._tables.values())
+
     async def commit(self) -> None:
+        if self._rollback_only:
+            raise RollbackOnly("a nested unit of work did not commit")
         events = self._from_nested + [event for aggregate in self._seen for event in aggregate.pull_events()]
         self._from_nested = []
-        for table in self._tables.values():
-            table.publish()
         if self._parent is not None:
             self._parent._from_nested.extend(events)
         else:
+            for table in self._tables.values():
+                table.publish()
             self._db.outbox.extend(events)
             self._db.commits += 1
             self.committed_events.extend(events)
         self.committed = True
 
     async def __aexit__(self, *exc_info: object) -> None:
-        # Rollback is simply forgetting: uncommitted writes never reached what lies beneath.
+        # Rollback is simply forgetting: uncommitted writes never reached the committed rows.
         self._current.reset(self._token)
-        if self._root is not self:
+        if self._parent is not None:
+            if not self.committed and (exc_info[0] is not None or self._write_count() != self._writes_at_start):
+                self._parent._rollback_only = True
             return
         for lock in self._held.values():
             lock.release()

@@ -86,22 +86,6 @@ async def test_get_checks_the_merchant(uow):
         assert (await unit.payments.get(attempt.id, merchant_id=order.merchant_id)).id == attempt.id
 
 
-async def test_nested_unit_is_a_savepoint(uow):
-    kept, dropped, inner = with_event(), with_event(), with_event()
-    async with uow() as outer:
-        await outer.orders.add(kept)
-        async with uow() as nested:
-            await nested.orders.add(dropped)  # never committed
-        async with uow() as nested:
-            assert await nested.orders.get(kept.merchant_id, kept.id) is not None  # sees its parent
-            await nested.orders.add(inner)
-            await nested.commit()
-        assert uow.outbox == [] and uow.commits == 0  # nothing is out before the outer commit
-        await outer.commit()
-    assert set(uow.db.orders) == {kept.id, inner.id}
-    assert {e.aggregate_id for e in uow.outbox} == {kept.id, inner.id} and uow.commits == 1
-
-
 async def test_merchant_reference_is_unique_per_merchant(uow):
     first = new_order(reference="ref-1")
     async with uow() as unit:

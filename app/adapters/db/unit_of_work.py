@@ -24,14 +24,10 @@ from app.adapters.db import hot_path
 from app.adapters.db.catalog_repositories import PiccoloProductRepository, PiccoloReservationRepository
 from app.adapters.queue.processed_events import PiccoloProcessedEvents
 from app.domain.events import DomainEvent
-from app.domain.ports import EventBus
+from app.domain.ports import EventBus, RollbackOnly
 
 # The outermost unit of work of the current task: nested ones hand it their events.
 _root: ContextVar[PiccoloUnitOfWork | None] = ContextVar("fxp_root_uow", default=None)
-
-
-class RollbackOnly(RuntimeError):
-    """A nested unit of work ended without committing: the whole transaction must go."""
 
 
 def outbox_values(event: DomainEvent, correlation_id: str | None) -> tuple:
@@ -87,7 +83,9 @@ class PiccoloUnitOfWork:
                 else:
                     await self._transaction.rollback()
         finally:
-            await self._tx.__aexit__(*exc_info)
+            # Committed, an exception no longer means rollback: Piccolo would try one on the
+            # finished transaction, fail, and never hand the connection back to the pool.
+            await self._tx.__aexit__(*((None, None, None) if self._committed else exc_info))
             if self._parent is None:
                 _root.reset(self._token)
         if self._parent is None and self._committed and self._bus and self.committed_events:
