@@ -155,7 +155,8 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
     publisher = DramatiqPublisher(broker)
     processed = PiccoloProcessedEvents()
     webhooks = PiccoloWebhookStore(engine, processed)
-    sender = StandardWebhookSender(workers.webhook_timeout_s, WebhookTargetGuard(workers.webhook_allowlist))
+    target_guard = WebhookTargetGuard(workers.webhook_allowlist)
+    sender = StandardWebhookSender(workers.webhook_timeout_s, target_guard)
     retries = o["retries"] if "retries" in o else (
         InProcessRetryScheduler(bus) if inline else DramatiqRetryScheduler(publisher))
     notifications = NotificationService(o.get("webhook_store", webhooks), o.get("webhook_sender", sender),
@@ -166,7 +167,8 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
         settings=settings, engine=engine, redis=redis, broker=broker, bus=bus, uow=uow,
         idempotency=PiccoloIdempotencyStore(engine, settings.api.idempotency_ttl_s), providers=providers,
         orders=OrderService(uow, clock, p.max_amount_minor, stock),
-        merchants=MerchantService(uow, clock, key_mode="live" if settings.env == "prod" else "test"),
+        merchants=MerchantService(uow, clock, key_mode="live" if settings.env == "prod" else "test",
+                                  target_policy=target_guard),
         payments=payments, refunds=refunds, callbacks=CallbackService(uow, providers, payments, refunds),
         catalog=CatalogService(uow, clock, p.max_amount_minor), fulfillment=fulfillment,
         notifications=notifications, consumers=consumers, publisher=publisher,

@@ -193,6 +193,14 @@ class RollbackOnly(RuntimeError):
     transaction: no savepoints) wrote and ended without committing: all of it must go."""
 
 
+class WebhookTargetPolicy(Protocol):
+    def refusal(self, url: str) -> str | None:
+        """Why `url` may never be a webhook target (a non-public address or local name the
+        operator did not allowlist), or None. Judged without DNS: names are judged again
+        when each delivery resolves them."""
+        ...
+
+
 class UnitOfWorkFactory(Protocol):
     def __call__(self) -> UnitOfWork: ...
 

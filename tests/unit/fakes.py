@@ -435,3 +435,13 @@ class FakeClock:
     def advance(self, seconds: float) -> datetime:
         self.at += timedelta(seconds=seconds)
         return self.at
+
+
+class FakeWebhookTargetPolicy:
+    """Refuses exactly the URLs it was given, with a reason."""
+
+    def __init__(self, *refused: str) -> None:
+        self.refused = set(refused)
+
+    def refusal(self, url: str) -> str | None:
+        return f"{url} is not public" if url in self.refused else None

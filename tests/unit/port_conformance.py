@@ -13,6 +13,7 @@ from app.adapters.db.repositories import (
 )
 from app.adapters.db.unit_of_work import PiccoloUnitOfWork, PiccoloUnitOfWorkFactory
 from app.adapters.notify.delivery_log import PiccoloWebhookStore
+from app.adapters.notify.target_guard import WebhookTargetGuard
 from app.adapters.notify.webhooks import StandardWebhookSender
 from app.adapters.providers.card_processor import CardProcessorProvider
 from app.adapters.providers.paypal import PayPalProvider
@@ -38,7 +39,7 @@ from tests.unit.fake_fraud import (
 from tests.unit.fake_catalog import InMemoryProcessedEvents, InMemoryProductRepository, InMemoryReservationRepository
 from tests.unit.fake_providers import FakeProvider, FakeProviderRegistry, InMemoryCardDataCache
 from tests.unit.fakes import (
-    FakeClock, InMemoryCallbackInbox, InMemoryEventBus, InMemoryLockManager, InMemoryMerchantRepository,
+    FakeClock, FakeWebhookTargetPolicy, InMemoryCallbackInbox, InMemoryEventBus, InMemoryLockManager, InMemoryMerchantRepository,
     InMemoryOrderRepository, InMemoryPaymentRepository, InMemoryRefundRepository, InMemoryUnitOfWork,
     InMemoryUnitOfWorkFactory,
 )
@@ -125,3 +126,9 @@ def fraud_fakes(rules: InMemoryFraudRuleStore, velocity: InMemoryVelocityCounter
     as_prints: ports.CardFingerprints = prints
     as_metrics: ports.FraudDecisionMetrics = metrics
     return [as_rules, as_velocity, as_prints, as_metrics]
+
+
+def webhook_target_policies(guard: WebhookTargetGuard, fake: FakeWebhookTargetPolicy) -> list[object]:
+    as_guard: ports.WebhookTargetPolicy = guard
+    as_fake: ports.WebhookTargetPolicy = fake
+    return [as_guard, as_fake]

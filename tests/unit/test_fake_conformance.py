@@ -31,6 +31,7 @@ PORT_FAKES = [
     (ports.VelocityCounter, fake_fraud.InMemoryVelocityCounter),
     (ports.CardFingerprints, fake_fraud.FakeCardFingerprints),
     (ports.FraudDecisionMetrics, fake_fraud.RecordingFraudMetrics),
+    (ports.WebhookTargetPolicy, fakes.FakeWebhookTargetPolicy),
 ]
 DUNDERS = {"__aenter__", "__aexit__", "__call__"}
 

@@ -74,3 +74,14 @@ async def test_authenticate_with_a_wrong_key_is_refused(merchants, mangle):
     created = await merchants.create("Shop")
     with pytest.raises(Unauthenticated):
         await merchants.authenticate(mangle(created.api_key))
+
+
+async def test_a_webhook_target_the_policy_refuses_is_refused_on_input(uow):
+    from tests.unit.fakes import FakeWebhookTargetPolicy
+
+    merchants = MerchantService(uow, FakeClock(), target_policy=FakeWebhookTargetPolicy("http://10.1.2.3/hooks"))
+    with pytest.raises(ValidationFailed) as raised:
+        await merchants.create("Shop", "http://10.1.2.3/hooks")
+    assert raised.value.code == "webhook_target_refused" and raised.value.details["field"] == "webhook_url"
+    assert uow.db.merchants == {} and uow.commits == 0
+    assert (await merchants.create("Shop", "https://merchant.example/hooks")).merchant.webhook_url

@@ -19,6 +19,7 @@ from app.adapters.fraud.rule_store import PiccoloFraudRuleStore
 from app.adapters.fraud.velocity import RedisVelocityCounter
 from app.adapters.db.catalog_repositories import PiccoloProductRepository, PiccoloReservationRepository
 from app.adapters.db.unit_of_work import PiccoloUnitOfWork, PiccoloUnitOfWorkFactory
+from app.adapters.notify.target_guard import WebhookTargetGuard
 from app.adapters.providers.card_processor import CardProcessorProvider
 from app.adapters.providers.paypal import PayPalProvider
 from app.adapters.providers.registry import ProviderRegistry
@@ -56,6 +57,7 @@ PORT_ADAPTERS = [
     (ports.VelocityCounter, RedisVelocityCounter),
     (ports.CardFingerprints, HmacCardFingerprints),
     (ports.FraudDecisionMetrics, PrometheusFraudMetrics),
+    (ports.WebhookTargetPolicy, WebhookTargetGuard),
 ]
 
 

@@ -137,3 +137,16 @@ async def test_a_host_without_a_pin_is_not_connected_to():
             with pytest.raises(httpx.ConnectError, match="no checked address"):
                 await client.post("https://public.example/h", content=b"{}")
     assert backend.connected == []
+
+
+@pytest.mark.parametrize(("url", "refused"), [
+    ("http://127.0.0.1:3000/hooks", True), ("http://[::1]/hooks", True), ("http://LOCALHOST./hooks", True),
+    ("http://10.1.2.3/hooks", True), ("http://100.64.0.1/hooks", True), ("http://[2002:7f00:1::]/h", True),
+    ("https://u:p@public.example/h", True),
+    ("http://127.0.0.1:8200/webhooks", False),  # allowlisted
+    ("https://merchant.example/hooks", False),  # a name: judged when a delivery resolves it
+    ("https://93.184.216.34/hooks", False),
+])
+def test_input_refusal_judges_literals_and_local_names_without_dns(url, refused):
+    reason = WebhookTargetGuard("127.0.0.1:8200", FakeResolver()).refusal(url)
+    assert bool(reason) is refused, reason

@@ -17,7 +17,8 @@ import httpcore
 import httpx
 from httpx._config import DEFAULT_LIMITS, create_ssl_context
 
-from app.adapters.notify.target_guard import CheckedTarget, normalise_host
+from app.adapters.notify.non_public import normalise_host
+from app.adapters.notify.target_guard import CheckedTarget
 
 _PINS: contextvars.ContextVar[dict[tuple[str, int], tuple[str, ...]]] = contextvars.ContextVar("webhook_pins")
 

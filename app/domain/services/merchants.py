@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from app.domain.errors import Unauthenticated, ValidationFailed
 from app.domain.model.merchant import Merchant
 from app.domain.model.webhook_url import checked_webhook_url
-from app.domain.ports import Clock, UnitOfWorkFactory
+from app.domain.ports import Clock, UnitOfWorkFactory, WebhookTargetPolicy
 
 KEY_PREFIX = "sk_"
 
@@ -30,17 +30,19 @@ class NewMerchantCredentials:
 
 
 class MerchantService:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, key_mode: str = "test") -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, key_mode: str = "test",
+                 target_policy: WebhookTargetPolicy | None = None) -> None:
         self._uow = uow
         self._clock = clock
         self._key_mode = key_mode
+        self._target_policy = target_policy
 
     async def create(self, name: str, webhook_url: str | None = None) -> NewMerchantCredentials:
         name = name.strip()
         if not 1 <= len(name) <= 200:
             raise ValidationFailed("name must be 1-200 characters", field="name")
         if webhook_url is not None:
-            webhook_url = checked_webhook_url(webhook_url)
+            webhook_url = self._checked_webhook_url(webhook_url)
         api_key = f"{KEY_PREFIX}{self._key_mode}_{secrets.token_urlsafe(32)}"
         # Standard Webhooks secrets are standard base64 after the prefix.
         webhook_secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
@@ -50,6 +52,12 @@ class MerchantService:
             await uow.merchants.add(merchant)
             await uow.commit()
         return NewMerchantCredentials(merchant, api_key, webhook_secret)
+
+    def _checked_webhook_url(self, url: str) -> str:
+        url = checked_webhook_url(url)
+        if self._target_policy is not None and (reason := self._target_policy.refusal(url)):
+            raise ValidationFailed(reason, field="webhook_url", code="webhook_target_refused")
+        return url
 
     async def authenticate(self, api_key: str) -> Merchant:
         if not api_key.startswith(KEY_PREFIX):

@@ -71,6 +71,8 @@ PROBLEM_CODES: dict[str, tuple[int, str]] = {
     "expired_card": (422, "The card has expired."),
     "invalid_cvc": (422, "The card's CVC is not 3 or 4 digits."),
     "invalid_return_url": (422, "The return_url is not https (http only to loopback in test and dev)."),
+    "webhook_target_refused": (422, "The webhook URL names a non-public address or local host the operator "
+                                    "did not allowlist (FXP_WORKERS__WEBHOOK_ALLOWLIST)."),
     "invalid_webhook_url": (422, "The webhook URL is not an absolute http(s) URL without credentials."),
     "invalid_fraud_rule": (422, "A fraud rule's values are out of range (counts, scores, list sizes)."),
     "invalid_fraud_window": (422, "A fraud rule's window_s is not 1 second to 30 days."),
