@@ -39,8 +39,8 @@ from tests.unit.fake_fraud import (
 from tests.unit.fake_catalog import InMemoryProcessedEvents, InMemoryProductRepository, InMemoryReservationRepository
 from tests.unit.fake_providers import FakeProvider, FakeProviderRegistry, InMemoryCardDataCache
 from tests.unit.fakes import (
-    FakeClock, FakeWebhookTargetPolicy, InMemoryCallbackInbox, InMemoryEventBus, InMemoryLockManager, InMemoryMerchantRepository,
-    InMemoryOrderRepository, InMemoryPaymentRepository, InMemoryRefundRepository, InMemoryUnitOfWork,
+    FakeClock, FakeWebhookTargetPolicy, InMemoryCallbackInbox, InMemoryEventBus, InMemoryLockManager,
+    InMemoryMerchantRepository, InMemoryOrderRepository, InMemoryPaymentRepository, InMemoryRefundRepository, InMemoryUnitOfWork,
     InMemoryUnitOfWorkFactory,
 )
 
