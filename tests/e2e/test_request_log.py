@@ -54,3 +54,4 @@ async def test_logs_and_metrics_record_the_status_the_client_got(tmp_path, merch
     assert any('status_code="401"' in line for line in counted), counted
     assert any('status_code="415"' in line for line in counted), counted
     assert not any('status_code="500"' in line or 'status_code="200"' in line for line in counted), counted
+    assert 'fxp_unmatched_requests_total{method="GET",status_code="404"} 1.0' in metrics

@@ -22,7 +22,7 @@ from app.entrypoints.http.controllers.orders import OrderController
 from app.entrypoints.http.controllers.payments import PaymentController
 from app.entrypoints.http.controllers.products import ProductController
 from app.entrypoints.http.idempotency import idempotency_middleware
-from app.entrypoints.http.metrics import MetricsController, metrics_port, prometheus_config
+from app.entrypoints.http.metrics import MetricsController, count_unmatched, metrics_port, prometheus_config
 from app.entrypoints.http.problems import EXCEPTION_HANDLERS, problem_boundary, problem_details_plugin
 from app.entrypoints.http.request_guard import request_guard_middleware
 from app.entrypoints.http.request_log import request_log_middleware
@@ -73,7 +73,7 @@ def create_app(container: Container) -> Litestar:
     app.state.route_contracts = route_contracts(app)
     # Outside the router: the request log and the headers also cover unknown paths (404),
     # 405s and errors answered by the app-level exception handler.
-    app.asgi_handler = request_log_middleware(security_headers(app.asgi_handler))
+    app.asgi_handler = request_log_middleware(count_unmatched(security_headers(app.asgi_handler)))
     _forbid_unknown_fields_in_schema(app)
     _fix_automatic_options(app)
     return app

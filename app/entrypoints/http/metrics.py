@@ -14,7 +14,9 @@ import structlog
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
-from prometheus_client import start_http_server
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from prometheus_client import Counter, start_http_server
 
 from app.domain.errors import NotFound, Unauthenticated
 from config.settings import ApiSettings
@@ -24,6 +26,32 @@ logger = structlog.get_logger("fusionxpay.metrics")
 # group_path: label requests by route template, so ids do not explode the label space.
 prometheus_config = PrometheusConfig(app_name="fusionxpay", prefix="fxp", group_path=True,
                                      exclude=["/metrics", "/health"])
+
+
+# Requests no route took (unknown paths, 405s) never pass the per-route metrics
+# middleware; counted here, so every answer is counted with the status the client got.
+UNMATCHED = Counter("fxp_unmatched_requests", "Requests that matched no route", ["method", "status_code"])
+
+
+def count_unmatched(app: ASGIApp) -> ASGIApp:
+    async def counting(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await app(scope, receive, send)
+            return
+        status = [500]
+
+        async def send_and_note(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await app(scope, receive, send_and_note)
+        finally:
+            if scope.get("route_handler") is None:
+                UNMATCHED.labels(scope["method"], str(status[0])).inc()
+
+    return counting
 
 
 def metrics_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
