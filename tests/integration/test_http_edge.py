@@ -38,6 +38,11 @@ async def test_nesting_inside_strings_does_not_count(client, merchant):
     assert response.status_code == 201, response.text
 
 
+async def test_malformed_json_is_a_400_invalid_json(client, merchant):
+    response = await client.post("/orders", headers={**merchant.headers, **JSON}, content=b'{"amount": 10, ')
+    assert_problem(response, 400, "invalid_json")
+
+
 @pytest.mark.parametrize("body", [b'{"amount": 100, "currency": "USD", "description": "\xff\xfe"}',
                                   b'{"amount": 100, "currency": "\xc3"}', b"\x80"])
 async def test_invalid_utf8_is_a_400(client, merchant, body):

@@ -12,7 +12,7 @@ PROBLEM_CODES: dict[str, tuple[int, str]] = {
     "validation_failed": (400, "The body or a parameter does not match the schema (type, format, range, "
                                "unknown field); `errors` names each field."),
     "malformed_request": (400, "The request is malformed."),
-    "invalid_json": (400, "The body is not valid JSON: not UTF-8, or nested more than 32 levels deep."),
+    "invalid_json": (400, "The body is not valid JSON: malformed, not UTF-8, or nested more than 32 levels deep."),
     "unknown_query_parameter": (400, "A query parameter this operation does not define."),
     "invalid_timestamp": (400, "A timestamp is not an RFC 3339 date-time with an offset."),
     "invalid_idempotency_key": (400, "Idempotency-Key must be 1-255 printable ASCII characters."),

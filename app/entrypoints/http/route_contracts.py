@@ -18,6 +18,8 @@ from litestar import Litestar
 from litestar.exceptions import ValidationException
 from litestar.routes import HTTPRoute
 
+from app.domain.errors import MalformedRequest
+
 JSON_PATH = re.compile(r" - at `\$\.?(?P<path>[^`]*)`$")
 
 
@@ -60,5 +62,5 @@ def decode_strictly(decoder: msgspec.json.Decoder, body: bytes) -> Any:
         field = (match["path"] or "body") if match else "body"
         text = message[:match.start()] if match else message
         raise ValidationException(f"{field}: {text}", extra=[{"key": field, "message": text, "source": "body"}]) from None
-    except msgspec.DecodeError:
-        return None  # not JSON at all: Litestar answers that one itself (400)
+    except msgspec.DecodeError as exc:
+        raise MalformedRequest(f"the body is not valid JSON: {exc}", code="invalid_json") from None
