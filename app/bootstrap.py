@@ -33,7 +33,8 @@ from app.adapters.redis.locks import RedisLockManager
 from app.adapters.vault.card_cache import RedisCardDataCache
 from app.adapters.vault.keys import vault_keys
 from app.domain.ports import (
-    CardDataCache, Clock, FraudRuleStore, LockManager, UnitOfWorkFactory, VelocityCounter,
+    CardDataCache, CardFingerprints, Clock, FraudDecisionMetrics, FraudRuleStore, LockManager,
+    UnitOfWorkFactory, VelocityCounter,
 )
 from app.domain.services.fraud import FraudRuleService, FraudScreen
 from app.domain.services.reviews import ReviewPolicy, ReviewService
@@ -127,6 +128,8 @@ class Overrides(TypedDict, total=False):
     retries: RetryScheduler
     fraud_rules: FraudRuleStore
     velocity: VelocityCounter
+    fingerprints: CardFingerprints
+    fraud_metrics: FraudDecisionMetrics
 
 
 def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Container:
@@ -145,8 +148,9 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
     stock = StockKeeper(InventoryPolicy(inv.reservation_ttl_s, inv.max_units_per_sku, inv.shipping_business_days))
     fraud_rules = o["fraud_rules"] if "fraud_rules" in o else PiccoloFraudRuleStore(engine)
     velocity = o["velocity"] if "velocity" in o else RedisVelocityCounter(redis)
-    screen = FraudScreen(fraud_rules, velocity, HmacCardFingerprints(fingerprint_key(settings)),
-                         PrometheusFraudMetrics(), enabled=settings.fraud.enabled)
+    fingerprints = o["fingerprints"] if "fingerprints" in o else HmacCardFingerprints(fingerprint_key(settings))
+    fraud_metrics = o["fraud_metrics"] if "fraud_metrics" in o else PrometheusFraudMetrics()
+    screen = FraudScreen(fraud_rules, velocity, fingerprints, fraud_metrics, enabled=settings.fraud.enabled)
     payments = PaymentService(uow, clock, providers, locks, card_cache, PaymentPolicy(
         p.max_attempts, p.order_lock_timeout_s, p.pending_timeout_s, p.give_up_after_s,
         allow_http_loopback_return_url=settings.env in ("test", "dev")), stock, screen)

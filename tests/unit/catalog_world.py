@@ -1,43 +1,38 @@
 """A shop over the in-memory fakes: catalog, orders, payments, refunds and fulfillment
-wired as the composition root wires them, plus the `payment.succeeded` -> allocate
+from the composition root (build_container with fakes), plus the `payment.succeeded` -> allocate
 step the event handlers run after commit."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 from app.domain.model.card import CardDetails
 from app.domain.model.catalog import Product
 from app.domain.model.order import Order
 from app.domain.model.pricing import RequestedItem
-from app.domain.services.catalog import CatalogService, NewProduct
-from app.domain.services.fulfillment import Allocation, FulfillmentService
-from app.domain.services.inventory import InventoryPolicy, StockKeeper
-from app.domain.services.orders import NewOrder, OrderService
-from app.domain.services.payments import PaymentPolicy, PaymentService
-from app.domain.services.refunds import RefundService
+from app.domain.services.catalog import NewProduct
+from app.domain.services.fulfillment import Allocation
+from app.domain.services.orders import NewOrder
 from tests.unit.builders import CUSTOMER
-from tests.unit.fake_providers import FakeProvider, FakeProviderRegistry, InMemoryCardDataCache
-from tests.unit.fakes import FakeClock, InMemoryLockManager, InMemoryUnitOfWorkFactory
+from tests.unit.fake_container import fake_container, unit_settings
+from tests.unit.fake_providers import FakeProvider, FakeProviderRegistry
+from tests.unit.fakes import FakeClock, InMemoryUnitOfWorkFactory
 
 CARD = CardDetails.parse("4242424242424242", 12, 2035, "123", date(2026, 1, 1))
 MERCHANT = uuid.UUID("00000000-0000-4000-8000-0000000000aa")
 
 
 class Shop:
-    def __init__(self, **policy: object) -> None:
+    def __init__(self, **inventory: Any) -> None:
         self.uow = InMemoryUnitOfWorkFactory()
         self.clock = FakeClock()  # Thursday 2026-01-15
         self.provider = FakeProvider()
-        self.stock = StockKeeper(InventoryPolicy(**policy))  # type: ignore[arg-type]
-        registry = FakeProviderRegistry(self.provider)
-        self.catalog = CatalogService(self.uow, self.clock, 100_000_000)
-        self.orders = OrderService(self.uow, self.clock, 100_000_000, self.stock)
-        self.payments = PaymentService(self.uow, self.clock, registry, InMemoryLockManager(),
-                                       InMemoryCardDataCache(), PaymentPolicy(), self.stock)
-        self.refunds = RefundService(self.uow, self.clock, registry)
-        self.fulfillment = FulfillmentService(self.uow, self.clock, self.stock)
+        container = fake_container(unit_settings(inventory=inventory), uow=self.uow, clock=self.clock,
+                                   providers=FakeProviderRegistry(self.provider))
+        self.catalog, self.orders, self.payments = container.catalog, container.orders, container.payments
+        self.refunds, self.fulfillment = container.refunds, container.fulfillment
 
     async def product(self, sku: str, stock: int, price: int = 1000, currency: str = "USD",
                       lead_time_days: int = 0) -> Product:

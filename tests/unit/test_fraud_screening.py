@@ -13,31 +13,27 @@ from app.domain.model.fraud import AmountLimit, BlockList, CardFailures, FraudAc
 from app.domain.model.order import OrderStatus
 from app.domain.model.payment import AttemptStatus
 from app.domain.model.provider import Outcome, ProviderResult
-from app.domain.services.fraud import FraudScreen
-from app.domain.services.inventory import InventoryPolicy, StockKeeper
-from app.domain.services.payments import PaymentPolicy, PaymentService
-from app.domain.services.reviews import ReviewPolicy, ReviewService
 from tests.unit.builders import new_order
-from tests.unit.fake_fraud import (
-    FakeCardFingerprints, InMemoryFraudRuleStore, InMemoryVelocityCounter, RecordingFraudMetrics,
-)
+from tests.unit.fake_container import fake_container, unit_settings
+from tests.unit.fake_fraud import InMemoryFraudRuleStore, RecordingFraudMetrics
 from tests.unit.fake_providers import FakeProvider, FakeProviderRegistry, InMemoryCardDataCache
-from tests.unit.fakes import FakeClock, InMemoryLockManager, InMemoryUnitOfWorkFactory
+from tests.unit.fakes import FakeClock, InMemoryUnitOfWorkFactory
 
 CARD = CardDetails.parse("4242424242424242", 12, 2035, "123", date(2026, 1, 1))
 B, R = FraudAction.BLOCK, FraudAction.REVIEW
 
 
 class World:
-    def __init__(self, *rules: FraudRule) -> None:
+    def __init__(self, *rules: FraudRule, screening: bool = True) -> None:
         self.uow, self.clock = InMemoryUnitOfWorkFactory(), FakeClock()
         self.provider, self.cards = FakeProvider(), InMemoryCardDataCache()
         self.rules, self.metrics = InMemoryFraudRuleStore(), RecordingFraudMetrics()
-        self.screen = FraudScreen(self.rules, InMemoryVelocityCounter(), FakeCardFingerprints(), self.metrics)
-        stock = StockKeeper(InventoryPolicy())
-        self.payments = PaymentService(self.uow, self.clock, FakeProviderRegistry(self.provider), InMemoryLockManager(),
-                                       self.cards, PaymentPolicy(max_attempts=10), stock, self.screen)
-        self.reviews = ReviewService(self.uow, self.clock, stock, ReviewPolicy(deadline_s=600))
+        settings = unit_settings(payments={"max_attempts": 10},
+                                 fraud={"review_deadline_s": 600.0, "enabled": screening})
+        container = fake_container(settings, uow=self.uow, clock=self.clock, card_cache=self.cards,
+                                   providers=FakeProviderRegistry(self.provider), fraud_rules=self.rules,
+                                   fraud_metrics=self.metrics)
+        self.payments, self.reviews = container.payments, container.reviews
         self.order = new_order()
         self.uow.seed(self.order)
         self.rules.sets[self.order.merchant_id] = list(rules)
@@ -147,7 +143,6 @@ async def test_repeated_failures_per_card_then_block_lists_by_fingerprint():
 
 
 async def test_screening_switched_off_records_no_verdict():
-    world = World(FraudRule("big", 1, B, AmountLimit("USD", 1)))
-    world.screen.enabled = False
+    world = World(FraudRule("big", 1, B, AmountLimit("USD", 1)), screening=False)
     attempt = await world.pay()
     assert attempt.status is AttemptStatus.INITIATED and attempt.fraud is None

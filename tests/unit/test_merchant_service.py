@@ -8,7 +8,8 @@ import pytest
 
 from app.domain.errors import Unauthenticated, ValidationFailed
 from app.domain.services.merchants import MerchantService
-from tests.unit.fakes import FakeClock, InMemoryUnitOfWorkFactory
+from tests.unit.fake_container import fake_container, unit_settings
+from tests.unit.fakes import InMemoryUnitOfWorkFactory
 
 
 @pytest.fixture
@@ -18,7 +19,7 @@ def uow() -> InMemoryUnitOfWorkFactory:
 
 @pytest.fixture
 def merchants(uow) -> MerchantService:
-    return MerchantService(uow, FakeClock())
+    return fake_container(uow=uow).merchants
 
 
 async def test_create_stores_the_key_hash_never_the_key(merchants, uow):
@@ -38,7 +39,7 @@ async def test_every_merchant_gets_its_own_secrets(merchants):
 
 
 async def test_live_mode_keys_say_so(uow):
-    created = await MerchantService(uow, FakeClock(), key_mode="live").create("Shop")
+    created = await fake_container(unit_settings(env="prod"), uow=uow).merchants.create("Shop")
     assert created.api_key.startswith("sk_live_")
 
 

@@ -13,6 +13,7 @@ from app.domain.model.payment import AttemptStatus, RefundStatus
 from app.domain.ports import OrderQuery
 from app.domain.services.orders import OrderChanges, OrderService
 from tests.unit.builders import attempt_for, new_order, order_request
+from tests.unit.fake_container import fake_container, unit_settings
 from tests.unit.fakes import FakeClock, InMemoryUnitOfWorkFactory
 
 S = OrderStatus
@@ -32,7 +33,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def orders(uow, clock) -> OrderService:
-    return OrderService(uow, clock, max_amount_minor=1_000_000)
+    return fake_container(unit_settings(payments={"max_amount_minor": 1_000_000}), uow=uow, clock=clock).orders
 
 
 def event_types(uow: InMemoryUnitOfWorkFactory) -> list[str]:

@@ -12,12 +12,11 @@ from app.domain.model.card import CardDetails
 from app.domain.model.order import OrderStatus
 from app.domain.model.payment import AttemptStatus, RefundStatus
 from app.domain.model.provider import CallbackKind, Outcome, ProviderEvent, ProviderResult
-from app.domain.services.callbacks import CallbackOutcome, CallbackService
-from app.domain.services.payments import PaymentPolicy, PaymentService
-from app.domain.services.refunds import RefundService
+from app.domain.services.callbacks import CallbackOutcome
 from tests.unit.builders import new_order
+from tests.unit.fake_container import fake_container, unit_settings
 from tests.unit.fake_providers import FakeProvider, FakeProviderRegistry, InMemoryCardDataCache
-from tests.unit.fakes import FakeClock, InMemoryLockManager, InMemoryUnitOfWorkFactory
+from tests.unit.fakes import FakeClock, InMemoryUnitOfWorkFactory
 
 CARD = CardDetails.parse("4242424242424242", 12, 2035, "123", date(2026, 1, 1))
 
@@ -28,11 +27,11 @@ class World:
         self.clock = FakeClock()
         self.provider = FakeProvider()
         self.cards = InMemoryCardDataCache()
-        registry = FakeProviderRegistry(self.provider)
-        self.payments = PaymentService(self.uow, self.clock, registry, InMemoryLockManager(), self.cards,
-                                       PaymentPolicy(**policy))
-        self.refunds = RefundService(self.uow, self.clock, registry)
-        self.callbacks = CallbackService(self.uow, registry, self.payments, self.refunds)
+        # Production settings (e.g. no plain-http return URLs), with every adapter a fake.
+        container = fake_container(unit_settings("prod", payments=policy), uow=self.uow, clock=self.clock,
+                                   providers=FakeProviderRegistry(self.provider), card_cache=self.cards)
+        self.payments, self.refunds, self.callbacks = container.payments, container.refunds, container.callbacks
+        self.orders = container.orders
         self.order = new_order()
         self.uow.seed(self.order)
 
@@ -134,12 +133,10 @@ async def test_duplicate_callback_applies_once_and_refund_settles():
 
 @pytest.mark.parametrize("outcome", [Outcome.SUCCEEDED, Outcome.FAILED])
 async def test_refund_dispatch_settles_on_an_immediate_answer(outcome):
-    from app.domain.services.orders import OrderService
-
     world = World()
     attempt = await world.payments.request(world.order.merchant_id, world.order.id, "sandbox", CARD)
     await world.payments.dispatch(attempt.id)
-    view = await OrderService(world.uow, world.clock, 10**8).cancel(world.order.merchant_id, world.order.id)
+    view = await world.orders.cancel(world.order.merchant_id, world.order.id)
     world.provider.answers = [ProviderResult(outcome, "rf")]
     status = await world.refunds.dispatch(view.refunds[0].id)
     assert status is (RefundStatus.SUCCESS if outcome is Outcome.SUCCEEDED else RefundStatus.FAILED)

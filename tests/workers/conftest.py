@@ -164,3 +164,9 @@ async def webhook_merchant(container, url: str):
         MerchantTable.id == created.merchant.id).run()
     return dataclasses.replace(created, webhook_secret=secret,
                                merchant=dataclasses.replace(created.merchant, webhook_url=url))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _servers(test_servers):
+    """Every test here runs with the session's PostgreSQL and Redis up (tests/conftest.py)."""
+    return test_servers
