@@ -34,7 +34,7 @@ from app.adapters.vault.card_cache import RedisCardDataCache
 from app.adapters.vault.keys import vault_keys
 from app.domain.ports import (
     CardDataCache, CardFingerprints, Clock, FraudDecisionMetrics, FraudRuleStore, LockManager,
-    UnitOfWorkFactory, VelocityCounter,
+    UnitOfWorkFactory, VelocityCounter, WebhookTargetPolicy,
 )
 from app.domain.services.fraud import FraudRuleService, FraudScreen
 from app.domain.services.reviews import ReviewPolicy, ReviewService
@@ -130,6 +130,7 @@ class Overrides(TypedDict, total=False):
     velocity: VelocityCounter
     fingerprints: CardFingerprints
     fraud_metrics: FraudDecisionMetrics
+    webhook_targets: WebhookTargetPolicy  # what merchants may register (the sender keeps its guard)
 
 
 def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Container:
@@ -172,7 +173,7 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
         idempotency=PiccoloIdempotencyStore(engine, settings.api.idempotency_ttl_s), providers=providers,
         orders=OrderService(uow, clock, p.max_amount_minor, stock),
         merchants=MerchantService(uow, clock, key_mode="live" if settings.env == "prod" else "test",
-                                  target_policy=target_guard),
+                                  target_policy=o.get("webhook_targets", target_guard)),
         payments=payments, refunds=refunds, callbacks=CallbackService(uow, providers, payments, refunds),
         catalog=CatalogService(uow, clock, p.max_amount_minor), fulfillment=fulfillment,
         notifications=notifications, consumers=consumers, publisher=publisher,

@@ -80,7 +80,7 @@ async def test_authenticate_with_a_wrong_key_is_refused(merchants, mangle):
 async def test_a_webhook_target_the_policy_refuses_is_refused_on_input(uow):
     from tests.unit.fakes import FakeWebhookTargetPolicy
 
-    merchants = MerchantService(uow, FakeClock(), target_policy=FakeWebhookTargetPolicy("http://10.1.2.3/hooks"))
+    merchants = fake_container(uow=uow, webhook_targets=FakeWebhookTargetPolicy("http://10.1.2.3/hooks")).merchants
     with pytest.raises(ValidationFailed) as raised:
         await merchants.create("Shop", "http://10.1.2.3/hooks")
     assert raised.value.code == "webhook_target_refused" and raised.value.details["field"] == "webhook_url"
