@@ -23,6 +23,7 @@ from app.adapters.notify.target_guard import WebhookTargetGuard
 from app.adapters.notify.webhooks import StandardWebhookSender
 from app.adapters.providers.factory import build_providers
 from app.adapters.providers.registry import ProviderRegistry
+from app.adapters.providers.verdict_alarm import LoggingVerdictAlarm
 from app.adapters.queue.broker import connect_broker, dead_letters_for
 from app.adapters.queue.dead_letters import DeadLetterQueue
 from app.adapters.queue.inline_bus import InProcessEventBus, InProcessRetryScheduler
@@ -34,7 +35,7 @@ from app.adapters.vault.card_cache import RedisCardDataCache
 from app.adapters.vault.keys import vault_keys
 from app.domain.ports import (
     CardDataCache, CardFingerprints, Clock, FraudDecisionMetrics, FraudRuleStore, LockManager,
-    UnitOfWorkFactory, VelocityCounter, WebhookTargetPolicy,
+    UnitOfWorkFactory, VelocityCounter, VerdictAlarm, WebhookTargetPolicy,
 )
 from app.domain.services.fraud import FraudRuleService, FraudScreen
 from app.domain.services.reviews import ReviewPolicy, ReviewService
@@ -47,7 +48,8 @@ from app.domain.services.merchants import MerchantService
 from app.domain.services.notifications import NotificationService, RetryScheduler, WebhookSender, WebhookStore
 from app.domain.services.orders import OrderService
 from app.domain.services.payments import PaymentPolicy, PaymentService
-from app.domain.services.refunds import RefundService
+from app.domain.services.refunds import RefundPolicy, RefundService
+from app.domain.services.verdicts import VerdictGate
 from config.settings import Settings
 
 if TYPE_CHECKING:
@@ -131,6 +133,7 @@ class Overrides(TypedDict, total=False):
     fingerprints: CardFingerprints
     fraud_metrics: FraudDecisionMetrics
     webhook_targets: WebhookTargetPolicy  # what merchants may register (the sender keeps its guard)
+    alarm: VerdictAlarm
 
 
 def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Container:
@@ -152,10 +155,11 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
     fingerprints = o["fingerprints"] if "fingerprints" in o else HmacCardFingerprints(fingerprint_key(settings))
     fraud_metrics = o["fraud_metrics"] if "fraud_metrics" in o else PrometheusFraudMetrics()
     screen = FraudScreen(fraud_rules, velocity, fingerprints, fraud_metrics, enabled=settings.fraud.enabled)
+    gate = VerdictGate(clock, o["alarm"] if "alarm" in o else LoggingVerdictAlarm())
     payments = PaymentService(uow, clock, providers, locks, card_cache, PaymentPolicy(
         p.max_attempts, p.order_lock_timeout_s, p.pending_timeout_s, p.give_up_after_s,
-        allow_http_loopback_return_url=settings.env in ("test", "dev")), stock, screen)
-    refunds = RefundService(uow, clock, providers)
+        allow_http_loopback_return_url=settings.env in ("test", "dev")), gate, stock, screen)
+    refunds = RefundService(uow, clock, providers, RefundPolicy(retry_delays_s=p.refund_retry_delays_s))
     fulfillment = FulfillmentService(uow, clock, stock)
     publisher = DramatiqPublisher(broker)
     processed = PiccoloProcessedEvents()

@@ -44,6 +44,13 @@ class PaymentSettings(msgspec.Struct, frozen=True):
     order_lock_timeout_s: float = 5.0
     pending_timeout_s: float = 60.0
     give_up_after_s: float = 3600.0
+    # A failed refund is asked again after each of these delays (seconds), then it is
+    # FAILED and listed for operators (GET /admin/refunds?status=FAILED).
+    refund_retry_schedule: str = "10,60,300,1800,7200,21600"
+
+    @property
+    def refund_retry_delays_s(self) -> tuple[float, ...]:
+        return tuple(float(part) for part in self.refund_retry_schedule.split(",") if part.strip())
 
 
 class ProvidersSettings(msgspec.Struct, frozen=True):

@@ -8,6 +8,7 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 
+from sandbox_gateway.auth import api_key_guard
 from sandbox_gateway.errors import GatewayError, handle_gateway_error, handle_http_exception
 from sandbox_gateway.routes import ROUTES
 from sandbox_gateway.service import Gateway
@@ -22,6 +23,7 @@ def create_app(settings: GatewaySettings | None = None, *,
     gateway = Gateway(settings or GatewaySettings.from_env(), callback_transport)
     app = Litestar(
         route_handlers=[*ROUTES, *THREE_D_SECURE_ROUTES],
+        guards=[api_key_guard],
         dependencies={"gateway": Provide(lambda: gateway, sync_to_thread=False)},
         exception_handlers={GatewayError: handle_gateway_error, HTTPException: handle_http_exception},
         on_shutdown=[gateway.shutdown],

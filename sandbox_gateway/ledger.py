@@ -94,13 +94,14 @@ class Ledger:
         self.payments[payment.id] = self.payments_by_key[key] = payment
         return payment, True
 
-    def claim_refund(self, key: str, payment: PaymentRecord, amount: int | None,
+    def claim_refund(self, key: str, payment: PaymentRecord, amount: int | None, metadata: dict[str, str],
                      build: Callable[[int], RefundRecord]) -> tuple[RefundRecord, bool]:
         """The refund for this key; a new one reserves its amount at once so that two
         concurrent refunds can never together exceed the payment."""
         existing = self.refunds_by_key.get(key)
         if existing is not None:
-            _check_same_request((existing.payment_id, existing.amount), (payment.id, amount or existing.amount))
+            _check_same_request((existing.payment_id, existing.amount, existing.metadata),
+                                (payment.id, amount or existing.amount, metadata))
             return existing, False
         if payment.status != "succeeded":
             raise GatewayError(409, "payment_not_succeeded", f"payment {payment.id} is {payment.status}")

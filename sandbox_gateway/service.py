@@ -44,7 +44,10 @@ class Gateway:
         key = resolve_idempotency_key(request.idempotency_key, header_key)
         method, behaviour, token = read_payment_method(request, date.today())
         currency = request.currency.upper()
-        fingerprint = (request.amount, currency, method.type, method.last4, token)
+        # As Stripe does, a key is bound to every parameter of its first request, metadata
+        # (our attempt, order and merchant) included: a replay with others is refused.
+        fingerprint = (request.amount, currency, method.type, method.last4, token,
+                       tuple(sorted(request.metadata.items())), request.callback_url, request.description)
         payment, created = self.ledger.claim_payment(key, fingerprint, lambda: PaymentRecord(
             new_id("sbx_pay"), key, fingerprint, request.amount, currency, method, behaviour,
             request.callback_url, dict(request.metadata), request.description, return_url=request.return_url))
@@ -65,7 +68,8 @@ class Gateway:
     def create_refund(self, request: RefundCreate, header_key: str | None) -> tuple[RefundOut, bool]:
         key = resolve_idempotency_key(request.idempotency_key, header_key)
         payment = self.ledger.payment(request.payment_id)
-        refund, created = self.ledger.claim_refund(key, payment, request.amount, lambda amount: RefundRecord(
+        refund, created = self.ledger.claim_refund(key, payment, request.amount, dict(request.metadata),
+                                                   lambda amount: RefundRecord(
             new_id("sbx_re"), payment.id, key, amount, payment.currency, request.callback_url,
             dict(request.metadata)))
         if created:

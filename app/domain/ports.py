@@ -18,8 +18,9 @@ from app.domain.model.catalog import Product, StockAdjustment, StockChange, Stoc
 from app.domain.model.inventory import StockReservation
 from app.domain.model.merchant import Merchant
 from app.domain.model.money import Money
+from app.domain.model.mismatch import VerdictMismatch
 from app.domain.model.order import Order, OrderStatus
-from app.domain.model.payment import PaymentAttempt, Refund
+from app.domain.model.payment import PaymentAttempt, Refund, RefundStatus
 from app.domain.model.provider import PaymentRequest, ProviderEvent, ProviderResult, RefundRequest
 
 
@@ -82,7 +83,23 @@ class RefundRepository(Protocol):
 
     async def for_order(self, order_id: uuid.UUID) -> list[Refund]: ...
 
-    async def pending(self, updated_before: datetime, limit: int) -> list[Refund]: ...
+    async def add_unrequested(self, refund: Refund) -> bool:
+        """Insert a refund of an unrequested capture unless that capture (provider,
+        target_reference) already has one; False (nothing written) then. Atomic: of
+        concurrent duplicates exactly one inserts."""
+
+    async def claim_due(self, now: datetime, lease_s: float, limit: int) -> list[Refund]:
+        """PENDING refunds whose next_attempt_at has come, locked FOR UPDATE SKIP LOCKED and
+        leased (next_attempt_at pushed `lease_s` ahead) so no other worker takes them."""
+
+    async def by_status(self, status: RefundStatus, limit: int) -> list[Refund]:
+        """Every merchant's refunds in this state, newest first (operators' view)."""
+
+
+class MismatchRepository(Protocol):
+    async def add(self, mismatch: VerdictMismatch) -> None: ...
+
+    async def recent(self, limit: int) -> list[VerdictMismatch]: ...
 
 
 class MerchantRepository(Protocol):
@@ -181,6 +198,9 @@ class UnitOfWork(Protocol):
     @property
     def processed(self) -> ProcessedEvents: ...
 
+    @property
+    def mismatches(self) -> MismatchRepository: ...
+
     async def __aenter__(self) -> UnitOfWork: ...
 
     async def __aexit__(self, *exc_info: object) -> None: ...
@@ -247,6 +267,12 @@ class PaymentProvider(Protocol):
 
     async def parse_callback(self, headers: Mapping[str, str], body: bytes) -> ProviderEvent:
         """Verify and normalise a callback; raises InvalidCallback / MalformedCallback."""
+
+
+class VerdictAlarm(Protocol):
+    """Tells operators at once that a provider verdict did not match (metric + log)."""
+
+    def mismatch(self, mismatch: VerdictMismatch) -> None: ...
 
 
 class ProviderRegistry(Protocol):

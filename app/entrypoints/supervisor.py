@@ -40,14 +40,17 @@ def _provision(data_dir: Path) -> dict[str, str]:
 
 
 def _dev_secrets(data_dir: Path) -> dict[str, str]:
-    """Secrets the processes must share (vault key, sandbox callback secret): taken from
-    the environment, else made once and kept in the data folder (never committed)."""
+    """Secrets the processes must share (vault key, sandbox callback secret and API key):
+    taken from the environment, else made once and kept in the data folder (never committed)."""
     path = data_dir / "dev-secrets.json"
-    secrets_ = json.loads(path.read_text()) if path.exists() else {
+    kept = json.loads(path.read_text()) if path.exists() else {}
+    made = {
         "FXP_VAULT__KEYS": "v1:" + base64.b64encode(os.urandom(32)).decode(),
         "FXP_PROVIDERS__SANDBOX__CALLBACK_SECRET": secrets.token_urlsafe(24),
+        "FXP_PROVIDERS__SANDBOX__API_KEY": "sbx_" + secrets.token_urlsafe(24),
     }
-    if not path.exists():
+    secrets_ = {**made, **kept}  # a data folder from before a secret existed gets it added
+    if secrets_ != kept:
         path.write_text(json.dumps(secrets_))
         path.chmod(0o600)
     return {name: os.environ.get(name, value) for name, value in secrets_.items()}
@@ -92,6 +95,7 @@ def run_stack(worker_processes: int | None = None) -> int:
     env.update(_dev_secrets(data_dir))
     env.setdefault("FXP_PROVIDERS__SANDBOX__BASE_URL", f"http://127.0.0.1:{SANDBOX_PORT}")
     env["SANDBOX_CALLBACK_SECRET"] = env["FXP_PROVIDERS__SANDBOX__CALLBACK_SECRET"]
+    env["SANDBOX_API_KEY"] = env["FXP_PROVIDERS__SANDBOX__API_KEY"]  # only FusionXPay may use the gateway
     # Private targets stay refused: only the dev receiver (the demo merchant's endpoint) is
     # named. A merchant listening on loopback is added to this list, not let through blanket.
     env.setdefault("FXP_WORKERS__WEBHOOK_ALLOWLIST", f"127.0.0.1:{DEV_RECEIVER_PORT}")

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from tests.e2e.live_stack import LiveStack
+from tests.e2e.live_stack import SANDBOX_API_KEY, LiveStack
 
 FINAL = {"PAYMENT_DONE", "PAYMENT_FAILED", "ORDER_CANCELLED", "FULFILLMENT_STARTED"}
 
@@ -28,7 +28,8 @@ async def api(live_stack) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture(scope="session")
 async def sandbox(live_stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=live_stack.sandbox_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=live_stack.sandbox_url, timeout=30,
+                                 headers={"Authorization": f"Bearer {SANDBOX_API_KEY}"}) as client:
         yield client
 
 

@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 VAULT_KEY = "v1:" + base64.b64encode(b"k" * 32).decode()
 CALLBACK_SECRET = "e2e_sandbox_secret"
 METRICS_TOKEN = "e2e-metrics-token"
+SANDBOX_API_KEY = "e2e_sandbox_api_key"
 
 
 def wait_for(url: str, process: subprocess.Popen, timeout_s: float = 30.0) -> None:
@@ -38,6 +39,8 @@ class LiveStack:
             "FXP_PROVIDERS__SANDBOX__CALLBACK_SECRET": CALLBACK_SECRET,
             "FXP_PROVIDERS__SANDBOX__TIMEOUT_S": "1",
             "SANDBOX_CALLBACK_SECRET": CALLBACK_SECRET,
+            "FXP_PROVIDERS__SANDBOX__API_KEY": SANDBOX_API_KEY,
+            "SANDBOX_API_KEY": SANDBOX_API_KEY,
             "SANDBOX_CALLBACK_DELAY_S": "0.05",
             "SANDBOX_TIMEOUT_HOLD_S": "3",
             "SANDBOX_CALLBACK_BACKOFF_S": "0.1",

@@ -246,7 +246,7 @@ async def test_reconciliation_resolves_a_payment_that_never_calls_back(api, merc
     providers = build_providers(settings)
     reconciler = PaymentService(container.uow, container.payments._clock, providers,
                                 RedisLockManager(container.redis), container.payments._cards,
-                                PaymentPolicy(pending_timeout_s=0.5))
+                                PaymentPolicy(pending_timeout_s=0.5), container.payments.gate)
     await asyncio.sleep(0.6)
     counts = await reconciler.reconcile()
     await providers.aclose()

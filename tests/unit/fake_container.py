@@ -14,7 +14,7 @@ from config.settings import Settings
 from tests.unit.fake_fraud import (
     FakeCardFingerprints, InMemoryFraudRuleStore, InMemoryVelocityCounter, RecordingFraudMetrics,
 )
-from tests.unit.fake_providers import FakeProvider, FakeProviderRegistry, InMemoryCardDataCache
+from tests.unit.fake_providers import FakeProvider, FakeProviderRegistry, InMemoryCardDataCache, RecordingVerdictAlarm
 from tests.unit.fakes import FakeClock, InMemoryLockManager, InMemoryUnitOfWorkFactory
 
 
@@ -32,6 +32,6 @@ def fake_container(settings: Settings | None = None, **overrides: Any) -> Contai
         "providers": FakeProviderRegistry(FakeProvider()), "locks": InMemoryLockManager(),
         "card_cache": InMemoryCardDataCache(), "fraud_rules": InMemoryFraudRuleStore(),
         "velocity": InMemoryVelocityCounter(), "fingerprints": FakeCardFingerprints(),
-        "fraud_metrics": RecordingFraudMetrics(),
+        "fraud_metrics": RecordingFraudMetrics(), "alarm": RecordingVerdictAlarm(),
     }
     return build_container(settings or unit_settings(), **{**fakes, **overrides})

@@ -4,18 +4,36 @@ asked, so tests assert on state (`provider.purchases`), never on calls."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Mapping
 
 from app.domain.errors import InvalidCallback, UnknownProvider
 from app.domain.model.card import CardDetails, CardToken
+from app.domain.model.mismatch import VerdictMismatch
 from app.domain.model.money import Money
-from app.domain.model.provider import Outcome, PaymentRequest, ProviderEvent, ProviderResult, RefundRequest
+from app.domain.model.payment import PaymentAttempt
+from app.domain.model.provider import (Outcome, PaymentRequest, ProviderEvent, ProviderResult, RefundRequest,
+                                       ReportedPayment)
+
+
+def reported_for(request: PaymentRequest) -> ReportedPayment:
+    """What a real provider reports about the payment it made for `request`."""
+    return ReportedPayment(request.amount.amount_minor, request.amount.currency, request.attempt_id,
+                           request.order_id, request.merchant_id)
+
+
+def success_for(attempt: PaymentAttempt, reference: str | None = "ref") -> ProviderResult:
+    """A provider's genuine success verdict about `attempt`'s payment."""
+    return ProviderResult(Outcome.SUCCEEDED, reference, reported=ReportedPayment(
+        attempt.amount.amount_minor, attempt.amount.currency, attempt.id, attempt.order_id, attempt.merchant_id))
 
 
 class FakeProvider:
     """Answers purchase / refund / get_status with the queued `answers` in order, then
-    with `default`; a queued exception is raised instead (a timeout, an outage)."""
+    with `default`; a queued exception is raised instead (a timeout, an outage). Like a
+    real provider, its payment answers report the payment they are about (amount,
+    currency, our ids), unless the scripted answer says otherwise."""
 
     def __init__(self, name: str = "sandbox", default: ProviderResult | None = None,
                  needs_payment_method: bool = True) -> None:
@@ -30,7 +48,7 @@ class FakeProvider:
 
     async def purchase(self, request: PaymentRequest) -> ProviderResult:
         self.purchases.append(request)
-        return self._answer()
+        return self._answer(request)
 
     async def refund(self, request: RefundRequest) -> ProviderResult:
         self.refunds.append(request)
@@ -39,18 +57,30 @@ class FakeProvider:
     async def get_status(self, attempt_id: uuid.UUID, provider_reference: str | None,
                          amount: Money | None = None) -> ProviderResult:
         self.status_checks.append((attempt_id, provider_reference))
-        return self._answer()
+        return self._answer(next((p for p in self.purchases if p.attempt_id == attempt_id), None))
 
     async def parse_callback(self, headers: Mapping[str, str], body: bytes) -> ProviderEvent:
         if body not in self.callbacks:
             raise InvalidCallback("signature does not match")
         return self.callbacks[body]
 
-    def _answer(self) -> ProviderResult:
+    def _answer(self, about: PaymentRequest | None = None) -> ProviderResult:
         answer = self.answers.pop(0) if self.answers else self.default
         if isinstance(answer, Exception):
             raise answer
+        if about is not None and answer.reported is None:
+            return dataclasses.replace(answer, reported=reported_for(about))
         return answer
+
+
+class RecordingVerdictAlarm:
+    """VerdictAlarm that keeps what it was told."""
+
+    def __init__(self) -> None:
+        self.raised: list[VerdictMismatch] = []
+
+    def mismatch(self, mismatch: VerdictMismatch) -> None:
+        self.raised.append(mismatch)
 
 
 class FakeProviderRegistry:

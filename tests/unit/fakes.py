@@ -23,8 +23,9 @@ from app.domain.errors import Conflict
 from app.domain.events import DomainEvent, EventRecorder
 from app.domain.model.merchant import Merchant
 from app.domain.model.order import Order
-from app.domain.model.payment import AttemptStatus, PaymentAttempt, Refund, RefundStatus
 from app.domain.model.catalog import Product
+from app.domain.model.mismatch import VerdictMismatch
+from app.domain.model.payment import AttemptStatus, PaymentAttempt, Refund, RefundPurpose, RefundStatus
 from app.domain.ports import EventBus, OrderQuery, RollbackOnly
 from tests.unit.fake_catalog import (
     CATALOG_UNIQUE_KEYS, InMemoryProcessedEvents, InMemoryProductRepository, InMemoryReservationRepository,
@@ -56,10 +57,13 @@ UNIQUE_KEYS: dict[str, Callable[[Any], list[tuple[Any, ...]]]] = {
     "payments": lambda a: [("payment_attempts_order_id_attempt_number_key", a.order_id, a.attempt_number)]
     + ([("payment_attempts_one_in_flight", a.order_id)] if a.status in IN_FLIGHT else [])
     + ([("payment_attempts_one_success", a.order_id)] if a.status is AttemptStatus.SUCCESS else []),
-    "refunds": lambda r: [("refunds_payment_id_key", r.payment_id)],
+    "refunds": lambda r: ([] if r.purpose is RefundPurpose.UNREQUESTED_CAPTURE
+                          else [("refunds_one_per_attempt", r.payment_id)])
+    + ([("refunds_one_per_capture", r.provider, r.target_reference)] if r.target_reference else []),
     "merchants": lambda m: [("merchants_api_key_hash_key", m.api_key_hash)],
     "callbacks": lambda key: [],
     **CATALOG_UNIQUE_KEYS,
+    "mismatches": lambda m: [],
 }
 
 
@@ -84,6 +88,7 @@ class InMemoryDatabase:
     adjustments: dict[uuid.UUID, Any] = field(default_factory=dict)
     reservations: dict[uuid.UUID, Any] = field(default_factory=dict)
     processed: dict[Hashable, Any] = field(default_factory=dict)
+    mismatches: dict[uuid.UUID, VerdictMismatch] = field(default_factory=dict)
     outbox: list[DomainEvent] = field(default_factory=list)
     commits: int = 0
     locks: dict[Hashable, asyncio.Lock] = field(default_factory=dict)
@@ -259,11 +264,41 @@ class InMemoryRefundRepository:
         _track(self._seen, refund)
 
     async def for_order(self, order_id: uuid.UUID) -> list[Refund]:
-        return sorted(self._table.select(lambda r: r.order_id == order_id), key=lambda r: r.created_at)
+        ours = self._table.select(lambda r: r.order_id == order_id and r.purpose is not RefundPurpose.UNREQUESTED_CAPTURE)
+        return sorted(ours, key=lambda r: r.created_at)
 
-    async def pending(self, updated_before: datetime, limit: int) -> list[Refund]:
-        stale = self._table.select(lambda r: r.status is RefundStatus.PENDING and r.updated_at < updated_before)
-        return sorted(stale, key=lambda r: r.updated_at)[:limit]
+    async def add_unrequested(self, refund: Refund) -> bool:
+        inserted = await self._table.insert(refund.id, refund, on_conflict_do_nothing=True)
+        if inserted:
+            _track(self._seen, refund)
+        return inserted
+
+    async def claim_due(self, now: datetime, lease_s: float, limit: int) -> list[Refund]:
+        due = self._table.select(lambda r: r.status is RefundStatus.PENDING and r.next_attempt_at is not None
+                                 and r.next_attempt_at <= now)
+        claimed = []
+        for refund in sorted(due, key=lambda r: r.next_attempt_at)[:limit]:
+            await self._table.lock(refund.id)  # (no SKIP LOCKED here: tests claim one at a time)
+            refund.lease(now, lease_s)
+            await self._table.update(refund.id, refund)
+            claimed.append(_track(self._seen, refund))
+        return claimed
+
+    async def by_status(self, status: RefundStatus, limit: int) -> list[Refund]:
+        found = self._table.select(lambda r: r.status is status)
+        return sorted(found, key=lambda r: r.created_at, reverse=True)[:limit]
+
+
+class InMemoryMismatchRepository:
+    def __init__(self, table: _Table, seen: list[EventRecorder]) -> None:
+        self._table, self._seen = table, seen
+
+    async def add(self, mismatch: VerdictMismatch) -> None:
+        await self._table.insert(mismatch.id, mismatch)
+        _track(self._seen, mismatch)
+
+    async def recent(self, limit: int) -> list[VerdictMismatch]:
+        return sorted(self._table.select(lambda m: True), key=lambda m: m.created_at, reverse=True)[:limit]
 
 
 class InMemoryMerchantRepository:
@@ -322,6 +357,7 @@ class InMemoryUnitOfWork:
                                                   lambda aggregate: _track(self._seen, aggregate))
         self.reservations = InMemoryReservationRepository(self._tables["reservations"])
         self.processed = InMemoryProcessedEvents(self._tables["processed"])
+        self.mismatches = InMemoryMismatchRepository(self._tables["mismatches"], self._seen)
         self.committed = False
         return self
 

@@ -20,6 +20,8 @@ PORT_FAKES = [
     (ports.ProductRepository, fake_catalog.InMemoryProductRepository),
     (ports.ReservationRepository, fake_catalog.InMemoryReservationRepository),
     (ports.ProcessedEvents, fake_catalog.InMemoryProcessedEvents),
+    (ports.MismatchRepository, fakes.InMemoryMismatchRepository),
+    (ports.VerdictAlarm, fake_providers.RecordingVerdictAlarm),
     (ports.UnitOfWork, fakes.InMemoryUnitOfWork),
     (ports.UnitOfWorkFactory, fakes.InMemoryUnitOfWorkFactory),
     (ports.EventBus, fakes.InMemoryEventBus),
@@ -55,7 +57,7 @@ def test_fake_has_the_ports_methods_and_parameters(port, fake):
         assert inspect.iscoroutinefunction(getattr(fake, name)) == inspect.iscoroutinefunction(getattr(port, name))
 
 
-@pytest.mark.parametrize("attribute", ["orders", "payments", "refunds", "merchants", "callbacks"])
+@pytest.mark.parametrize("attribute", ["orders", "payments", "refunds", "merchants", "callbacks", "mismatches"])
 async def test_unit_of_work_has_the_ports_repositories(attribute):
     assert isinstance(vars(ports.UnitOfWork)[attribute], property)  # read-only, so adapters' own types fit
     async with fakes.InMemoryUnitOfWorkFactory()() as unit:

@@ -137,8 +137,10 @@ async def test_stale_attempts_and_refunds_oldest_first(uow):
         assert [a.id for a in await unit.payments.unsettled(LATER + timedelta(seconds=1), 10)] == [stale.id, fresh.id]
         assert [a.id for a in await unit.payments.unsettled(LATER, 10)] == [stale.id]
         assert [a.id for a in await unit.payments.unsettled(LATER + timedelta(seconds=1), 1)] == [stale.id]
-        assert [r.id for r in await unit.refunds.pending(LATER, 10)] == [waiting.id]
-        assert await unit.refunds.pending(NOW, 10) == []
+        assert await unit.refunds.claim_due(NOW, 60, 10) == []  # not due before its first-dispatch grace
+        due_at = waiting.next_attempt_at
+        assert [r.id for r in await unit.refunds.claim_due(due_at, 60, 10)] == [waiting.id]
+        assert await unit.refunds.claim_due(due_at, 60, 10) == []  # leased: not handed out twice
 
 
 async def test_one_refund_per_payment(uow):

@@ -104,7 +104,9 @@ def test_refund_request_copies_the_paid_attempt():
     [event] = refund.pull_events()
     assert event.type == "refund.requested" and event.aggregate_id == refund.id
     assert event.payload == {"refund_id": str(refund.id), "order_id": str(paid.order_id),
-                             "payment_id": str(paid.id), "amount": 2500, "currency": "USD"}
+                             "payment_id": str(paid.id), "amount": 2500, "currency": "USD",
+                             "purpose": "cancellation"}
+    assert refund.target_reference == paid.provider_reference  # the capture the attempt made
 
 
 def test_refund_settles_successfully():

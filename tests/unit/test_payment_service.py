@@ -15,21 +15,24 @@ from app.domain.model.provider import CallbackKind, Outcome, ProviderEvent, Prov
 from app.domain.services.callbacks import CallbackOutcome
 from tests.unit.builders import new_order
 from tests.unit.fake_container import fake_container, unit_settings
-from tests.unit.fake_providers import FakeProvider, FakeProviderRegistry, InMemoryCardDataCache
+from tests.unit.fake_providers import (FakeProvider, FakeProviderRegistry, InMemoryCardDataCache,
+                                       RecordingVerdictAlarm, success_for)
 from tests.unit.fakes import FakeClock, InMemoryUnitOfWorkFactory
 
 CARD = CardDetails.parse("4242424242424242", 12, 2035, "123", date(2026, 1, 1))
 
 
 class World:
-    def __init__(self, **policy: float) -> None:
+    def __init__(self, **policy: object) -> None:
         self.uow = InMemoryUnitOfWorkFactory()
         self.clock = FakeClock()
         self.provider = FakeProvider()
         self.cards = InMemoryCardDataCache()
         # Production settings (e.g. no plain-http return URLs), with every adapter a fake.
+        self.alarm = RecordingVerdictAlarm()
         container = fake_container(unit_settings("prod", payments=policy), uow=self.uow, clock=self.clock,
-                                   providers=FakeProviderRegistry(self.provider), card_cache=self.cards)
+                                   providers=FakeProviderRegistry(self.provider), card_cache=self.cards,
+                                   alarm=self.alarm)
         self.payments, self.refunds, self.callbacks = container.payments, container.refunds, container.callbacks
         self.orders = container.orders
         self.order = new_order()
@@ -91,7 +94,7 @@ async def test_reconciliation_gives_up_with_gateway_timeout_and_refunds_a_late_s
     assert order.status is OrderStatus.PAYMENT_FAILED and attempts[0].failure_code == "gateway_timeout"
     body = b"late success"
     world.provider.callbacks[body] = ProviderEvent("evt_late", CallbackKind.PAYMENT,
-                                                   ProviderResult(Outcome.SUCCEEDED, "ref"), attempt_id=attempt.id)
+                                                   success_for(attempt), attempt_id=attempt.id)
     assert await world.callbacks.handle("sandbox", {}, body) is CallbackOutcome.ALREADY_FINAL
     _, _, refunds = await world.state()
     assert [(r.payment_id, r.status) for r in refunds] == [(attempt.id, RefundStatus.PENDING)]
@@ -124,24 +127,23 @@ async def test_duplicate_callback_applies_once_and_refund_settles():
     await world.payments.dispatch(attempt.id)
     body = b"succeeded"
     world.provider.callbacks[body] = ProviderEvent("evt_1", CallbackKind.PAYMENT,
-                                                   ProviderResult(Outcome.SUCCEEDED, "ref"), attempt_id=attempt.id)
+                                                   success_for(attempt), attempt_id=attempt.id)
     outcomes = [await world.callbacks.handle("sandbox", {}, body) for _ in range(3)]
     assert outcomes == [CallbackOutcome.APPLIED, CallbackOutcome.DUPLICATE, CallbackOutcome.DUPLICATE]
     assert len(world.events("payment.succeeded")) == 1
     assert (await world.state())[0].status is OrderStatus.PAYMENT_DONE
 
 
-@pytest.mark.parametrize("outcome", [Outcome.SUCCEEDED, Outcome.FAILED])
-async def test_refund_dispatch_settles_on_an_immediate_answer(outcome):
+async def test_refund_dispatch_settles_on_an_immediate_answer():
     world = World()
     attempt = await world.payments.request(world.order.merchant_id, world.order.id, "sandbox", CARD)
     await world.payments.dispatch(attempt.id)
     view = await world.orders.cancel(world.order.merchant_id, world.order.id)
-    world.provider.answers = [ProviderResult(outcome, "rf")]
-    status = await world.refunds.dispatch(view.refunds[0].id)
-    assert status is (RefundStatus.SUCCESS if outcome is Outcome.SUCCEEDED else RefundStatus.FAILED)
+    world.provider.answers = [ProviderResult(Outcome.SUCCEEDED, "rf")]
+    assert await world.refunds.dispatch(view.refunds[0].id) is RefundStatus.SUCCESS
     assert await world.refunds.dispatch(view.refunds[0].id) is None  # settled: nothing sent again
     assert len(world.provider.refunds) == 1
+    assert world.provider.refunds[0].provider_reference == "sandbox_ref"  # the attempt's own capture
 
 
 async def test_the_provider_declares_whether_a_payment_method_is_needed():

@@ -33,7 +33,7 @@ class FakePayments:
 
 
 class FakeRefunds:
-    async def redispatch_stale(self) -> int:
+    async def retry_due(self) -> int:
         return 0
 
 

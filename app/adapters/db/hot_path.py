@@ -28,7 +28,9 @@ UPDATE orders SET merchant_reference = $2, status = $3, amount_minor = $4, curre
 WHERE id = $1
 """
 SELECT_ATTEMPTS_OF_ORDER = "SELECT * FROM payment_attempts WHERE order_id = $1 ORDER BY attempt_number"
-SELECT_REFUNDS_OF_ORDER = "SELECT * FROM refunds WHERE order_id = $1 ORDER BY created_at"
+# A refund of a capture nobody asked for is not the order's money: operators see it instead.
+SELECT_REFUNDS_OF_ORDER = ("SELECT * FROM refunds WHERE order_id = $1 AND purpose <> 'unrequested_capture' "
+                           "ORDER BY created_at")
 INSERT_OUTBOX = """
 INSERT INTO outbox (id, event_type, aggregate_id, merchant_id, payload, correlation_id, occurred_at)
 VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7)

@@ -11,7 +11,9 @@ from app.domain.model.fraud_evaluation import FraudDecision
 from app.domain.model.merchant import Merchant
 from app.domain.model.money import Money
 from app.domain.model.order import Customer, LineItem, Order, OrderStatus
-from app.domain.model.payment import AttemptStatus, PaymentAttempt, Refund, RefundStatus
+from app.domain.model.mismatch import VerdictMismatch
+from app.domain.model.payment import AttemptStatus, PaymentAttempt, Refund, RefundPurpose, RefundStatus
+from app.domain.model.provider import ReportedPayment
 
 _encode = msgspec.json.encode
 
@@ -103,21 +105,42 @@ def fraud_from_row(row: dict[str, Any]) -> FraudDecision | None:
 REFUND_PLAIN_FIELDS = (
     "id", "order_id", "payment_id", "merchant_id", "provider", "provider_reference",
     "failure_code", "failure_message", "created_at", "updated_at",
+    "target_reference", "attempts", "next_attempt_at", "last_error",
 )
 
 
 def refund_to_row(refund: Refund) -> dict[str, Any]:
     row = {name: getattr(refund, name) for name in REFUND_PLAIN_FIELDS}
-    row.update(status=refund.status.value, amount_minor=refund.amount.amount_minor, currency=refund.amount.currency)
+    row.update(status=refund.status.value, amount_minor=refund.amount.amount_minor, currency=refund.amount.currency,
+               purpose=refund.purpose.value)
     return row
 
 
-def refund_from_row(row: dict[str, Any]) -> Refund:
+def refund_from_row(row: Any) -> Refund:
     return Refund(
         amount=Money(row["amount_minor"], row["currency"]),
         status=RefundStatus(row["status"]),
+        purpose=RefundPurpose(row["purpose"]),
         **{name: row[name] for name in REFUND_PLAIN_FIELDS},
     )
+
+
+REPORTED_FIELDS = ("amount_minor", "currency", "attempt_id", "order_id", "merchant_id")
+MISMATCH_PLAIN_FIELDS = ("id", "provider", "source", "event_id", "attempt_id", "merchant_id", "outcome",
+                         "reported_reference", "refund_id", "created_at")
+
+
+def mismatch_to_row(mismatch: VerdictMismatch) -> dict[str, Any]:
+    row = {name: getattr(mismatch, name) for name in MISMATCH_PLAIN_FIELDS}
+    row.update({f"reported_{name}": getattr(mismatch.reported, name) for name in REPORTED_FIELDS})
+    row["reasons"] = list(mismatch.reasons)
+    return row
+
+
+def mismatch_from_row(row: Any) -> VerdictMismatch:
+    reported = ReportedPayment(**{name: row[f"reported_{name}"] for name in REPORTED_FIELDS})
+    return VerdictMismatch(reasons=tuple(row["reasons"]), reported=reported,
+                           **{name: row[name] for name in MISMATCH_PLAIN_FIELDS})
 
 
 MERCHANT_FIELDS = ("id", "name", "api_key_hash", "created_at", "webhook_url", "webhook_secret", "webhook_enabled")

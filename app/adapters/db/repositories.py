@@ -14,13 +14,14 @@ from piccolo.custom_types import Combinable
 
 from app.adapters.db import hot_path, mappers
 from app.adapters.db.tables import (
-    CallbackInboxTable, MerchantTable, OrderTable, PaymentAttemptTable, RefundTable,
+    CallbackInboxTable, MerchantTable, OrderTable, PaymentAttemptTable, RefundTable, VerdictMismatchTable,
 )
 from app.domain.errors import Conflict
 from app.domain.events import EventRecorder
 from app.domain.model.merchant import Merchant
 from app.domain.model.order import Order
-from app.domain.model.payment import PaymentAttempt, Refund
+from app.domain.model.mismatch import VerdictMismatch
+from app.domain.model.payment import PaymentAttempt, Refund, RefundStatus
 from app.domain.ports import OrderQuery
 
 
@@ -164,13 +165,46 @@ class PiccoloRefundRepository(_Tracking):
         rows = await hot_path.connection(RefundTable._meta.db).fetch(hot_path.SELECT_REFUNDS_OF_ORDER, order_id)
         return [mappers.refund_from_row(row) for row in rows]
 
-    async def pending(self, updated_before: datetime, limit: int) -> list[Refund]:
-        rows = await (
-            RefundTable.select()
-            .where((RefundTable.status == "PENDING") & (RefundTable.updated_at < updated_before))
-            .order_by(RefundTable.updated_at).limit(limit).run()
-        )
+    async def add_unrequested(self, refund: Refund) -> bool:
+        row = mappers.refund_to_row(refund)
+        columns = list(row)
+        sql = (f"INSERT INTO refunds ({', '.join(columns)}) VALUES "
+               f"({', '.join(f'${i}' for i in range(1, len(columns) + 1))}) "
+               "ON CONFLICT (provider, target_reference) WHERE target_reference IS NOT NULL DO NOTHING RETURNING id")
+        inserted = await hot_path.connection(RefundTable._meta.db).fetchval(sql, *row.values())
+        if inserted:
+            self._track(refund, wrote=True)
+        return inserted is not None
+
+    async def claim_due(self, now: datetime, lease_s: float, limit: int) -> list[Refund]:
+        rows = await hot_path.connection(RefundTable._meta.db).fetch(CLAIM_DUE_REFUNDS, now, lease_s, limit)
+        return [self._track(mappers.refund_from_row(row)) for row in rows]
+
+    async def by_status(self, status: RefundStatus, limit: int) -> list[Refund]:
+        rows = await (RefundTable.select().where(RefundTable.status == status.value)
+                      .order_by(RefundTable.created_at, ascending=False).limit(limit).run())
         return [mappers.refund_from_row(row) for row in rows]
+
+
+# Due refunds are locked and leased in one statement; SKIP LOCKED lets workers split them.
+CLAIM_DUE_REFUNDS = """
+UPDATE refunds SET next_attempt_at = $1 + make_interval(secs => $2)
+WHERE id IN (
+    SELECT id FROM refunds WHERE status = 'PENDING' AND next_attempt_at <= $1
+    ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+RETURNING *
+"""
+
+
+class PiccoloMismatchRepository(_Tracking):
+    async def add(self, mismatch: VerdictMismatch) -> None:
+        await VerdictMismatchTable.insert(VerdictMismatchTable(**mappers.mismatch_to_row(mismatch))).run()
+        self._track(mismatch, wrote=True)
+
+    async def recent(self, limit: int) -> list[VerdictMismatch]:
+        rows = await (VerdictMismatchTable.select().order_by(VerdictMismatchTable.created_at, ascending=False)
+                      .limit(limit).run())
+        return [mappers.mismatch_from_row(row) for row in rows]
 
 
 class PiccoloMerchantRepository:

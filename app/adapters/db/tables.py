@@ -4,7 +4,7 @@ indexes) lives in the migrations; these classes are what queries are built from.
 from __future__ import annotations
 
 from piccolo.columns import (
-    JSONB, UUID, BigInt, Boolean, Bytea, Date, Integer, Serial, Text, Timestamptz, Varchar,
+    JSONB, UUID, Array, BigInt, Boolean, Bytea, Date, Integer, Serial, Text, Timestamptz, Varchar,
 )
 from piccolo.table import Table
 
@@ -81,6 +81,30 @@ class RefundTable(Table, tablename="refunds"):
     failure_message = Text(null=True)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+    target_reference = Text(null=True)
+    purpose = Varchar(length=32, default="cancellation")
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(null=True, default=None)
+    last_error = Text(null=True)
+
+
+class VerdictMismatchTable(Table, tablename="provider_verdict_mismatches"):
+    id = UUID(primary_key=True)
+    provider = Varchar(length=32)
+    source = Varchar(length=16)
+    event_id = Text(null=True)
+    attempt_id = UUID(null=True)
+    merchant_id = UUID(null=True)
+    reasons = Array(base_column=Text())
+    outcome = Varchar(length=16)
+    reported_reference = Text(null=True)
+    reported_amount_minor = BigInt(null=True)
+    reported_currency = Text(null=True)
+    reported_attempt_id = UUID(null=True)
+    reported_order_id = UUID(null=True)
+    reported_merchant_id = UUID(null=True)
+    refund_id = UUID(null=True)
+    created_at = Timestamptz()
 
 
 class OutboxTable(Table, tablename="outbox"):
@@ -155,4 +179,5 @@ class StockReservationTable(Table, tablename="stock_reservations"):
 ALL_TABLES = [
     MerchantTable, OrderTable, PaymentAttemptTable, RefundTable, OutboxTable,
     CallbackInboxTable, IdempotencyKeyTable, ProductTable, StockAdjustmentTable, StockReservationTable,
+    VerdictMismatchTable,
 ]

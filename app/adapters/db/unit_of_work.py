@@ -17,7 +17,7 @@ import structlog
 from piccolo.engine.postgres import PostgresEngine
 
 from app.adapters.db.repositories import (
-    PiccoloCallbackInbox, PiccoloMerchantRepository, PiccoloOrderRepository,
+    PiccoloCallbackInbox, PiccoloMerchantRepository, PiccoloMismatchRepository, PiccoloOrderRepository,
     PiccoloPaymentRepository, PiccoloRefundRepository, Touched,
 )
 from app.adapters.db import hot_path
@@ -48,6 +48,7 @@ class PiccoloUnitOfWork:
         self.products = PiccoloProductRepository(self._touched)
         self.reservations = PiccoloReservationRepository(self._touched)
         self.processed = PiccoloProcessedEvents()
+        self.mismatches = PiccoloMismatchRepository(self._touched)
         self.committed_events: list[DomainEvent] = []
 
     async def __aenter__(self) -> PiccoloUnitOfWork:

@@ -37,12 +37,25 @@ class RefundRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportedPayment:
+    """What the provider says the payment it judged is: the facts a verdict is checked
+    against before it may touch an attempt. None: this answer did not say."""
+
+    amount_minor: int | None = None
+    currency: str | None = None
+    attempt_id: uuid.UUID | None = None  # our id as the provider bound it (idempotency key, invoice id)
+    order_id: uuid.UUID | None = None
+    merchant_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ProviderResult:
     outcome: Outcome
     provider_reference: str | None = None
     failure_code: str | None = None
     failure_message: str | None = None
     redirect_url: str | None = None  # where the shopper approves (PayPal)
+    reported: ReportedPayment | None = None
 
 
 class CallbackKind(StrEnum):

@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from app.domain.errors import MalformedCallback
 from app.domain.model.provider import CallbackKind
+from app.domain.model.verdict import VerdictOrigin, VerdictSource
 from app.domain.ports import ProviderRegistry, UnitOfWorkFactory
 from app.domain.services.payments import PaymentService
 from app.domain.services.refunds import RefundService
@@ -20,6 +21,7 @@ class CallbackOutcome(StrEnum):
     IGNORED = "ignored"
     ALREADY_FINAL = "already_final"
     UNKNOWN_TARGET = "unknown_target"
+    MISMATCH = "mismatch"  # verified, but it does not match what we asked for: recorded, not applied
 
 
 class CallbackService:
@@ -40,16 +42,21 @@ class CallbackService:
             if not await uow.callbacks.first_delivery(provider_name, event.event_id):
                 return CallbackOutcome.DUPLICATE
             if event.kind is CallbackKind.PAYMENT:
+                origin = VerdictOrigin(provider_name, VerdictSource.CALLBACK, event.event_id)
                 if await uow.payments.get(target) is None:
+                    await self._payments.gate.admit(uow, origin, target, None, event.result)
                     await uow.commit()
                     return CallbackOutcome.UNKNOWN_TARGET
-                applied = await self._payments.settle(target, event.result, uow)
-                outcome = CallbackOutcome.ALREADY_FINAL if applied is Applied.ALREADY_FINAL else CallbackOutcome.APPLIED
+                applied = await self._payments.settle(target, event.result, uow, origin=origin)
+                outcome = _OUTCOMES.get(applied, CallbackOutcome.APPLIED)
             else:
                 if await uow.refunds.get(target) is None:
                     await uow.commit()
                     return CallbackOutcome.UNKNOWN_TARGET
-                await self._refunds.settle(target, event.result, uow)
-                outcome = CallbackOutcome.APPLIED
+                applied_refund = await self._refunds.settle(target, event.result, uow, provider=provider_name)
+                outcome = CallbackOutcome.APPLIED if applied_refund is not None else CallbackOutcome.MISMATCH
             await uow.commit()
         return outcome
+
+
+_OUTCOMES = {Applied.ALREADY_FINAL: CallbackOutcome.ALREADY_FINAL, Applied.MISMATCH: CallbackOutcome.MISMATCH}

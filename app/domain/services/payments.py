@@ -13,14 +13,16 @@ from datetime import datetime, timedelta
 from app.domain.errors import InvalidStateTransition, NotFound, ValidationFailed
 from app.domain.model.card import PaymentMethod
 from app.domain.model.order import OrderStatus
-from app.domain.model.payment import AttemptStatus, FailureCode, PaymentAttempt, Refund
+from app.domain.model.payment import AttemptStatus, FailureCode, PaymentAttempt, Refund, RefundPurpose
 from app.domain.model.provider import Outcome, PaymentRequest, ProviderResult
 from app.domain.model.return_url import checked_return_url
+from app.domain.model.verdict import VerdictOrigin, VerdictSource
 from app.domain.ports import CardDataCache, Clock, LockManager, ProviderRegistry, UnitOfWork, UnitOfWorkFactory
 from app.domain.services.inventory import InventoryPolicy, StockKeeper
 from app.domain.services.fraud import FraudScreen
 from app.domain.services.orders import load_order
 from app.domain.services.settlement import Applied, apply_result
+from app.domain.services.verdicts import VerdictGate
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +37,13 @@ class PaymentPolicy:
 
 class PaymentService:
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, providers: ProviderRegistry, locks: LockManager,
-                 cards: CardDataCache, policy: PaymentPolicy, stock: StockKeeper | None = None,
-                 fraud: FraudScreen | None = None) -> None:
+                 cards: CardDataCache, policy: PaymentPolicy, gate: VerdictGate,
+                 stock: StockKeeper | None = None, fraud: FraudScreen | None = None) -> None:
         self._uow, self._clock, self._providers = uow, clock, providers
         self._locks, self._cards, self._policy = locks, cards, policy
         self._stock = stock or StockKeeper(InventoryPolicy())
         self._fraud = fraud
+        self.gate = gate
 
     async def request(self, merchant_id: uuid.UUID, order_id: uuid.UUID, provider: str,
                       method: PaymentMethod, return_url: str | None = None,
@@ -119,18 +122,21 @@ class PaymentService:
         provider = self._providers.get(attempt.provider)
         result = await provider.purchase(PaymentRequest(attempt.id, attempt.order_id, attempt.merchant_id,
                                                         attempt.amount, card, return_url=attempt.return_url))
-        applied = await self.settle(attempt_id, result)
+        applied = await self.settle(attempt_id, result,
+                                    origin=VerdictOrigin(attempt.provider, VerdictSource.PURCHASE))
         if result.outcome is not Outcome.UNKNOWN:
             await self._cards.discard(attempt_id)
         return applied
 
     async def settle(self, attempt_id: uuid.UUID, result: ProviderResult, uow: UnitOfWork | None = None,
-                     only_if: AttemptStatus | None = None) -> Applied:
+                     only_if: AttemptStatus | None = None, *, origin: VerdictOrigin | None = None) -> Applied:
         """Apply a verdict under the order's and the attempt's row locks (order first, always);
-        with `only_if`, only while the attempt is still in that state."""
+        with `only_if`, only while the attempt is still in that state. A provider's verdict
+        (`origin` given) passes the gate first: one that does not match is never applied.
+        Without `origin` the verdict is our own (card data expired, given up)."""
         if uow is None:
             async with self._uow() as own:
-                applied = await self.settle(attempt_id, result, own, only_if)
+                applied = await self.settle(attempt_id, result, own, only_if, origin=origin)
                 await own.commit()
                 return applied
         found = await uow.payments.get(attempt_id)
@@ -140,9 +146,14 @@ class PaymentService:
         attempt = await uow.payments.get(attempt_id, lock=True)
         if attempt is None:  # attempts are never deleted: unreachable, but say so
             raise NotFound(f"payment {attempt_id} not found", resource="payment", id=str(attempt_id))
+        now = self._clock.now()
+        if origin is not None and not await self.gate.admit(uow, origin, attempt_id, attempt, result):
+            if not attempt.is_final:  # asked again next reconciliation round, not at every tick
+                attempt.updated_at = now
+                await uow.payments.save(attempt)
+            return Applied.MISMATCH
         if only_if is not None and attempt.status is not only_if:
             return Applied.ALREADY_FINAL if attempt.is_final else Applied.PENDING
-        now = self._clock.now()
         applied = apply_result(attempt, order, result, now)
         if applied is not Applied.ALREADY_FINAL:
             await uow.payments.save(attempt)
@@ -150,15 +161,18 @@ class PaymentService:
         if applied is Applied.FAILED:  # what this attempt held goes back, in the same transaction
             await self._stock.release_for_payment(uow, order, attempt.id, now)
         elif attempt.status is AttemptStatus.FAILED and result.outcome is Outcome.SUCCEEDED:
-            await self._refund_late_success(uow, attempt, now)
+            await self._refund_late_success(uow, attempt, result, now)
         return applied
 
-    async def _refund_late_success(self, uow: UnitOfWork, attempt: PaymentAttempt, now: datetime) -> None:
+    async def _refund_late_success(self, uow: UnitOfWork, attempt: PaymentAttempt, result: ProviderResult,
+                                   now: datetime) -> None:
         """The provider captured money for an attempt we had already failed (e.g. given up
-        as gateway_timeout): the shopper may pay again, so this capture goes back."""
+        as gateway_timeout): the shopper may pay again, so this capture goes back. The
+        verdict matched, so its reference is the attempt's own capture."""
         if any(refund.payment_id == attempt.id for refund in await uow.refunds.for_order(attempt.order_id)):
             return
-        await uow.refunds.add(Refund.request(attempt, now))
+        attempt.provider_reference = attempt.provider_reference or result.provider_reference
+        await uow.refunds.add(Refund.request(attempt, now, RefundPurpose.LATE_CAPTURE))
 
     async def reconcile(self) -> dict[str, int]:
         """Resolve attempts stuck INITIATED (never dispatched) or PENDING (no news)."""
@@ -174,8 +188,9 @@ class PaymentService:
                 continue
             result = await self._providers.get(attempt.provider).get_status(attempt.id, attempt.provider_reference,
                                                                              attempt.amount)
+            status = VerdictOrigin(attempt.provider, VerdictSource.STATUS)
             if result.outcome in (Outcome.SUCCEEDED, Outcome.FAILED):
-                await self.settle(attempt.id, result)
+                await self.settle(attempt.id, result, origin=status)
                 counts["resolved"] += 1
             elif (now - attempt.created_at).total_seconds() >= self._policy.give_up_after_s:
                 await self.settle(attempt.id, ProviderResult(
@@ -183,6 +198,6 @@ class PaymentService:
                     "the provider gave no verdict in time"))
                 counts["timed_out"] += 1
             else:
-                await self.settle(attempt.id, result)  # touches updated_at: asked again next round
+                await self.settle(attempt.id, result, origin=status)  # touches updated_at: asked again next round
                 counts["still_pending"] += 1
         return counts

@@ -17,6 +17,7 @@ class Applied(StrEnum):
     FAILED = "failed"
     PENDING = "pending"
     ALREADY_FINAL = "already_final"  # a late, duplicate or out-of-order verdict: nothing changes
+    MISMATCH = "mismatch"  # the verdict did not match the attempt: recorded, never applied
 
 
 def apply_result(attempt: PaymentAttempt, order: Order, result: ProviderResult, now: datetime) -> Applied:

@@ -56,17 +56,17 @@ async def relay_outbox(container: Container) -> None:
 
 async def _reconcile(container: Container) -> None:
     counts = await container.payments.reconcile()
-    refunds = await container.refunds.redispatch_stale()
+    refunds = await container.refunds.retry_due()
     released = await container.fulfillment.release_expired()
     reviews = await container.reviews.reject_overdue()
     if any(counts.values()) or refunds or released or reviews:
-        logger.info("reconciled", **counts, refunds_redispatched=refunds, reservations_released=released,
+        logger.info("reconciled", **counts, refunds_retried=refunds, reservations_released=released,
                     reviews_rejected=reviews)
 
 
 async def reconcile_payments(container: Container) -> None:
-    """Settle attempts stuck INITIATED or PENDING, re-request stale refunds, give back
-    stock reservations past their expiry, reject fraud reviews left open too long."""
+    """Settle attempts stuck INITIATED or PENDING, ask again for refunds whose retry is due,
+    give back stock reservations past their expiry, reject fraud reviews left open too long."""
     interval_s = container.settings.workers.reconcile_interval_s
     await _tick(lambda: _single_flight(container, "reconcile_payments", interval_s, _reconcile))
 

@@ -18,12 +18,12 @@ from litestar.testing import AsyncTestClient
 from app.adapters.providers.sandbox import SandboxProvider
 from sandbox_gateway import GatewaySettings, create_app
 from tests.integration.sandbox.callback_receiver import CallbackReceiver
-from tests.integration.sandbox.support import GATEWAY_URL, SECRET, sandbox_settings
+from tests.integration.sandbox.support import API_KEY, AUTH, GATEWAY_URL, SECRET, sandbox_settings
 
 
 @pytest.fixture
 def gateway_settings() -> GatewaySettings:
-    return GatewaySettings(callback_secret=SECRET, callback_delay_s=0.01, timeout_hold_s=0.3,
+    return GatewaySettings(callback_secret=SECRET, api_key=API_KEY, callback_delay_s=0.01, timeout_hold_s=0.3,
                            callback_max_attempts=3, callback_backoff_s=0.01, callback_timeout_s=1.0)
 
 
@@ -40,18 +40,22 @@ def gateway_app(gateway_settings: GatewaySettings, receiver: CallbackReceiver) -
 @pytest.fixture
 async def gateway(gateway_app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
     async with AsyncTestClient(gateway_app) as client:  # runs the lifespan; shutdown cancels background tasks
+        client.headers.update(AUTH)
         yield client
 
 
 @pytest.fixture
 async def same_loop_gateway(gateway_app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     """The gateway app on this event loop (no lifespan: teardown stops its background work)."""
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway_app), base_url=GATEWAY_URL) as client:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway_app), base_url=GATEWAY_URL,
+                                 headers=AUTH) as client:
         yield client
     await gateway_app.state.gateway.shutdown()
 
 
 @pytest.fixture
-def provider(same_loop_gateway: httpx.AsyncClient) -> SandboxProvider:
-    """Our adapter talking to the gateway app in process."""
-    return SandboxProvider(sandbox_settings(), same_loop_gateway)
+async def provider(gateway_app: Litestar, same_loop_gateway: httpx.AsyncClient) -> AsyncIterator[SandboxProvider]:
+    """Our adapter talking to the gateway app in process, on a client of its own: it
+    authenticates itself with its configured key."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway_app)) as client:
+        yield SandboxProvider(sandbox_settings(), client)

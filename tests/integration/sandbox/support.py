@@ -13,6 +13,8 @@ from litestar.testing import AsyncTestClient
 from app.adapters.providers.sandbox import SandboxSettings
 
 SECRET = "whsec_test_sandbox"
+API_KEY = "sbx_key_test"
+AUTH = {"Authorization": f"Bearer {API_KEY}"}
 CALLBACK_URL = "http://fusionxpay.test/callbacks/sandbox"
 GATEWAY_URL = "http://sandbox.test"
 NEXT_YEAR = date.today().year + 1
@@ -40,7 +42,8 @@ def payment_body(number: str = SUCCESS_CARD, key: str = "key-1", **extra: Any) -
 
 
 def sandbox_settings(**overrides: Any) -> SandboxSettings:
-    fields = {"base_url": GATEWAY_URL, "callback_secret": SECRET, "callback_url": CALLBACK_URL, **overrides}
+    fields = {"base_url": GATEWAY_URL, "callback_secret": SECRET, "callback_url": CALLBACK_URL,
+              "api_key": API_KEY, **overrides}
     return SandboxSettings(**fields)
 
 

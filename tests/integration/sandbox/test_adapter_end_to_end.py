@@ -21,7 +21,7 @@ from app.domain.model.money import Money
 from app.domain.model.provider import CallbackKind, Outcome, PaymentRequest, ProviderEvent, RefundRequest
 from sandbox_gateway import GatewaySettings, create_app
 from tests.integration.sandbox.callback_receiver import CallbackReceiver
-from tests.integration.sandbox.support import (DECLINE_CARDS, DUPLICATE_CALLBACK_CARD, NEXT_YEAR, NO_CALLBACK_CARD,
+from tests.integration.sandbox.support import (AUTH, DECLINE_CARDS, DUPLICATE_CALLBACK_CARD, NEXT_YEAR, NO_CALLBACK_CARD,
                                                OUT_OF_ORDER_CARD, SUCCESS_CARD, TIMEOUT_CARD, eventually,
                                                sandbox_settings)
 
@@ -170,7 +170,7 @@ async def test_real_timeout_raises_and_the_status_poll_finds_the_charge(
     assert (await adapter.get_status(request.attempt_id, None)).outcome is Outcome.SUCCEEDED
     retried = await adapter.purchase(request)  # what a retry after the timeout gets: the answer, at once
     assert (retried.outcome, retried.provider_reference) == (Outcome.SUCCEEDED, event.result.provider_reference)
-    async with httpx.AsyncClient(base_url=live_gateway) as client:
+    async with httpx.AsyncClient(base_url=live_gateway, headers=AUTH) as client:
         [row] = (await client.get("/_sandbox/charges")).json()["data"]
     assert (row["requests"], row["charges"]) == (2, 1)
     await adapter.aclose()

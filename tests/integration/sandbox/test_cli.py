@@ -26,7 +26,7 @@ def gateway_process() -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {**os.environ, "SANDBOX_CALLBACK_SECRET": "cli-secret", "SANDBOX_CALLBACK_DELAY_S": "0.01",
+    env = {**os.environ, "SANDBOX_CALLBACK_SECRET": "cli-secret", "SANDBOX_API_KEY": "cli-key", "SANDBOX_CALLBACK_DELAY_S": "0.01",
            "SANDBOX_CALLBACK_BACKOFF_S": "0.05"}
     process = subprocess.Popen([sys.executable, "-m", "sandbox_gateway", "--host", "127.0.0.1", "--port", str(port),
                                 "--log-level", "warning"], cwd=REPO_ROOT, env=env,
@@ -78,7 +78,7 @@ def http_receiver() -> Iterator[tuple[str, list[tuple[dict[str, str], bytes]]]]:
 def test_the_cli_serves_the_gateway_with_settings_from_the_environment(
         gateway_process: str, http_receiver: tuple[str, list[tuple[dict[str, str], bytes]]]) -> None:
     callback_url, received = http_receiver
-    with httpx.Client(base_url=gateway_process, timeout=5) as client:
+    with httpx.Client(base_url=gateway_process, timeout=5, headers={"Authorization": "Bearer cli-key"}) as client:
         created = client.post("/v1/payments", json={**payment_body(key="cli-1"), "callback_url": callback_url})
         deadline = time.monotonic() + 5
         # The gateway logs a delivery after the receiver answered it: wait for the log, not the receiver.

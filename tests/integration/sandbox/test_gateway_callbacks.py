@@ -13,7 +13,7 @@ from litestar.testing import AsyncTestClient
 from sandbox_gateway import GatewaySettings, create_app
 from sandbox_gateway.signing import compute_signature
 from tests.integration.sandbox.callback_receiver import CallbackReceiver
-from tests.integration.sandbox.support import SECRET, payment_body, sandbox_settings, succeeded_payment_id
+from tests.integration.sandbox.support import API_KEY, AUTH, SECRET, payment_body, sandbox_settings, succeeded_payment_id
 
 Client = AsyncTestClient[Litestar]
 
@@ -44,10 +44,11 @@ async def test_failed_deliveries_are_retried_with_the_same_event(gateway: Client
 
 
 async def test_retries_are_bounded_and_back_off(receiver: CallbackReceiver) -> None:
-    settings = GatewaySettings(callback_secret=SECRET, callback_delay_s=0.01, callback_max_attempts=4,
-                               callback_backoff_s=0.04)
+    settings = GatewaySettings(callback_secret=SECRET, api_key=API_KEY, callback_delay_s=0.01,
+                               callback_max_attempts=4, callback_backoff_s=0.04)
     receiver.script = ["unreachable"] * 10
     async with AsyncTestClient(create_app(settings, callback_transport=receiver.transport)) as gateway:
+        gateway.headers.update(AUTH)
         await gateway.post("/v1/payments", json=payment_body())
         await receiver.wait_for(4)
         await asyncio.sleep(0.4)  # longer than another backoff step: a fifth attempt would have happened

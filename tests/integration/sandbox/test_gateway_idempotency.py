@@ -82,3 +82,23 @@ async def test_reusing_a_key_for_a_different_payment_is_refused(gateway: Client)
     assert other.status_code == 422 and other.json()["error"]["code"] == "idempotency_key_reused"
     [row] = (await gateway.get("/_sandbox/charges")).json()["data"]
     assert row["requests"] == 1
+
+
+async def test_only_the_key_holder_may_use_the_api(gateway_app: Litestar) -> None:
+    async with AsyncTestClient(gateway_app) as anonymous:
+        assert (await anonymous.post("/v1/payments", json=payment_body(key="anon"))).status_code == 401
+        wrong = {"Authorization": "Bearer not-the-key"}
+        response = await anonymous.post("/v1/payments", json=payment_body(key="anon"), headers=wrong)
+        assert (response.status_code, response.json()["error"]["code"]) == (401, "unauthorized")
+        assert (await anonymous.get("/_sandbox/charges")).status_code == 401
+        assert (await anonymous.get("/health")).status_code == 200
+    assert gateway_app.state.gateway.ledger.payments == {}  # nothing was created
+
+
+async def test_a_key_is_bound_to_its_metadata(gateway: AsyncTestClient[Litestar]) -> None:
+    first = await gateway.post("/v1/payments", json=payment_body(key="bound", metadata={"attempt_id": "a"}))
+    assert first.status_code == 201
+    replay = await gateway.post("/v1/payments", json=payment_body(key="bound", metadata={"attempt_id": "b"}))
+    assert (replay.status_code, replay.json()["error"]["code"]) == (422, "idempotency_key_reused")
+    same = await gateway.post("/v1/payments", json=payment_body(key="bound", metadata={"attempt_id": "a"}))
+    assert (same.status_code, same.json()["id"]) == (200, first.json()["id"])
