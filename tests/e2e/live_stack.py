@@ -47,6 +47,7 @@ class LiveStack:
             **(extra_env or {}),
         }
         self.processes: list[subprocess.Popen] = []
+        self.sandbox_auth = {"Authorization": f"Bearer {self.env['SANDBOX_API_KEY']}"}  # the gateway's API key
 
     def spawn(self, *args: str, stdout: object = subprocess.DEVNULL) -> subprocess.Popen:
         process = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=self.env,

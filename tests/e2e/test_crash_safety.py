@@ -179,7 +179,8 @@ async def _run_crash_test(tmp_path, receiver: WebhookReceiver) -> None:
             await disruptions
             orders = await final_orders(api, headers, order_ids)
         undelivered = await webhooks_missing(servers.database_url, merchant["merchant_id"], receiver)
-        charges = {c["idempotency_key"]: c for c in httpx.get(f"{stack.sandbox_url}/_sandbox/charges").json()["data"]}
+        charges = {c["idempotency_key"]: c for c in httpx.get(f"{stack.sandbox_url}/_sandbox/charges",
+                                                        headers=stack.sandbox_auth).json()["data"]}
         connection = await asyncpg.connect(servers.database_url)
         try:
             unpublished = await connection.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")

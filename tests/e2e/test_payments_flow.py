@@ -82,13 +82,14 @@ async def test_fifty_concurrent_payments_make_one_attempt_and_one_charge(api, sa
     assert [c["charges"] for c in await charges_for(sandbox, accepted[0].json()["id"])] == [1]
 
 
-def sandbox_event(attempt_id: str, event_type: str = "payment.succeeded", event_id: str | None = None) -> bytes:
+def sandbox_event(attempt: dict, event_type: str = "payment.succeeded", event_id: str | None = None) -> bytes:
+    """A callback the gateway could send about `attempt`'s own payment (same reference, amount, currency)."""
     return msgspec.json.encode({
         "id": event_id or f"evt_{uuid.uuid4().hex}", "type": event_type, "created": int(time.time()),
-        "data": {"id": "sbx_pay_test", "idempotency_key": attempt_id,
+        "data": {"object": "payment", "id": attempt["provider_reference"], "idempotency_key": attempt["id"],
                  "status": "succeeded" if event_type == "payment.succeeded" else "failed",
-                 "amount": 4200, "currency": "USD", "failure_code": None, "failure_message": None,
-                 "metadata": {"attempt_id": attempt_id}},
+                 "amount": attempt["amount"], "currency": attempt["currency"], "failure_code": None,
+                 "failure_message": None, "metadata": {"attempt_id": attempt["id"]}},
     })
 
 
@@ -112,7 +113,7 @@ async def outbox_events(container, aggregate_id: str) -> list[str]:
 
 async def test_twenty_concurrent_copies_of_a_callback_apply_once(api, merchant, container):
     order, attempt = await pending_attempt(api, merchant)
-    body = sandbox_event(attempt["id"])
+    body = sandbox_event(attempt)
     headers = {**signed_headers(CALLBACK_SECRET, body), "content-type": "application/json"}
     responses = await asyncio.gather(*(api.post("/callbacks/sandbox", content=body, headers=headers)
                                        for _ in range(20)))
@@ -126,7 +127,7 @@ async def test_twenty_concurrent_copies_of_a_callback_apply_once(api, merchant, 
 @pytest.mark.parametrize("forgery", ["bad_signature", "stale", "malformed", "unsigned"])
 async def test_forged_stale_and_malformed_callbacks_change_nothing(api, merchant, container, forgery):
     order, attempt = await pending_attempt(api, merchant)
-    body = sandbox_event(attempt["id"])
+    body = sandbox_event(attempt)
     headers = signed_headers(CALLBACK_SECRET, body)
     if forgery == "bad_signature":
         headers = signed_headers("not-the-secret", body)
@@ -147,12 +148,12 @@ async def test_forged_stale_and_malformed_callbacks_change_nothing(api, merchant
 
 async def test_replayed_callback_is_a_no_op(api, merchant):
     order, attempt = await pending_attempt(api, merchant)
-    body = sandbox_event(attempt["id"], "payment.failed")
+    body = sandbox_event(attempt, "payment.failed")
     first = await api.post("/callbacks/sandbox", content=body, headers=signed_headers(CALLBACK_SECRET, body))
     assert first.json()["status"] == "applied"
     replay = await api.post("/callbacks/sandbox", content=body, headers=signed_headers(CALLBACK_SECRET, body))
     assert replay.status_code == 200 and replay.json()["status"] == "duplicate"
-    late = sandbox_event(attempt["id"])  # a new event for an attempt already final
+    late = sandbox_event(attempt)  # a new event for an attempt already final
     response = await api.post("/callbacks/sandbox", content=late, headers=signed_headers(CALLBACK_SECRET, late))
     assert response.json()["status"] == "already_final"
     assert (await api.get(f"/orders/{order['id']}", headers=merchant.headers)).json()["status"] == "PAYMENT_FAILED"
@@ -161,7 +162,7 @@ async def test_replayed_callback_is_a_no_op(api, merchant):
 async def test_callback_racing_a_cancel_stays_consistent(api, merchant):
     for _ in range(3):
         order, attempt = await pending_attempt(api, merchant)
-        body = sandbox_event(attempt["id"])
+        body = sandbox_event(attempt)
         callback, cancel = await asyncio.gather(
             api.post("/callbacks/sandbox", content=body, headers=signed_headers(CALLBACK_SECRET, body)),
             api.post(f"/orders/{order['id']}/cancel", headers=merchant.headers),

@@ -69,8 +69,14 @@ def test_an_unknown_attempt_never_matches():
 
 
 def test_the_money_of_a_reported_capture():
-    assert unrequested_capture(success("sbx_pay_fake", amount_minor=1, currency="jpy")) == (
-        "sbx_pay_fake", Money(1, "JPY"))
-    assert unrequested_capture(ProviderResult(Outcome.FAILED, "x", reported=GENUINE)) is None  # no money moved
-    assert unrequested_capture(success(None)) is None  # nothing to address a refund to
-    assert unrequested_capture(success(currency="XXX")) is None  # cannot be measured: operators decide
+    def capture(result, origin=CALLBACK):
+        return unrequested_capture(ATTEMPT, origin, result)
+
+    assert capture(success("sbx_pay_fake", amount_minor=1, currency="jpy")) == ("sbx_pay_fake", Money(1, "JPY"))
+    stripe = VerdictOrigin("stripe", VerdictSource.CALLBACK)
+    assert capture(success(), stripe) == ("sbx_pay_real", Money(2500, "USD"))  # another provider's capture
+    assert capture(ProviderResult(Outcome.FAILED, "x", reported=GENUINE)) is None  # no money moved
+    assert capture(success(None)) is None  # nothing to address a refund to
+    assert capture(success("sbx_pay_fake", currency="XXX")) is None  # cannot be measured: operators decide
+    # Our own capture reported with other facts: refunding on them could take the wrong amount back.
+    assert capture(success(amount_minor=1, currency="JPY")) is None

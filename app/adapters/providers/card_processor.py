@@ -45,9 +45,10 @@ import httpx
 import msgspec
 
 from app.adapters.providers.card_processor_mapping import (
-    event_from_callback, is_attempts_authorization, result_from_error, result_from_transaction, verify_signature,
+    event_from_callback, is_attempts_authorization, result_from_authorization, result_from_error,
+    result_from_transaction, verify_signature,
 )
-from app.adapters.providers.http import ProviderHttp, decode_object, own_search_results
+from app.adapters.providers.http import JsonObject, ProviderHttp, decode_object, own_search_results
 from app.domain.errors import MalformedCallback
 from app.domain.model.card import CardDetails, CardToken
 from app.domain.model.money import Money
@@ -90,7 +91,7 @@ class CardProcessorProvider:
         }
         if request.description:
             body["description"] = request.description
-        return await self._write("/v1/authorizations", request.attempt_id, body)
+        return await self._write("/v1/authorizations", request.attempt_id, body, result_from_authorization)
 
     async def refund(self, request: RefundRequest) -> ProviderResult:
         if not request.provider_reference:
@@ -98,7 +99,7 @@ class CardProcessorProvider:
         body = {"authorization_id": request.provider_reference, "reference": str(request.refund_id),
                 "payment_reference": str(request.attempt_id),
                 "amount": {"value": request.amount.amount_minor, "currency": request.amount.currency}}
-        return await self._write("/v1/refunds", request.refund_id, body)
+        return await self._write("/v1/refunds", request.refund_id, body, result_from_transaction)
 
     async def get_status(self, attempt_id: uuid.UUID, provider_reference: str | None,
                          amount: Money | None = None) -> ProviderResult:
@@ -115,11 +116,11 @@ class CardProcessorProvider:
                                   failure_message=f"status lookup answered {response.status_code}")
         body = self._http.json(response)
         if provider_reference or amount is None:
-            return result_from_transaction(body)
+            return result_from_authorization(body)
         ours, strangers = own_search_results(self.name, body, attempt_id,
                                              lambda found: is_attempts_authorization(found, attempt_id, amount))
         if ours:
-            return result_from_transaction(ours[0])
+            return result_from_authorization(ours[0])
         if strangers:  # something carries our reference but is not what we sent: no conclusion
             return ProviderResult(Outcome.UNKNOWN, None, failure_message="the lookup found no matching authorization")
         # Authoritative for this API: the authorization never arrived.
@@ -133,11 +134,12 @@ class CardProcessorProvider:
             raise MalformedCallback("card processor event is not a JSON object")
         return event_from_callback(event)
 
-    async def _write(self, path: str, idempotency_key: uuid.UUID, body: dict[str, Any]) -> ProviderResult:
+    async def _write(self, path: str, idempotency_key: uuid.UUID, body: dict[str, Any],
+                     verdict: Callable[[JsonObject], ProviderResult]) -> ProviderResult:
         response = await self._http.request("POST", path, content=msgspec.json.encode(body),
                                             headers=self._headers(idempotency_key))
         if response.status_code in (200, 201):
-            return result_from_transaction(self._http.json(response))
+            return verdict(self._http.json(response))
         return result_from_error(response.status_code, decode_object(response.content))
 
     def _headers(self, idempotency_key: uuid.UUID | None = None) -> dict[str, str]:

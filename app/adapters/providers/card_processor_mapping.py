@@ -5,6 +5,7 @@ Response codes follow ISO 8583 field 39 as Visa/Mastercard acquirers report them
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import uuid
@@ -14,7 +15,7 @@ from app.adapters.providers.http import JsonObject, lowercase_headers
 from app.domain.errors import InvalidCallback, MalformedCallback
 from app.domain.model.money import Money
 from app.domain.model.payment import FailureCode as F
-from app.domain.model.provider import CallbackKind, Outcome, ProviderEvent, ProviderResult
+from app.domain.model.provider import CallbackKind, Outcome, ProviderEvent, ProviderResult, ReportedPayment
 
 APPROVED = "00"
 IN_PROGRESS = "09"  # "request in progress": the verdict follows by callback
@@ -54,6 +55,22 @@ def is_attempts_authorization(found: JsonObject, attempt_id: uuid.UUID, amount: 
     sent = found.get("amount") or {}
     return (found.get("reference") == str(attempt_id) and isinstance(sent, dict)
             and sent.get("value") == amount.amount_minor and sent.get("currency") == amount.currency)
+
+
+def result_from_authorization(authorization: JsonObject) -> ProviderResult:
+    """An authorization's verdict with what it reports: amount, currency, our references."""
+    amount = authorization.get("amount") if isinstance(authorization.get("amount"), dict) else {}
+    value, currency = amount.get("value"), amount.get("currency")
+    return dataclasses.replace(result_from_transaction(authorization), reported=ReportedPayment(
+        value if isinstance(value, int) and not isinstance(value, bool) else None,
+        currency.upper() if isinstance(currency, str) else None,
+        _reference(authorization.get("reference")), _reference(authorization.get("order_reference"))))
+
+
+def _reference(value: object) -> uuid.UUID | None:
+    if value is None:
+        return None
+    return _uuid(value) or uuid.UUID(int=0)  # present but none of our ids: matches no attempt
 
 
 def result_from_error(status_code: int, body: JsonObject | None) -> ProviderResult:
@@ -98,8 +115,9 @@ def event_from_callback(event: JsonObject) -> ProviderEvent:
     our_id = _uuid(data.get("reference"))
     if family not in ("authorization", "refund") or our_id is None:
         return ProviderEvent(event_id, CallbackKind.IGNORED, ProviderResult(Outcome.UNKNOWN), event_type=event_type)
-    result = result_from_transaction(data)
     if family == "authorization":
-        return ProviderEvent(event_id, CallbackKind.PAYMENT, result, attempt_id=our_id, event_type=event_type)
+        return ProviderEvent(event_id, CallbackKind.PAYMENT, result_from_authorization(data), attempt_id=our_id,
+                             event_type=event_type)
+    result = result_from_transaction(data)
     return ProviderEvent(event_id, CallbackKind.REFUND, result, attempt_id=_uuid(data.get("payment_reference")),
                          refund_id=our_id, event_type=event_type)

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from app.adapters.providers.http import JsonObject
-from app.adapters.providers.paypal_mapping import custom_uuid, result_from_capture, result_from_refund
+from app.adapters.providers.paypal_mapping import custom_uuid, result_from_capture, result_from_refund, with_reported
 from app.domain.model.provider import CallbackKind, Outcome, ProviderEvent, ProviderResult
 
 CaptureOrder = Callable[[str, uuid.UUID | None], Awaitable[ProviderResult]]
@@ -59,5 +59,5 @@ class PayPalEventMapper:
         if attempt_id is None:
             return ignored(event_id, event_type)
         related = (capture.get("supplementary_data") or {}).get("related_ids") or {}
-        result = result_from_capture(capture, related.get("order_id"))
+        result = with_reported(result_from_capture(capture, related.get("order_id")), None, capture)
         return ProviderEvent(event_id, CallbackKind.PAYMENT, result, attempt_id=attempt_id, event_type=event_type)

@@ -7,12 +7,14 @@ order_status), /api/payments/v2 (capture, refund) and /api/rest/responses (error
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
+from decimal import Decimal, InvalidOperation
 
 from app.adapters.providers.http import JsonObject
-from app.domain.model.money import Money
+from app.domain.model.money import CURRENCY_EXPONENTS, Money
 from app.domain.model.payment import FailureCode as F
-from app.domain.model.provider import Outcome, ProviderResult
+from app.domain.model.provider import Outcome, ProviderResult, ReportedPayment
 
 # PayPal takes these in whole units although ISO 4217 gives them two decimals
 # (developer.paypal.com/api/rest/reference/currency-codes).
@@ -60,6 +62,41 @@ def first_capture(order: JsonObject) -> JsonObject | None:
     return None
 
 
+def minor_units(amount: object) -> tuple[int | None, str | None]:
+    """PayPal's `{"currency_code", "value"}` back in minor units (None where unreadable).
+    Whole-unit currencies (HUF, TWD) come without decimals but are still worth 10**exponent."""
+    if not isinstance(amount, dict) or not isinstance(amount.get("currency_code"), str):
+        return None, None
+    currency = amount["currency_code"].upper()
+    if currency not in CURRENCY_EXPONENTS:
+        return None, currency
+    try:
+        scaled = Decimal(str(amount.get("value"))) * 10 ** CURRENCY_EXPONENTS[currency]
+    except InvalidOperation:
+        return None, currency
+    whole = scaled.is_finite() and scaled == scaled.to_integral_value()
+    return (int(scaled) if whole else None), currency
+
+
+def with_reported(result: ProviderResult, unit: JsonObject | None, capture: JsonObject | None) -> ProviderResult:
+    """What PayPal says was paid: the capture's amount (else the purchase unit's), our
+    attempt id (custom_id, and invoice_id which PayPal keeps unique) and order (reference_id)."""
+    unit, capture = unit or {}, capture or {}
+    amount_minor, currency = minor_units(capture.get("amount") or unit.get("amount"))
+    bound = custom_uuid(capture) or custom_uuid(unit)
+    invoice = _uuid((capture.get("invoice_id") or unit.get("invoice_id")))
+    attempt_id = bound if invoice is None or invoice == bound else uuid.UUID(int=0)
+    return dataclasses.replace(result, reported=ReportedPayment(
+        amount_minor, currency, attempt_id, _uuid(unit.get("reference_id"))))
+
+
+def _uuid(value: object) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if isinstance(value, str) else None
+    except ValueError:
+        return uuid.UUID(int=0)  # present but none of our ids: matches no attempt
+
+
 def custom_uuid(obj: JsonObject | None) -> uuid.UUID | None:
     value = (obj or {}).get("custom_id")
     try:
@@ -83,6 +120,11 @@ def result_from_capture(capture: JsonObject, order_id: str | None) -> ProviderRe
 
 def result_from_order(order: JsonObject) -> ProviderResult:
     """An order that needs no further call from us (APPROVED ones are captured first)."""
+    units = [u for u in order.get("purchase_units") or [] if isinstance(u, dict)]
+    return with_reported(_order_verdict(order), units[0] if units else None, first_capture(order))
+
+
+def _order_verdict(order: JsonObject) -> ProviderResult:
     status, order_id = order.get("status"), order.get("id")
     if status in ("CREATED", "SAVED", "PAYER_ACTION_REQUIRED", "APPROVED"):
         return ProviderResult(Outcome.PENDING, order_id, redirect_url=link(order, "payer-action", "approve"))

@@ -9,7 +9,8 @@ account) are IGNORED: there is nothing of ours to update.
 from __future__ import annotations
 
 from app.adapters.providers.http import JsonObject
-from app.adapters.providers.stripe_mapping import failed, metadata_uuid, result_from_intent, result_from_refund
+from app.adapters.providers.stripe_mapping import (failed, metadata_uuid, result_from_intent, result_from_refund,
+                                                   with_reported)
 from app.domain.errors import MalformedCallback
 from app.domain.model.provider import CallbackKind, Outcome, ProviderEvent, ProviderResult
 
@@ -48,7 +49,8 @@ def _payment_event(event_id: str, event_type: str, intent: JsonObject) -> Provid
         return ignored(event_id, event_type)
     if event_type == "payment_intent.payment_failed":
         # The snapshot may already show a later status; the event itself says "failed".
-        result = failed(intent.get("last_payment_error") or {"type": "card_error"}, intent.get("id"))
+        result = with_reported(failed(intent.get("last_payment_error") or {"type": "card_error"}, intent.get("id")),
+                               intent)
     else:
         result = result_from_intent(intent)
     return ProviderEvent(event_id, CallbackKind.PAYMENT, result, attempt_id=attempt_id, event_type=event_type)

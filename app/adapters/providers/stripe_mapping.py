@@ -7,6 +7,7 @@ Shapes from the Stripe API reference (docs.stripe.com/api/payment_intents/object
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from typing import Any
 
@@ -14,7 +15,7 @@ from app.adapters.providers.errors import ProviderServerError
 from app.adapters.providers.http import JsonObject, own_search_results
 from app.domain.model.money import Money
 from app.domain.model.payment import FailureCode as F
-from app.domain.model.provider import Outcome, ProviderResult
+from app.domain.model.provider import Outcome, ProviderResult, ReportedPayment
 
 PROVIDER = "stripe"
 
@@ -72,6 +73,21 @@ def belongs_to(intent: JsonObject, attempt_id: uuid.UUID, amount: Money) -> bool
 
 
 def result_from_intent(intent: JsonObject) -> ProviderResult:
+    return with_reported(_intent_verdict(intent), intent)
+
+
+def with_reported(result: ProviderResult, intent: JsonObject) -> ProviderResult:
+    """What the PaymentIntent says it is: the amount received (or asked, before capture),
+    its currency and the metadata we created it with."""
+    received, amount = intent.get("amount_received"), intent.get("amount")
+    captured = received if isinstance(received, int) and received > 0 else amount
+    currency = intent.get("currency")
+    return dataclasses.replace(result, reported=ReportedPayment(
+        captured if isinstance(captured, int) else None, currency.upper() if isinstance(currency, str) else None,
+        metadata_uuid(intent, "attempt_id"), metadata_uuid(intent, "order_id"), metadata_uuid(intent, "merchant_id")))
+
+
+def _intent_verdict(intent: JsonObject) -> ProviderResult:
     status, reference = intent.get("status"), intent.get("id")
     if status == "succeeded":
         return ProviderResult(Outcome.SUCCEEDED, reference)
@@ -110,7 +126,8 @@ def result_from_error(status_code: int, body: JsonObject | None) -> ProviderResu
     if status_code == 424:  # a dependency of Stripe failed: no verdict
         raise ProviderServerError(PROVIDER, "external dependency failed (424)", 424)
     intent = error.get("payment_intent") or {}
-    return failed(error or {"message": f"HTTP {status_code}"}, intent.get("id"))
+    result = failed(error or {"message": f"HTTP {status_code}"}, intent.get("id"))
+    return with_reported(result, intent) if intent else result
 
 
 def metadata_uuid(obj: JsonObject, key: str) -> uuid.UUID | None:

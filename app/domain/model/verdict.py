@@ -75,12 +75,17 @@ def _differs(reported: object, expected: object) -> bool:
     return reported is not None and reported != expected
 
 
-def unrequested_capture(result: ProviderResult) -> tuple[str, Money] | None:
-    """(reference, amount) of the money a mismatching verdict says was captured: that
-    capture is not ours to keep, so it is refunded. None when it reports no capture, or
-    one we could not address or measure (an operator settles those by hand)."""
+def unrequested_capture(attempt: PaymentAttempt, origin: VerdictOrigin,
+                        result: ProviderResult) -> tuple[str, Money] | None:
+    """(reference, amount) of money a mismatching verdict says was captured for a payment
+    that is not the attempt's own: not ours to keep, so it is refunded. None when it
+    reports no capture, one we could not address or measure, or the attempt's own capture
+    with contradicting facts (refunding on the strength of those could refund the wrong
+    amount of the right payment): an operator settles those from the mismatch record."""
     reported = result.reported or ReportedPayment()
     if result.outcome is not Outcome.SUCCEEDED or not result.provider_reference:
+        return None
+    if origin.provider == attempt.provider and result.provider_reference == attempt.provider_reference:
         return None
     currency = (reported.currency or "").upper()
     if currency not in CURRENCY_EXPONENTS or not isinstance(reported.amount_minor, int) \

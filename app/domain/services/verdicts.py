@@ -30,9 +30,9 @@ class VerdictGate:
             return True
         now = self._clock.now()
         mismatch = VerdictMismatch.record_of(origin, attempt_id, attempt, result, reasons, now)
-        capture = unrequested_capture(result)
         # An unknown attempt id may be another deployment's on a shared provider account:
         # its money is left to an operator rather than refunded blindly.
+        capture = unrequested_capture(attempt, origin, result) if attempt is not None else None
         if capture is not None and attempt is not None:
             refund = Refund.of_unrequested_capture(attempt, origin.provider, *capture, now)
             if await uow.refunds.add_unrequested(refund):

@@ -15,6 +15,7 @@ from app.entrypoints.http.client_address import ClientAddress
 from app.entrypoints.http.auth import SECURITY_COMPONENTS, MerchantAuthenticator
 from app.entrypoints.http.controllers.admin import AdminController
 from app.entrypoints.http.controllers.fraud_admin import FraudAdminController
+from app.entrypoints.http.controllers.admin_refunds import AdminRefundsController
 from app.entrypoints.http.controllers.callbacks import provider_callback
 from app.entrypoints.http.controllers.health import health, ready
 from app.entrypoints.http.controllers.legacy import LegacyController, legacy_callback
@@ -44,11 +45,13 @@ def create_app(container: Container) -> Litestar:
         return Provide(lambda: getattr(container, name), sync_to_thread=False, use_cache=True)
 
     # With admin disabled its routes do not exist at all, in the router or the schema.
-    admin = [AdminController, FraudAdminController] if container.settings.api.admin_api_key else []
+    admin = ([AdminController, FraudAdminController, AdminRefundsController] if container.settings.api.admin_api_key
+             else [])
     app = Litestar(
         route_handlers=[OrderController, PaymentController, ProductController, provider_callback, LegacyController,
                         legacy_callback, *admin, health, ready, MetricsController],
-        dependencies={name: service(name) for name in ("orders", "merchants", "payments", "callbacks", "catalog")},
+        dependencies={name: service(name)
+                      for name in ("orders", "merchants", "payments", "callbacks", "catalog", "refunds")},
         # Errors raised by our middleware become responses at problem_boundary, inside the
         # metrics middleware, so metrics count the status the client got.
         middleware=[prometheus_config.middleware, problem_boundary, request_guard_middleware,

@@ -18,6 +18,8 @@ from app.domain.errors import InvalidCallback, MalformedCallback
 from app.domain.model.card import CardToken
 from app.domain.model.money import Money
 from app.domain.model.provider import CallbackKind, Outcome
+from app.domain.model.verdict import MismatchReason, VerdictSource
+from tests.integration.providers import mismatch_cases as cases
 from tests.integration.providers.builders import (
     ATTEMPT_ID, ORDER_ID, REFUND_ID, card, json_of, payment_request, refund_request,
 )
@@ -226,3 +228,30 @@ async def test_forged_stale_and_malformed_callbacks(card_processor):
         await card_processor.parse_callback({"x-processor-timestamp": stamp, "x-processor-signature": digest},
                                             b"[1,2]")
     assert "api_key=***" in repr(SETTINGS) and API_KEY not in repr(SETTINGS)
+
+
+# The processor echoes our references (attempt, order) but no merchant: another merchant's
+# attempt shows as another order.
+CARD_MISMATCHES = {
+    "wrong_amount": ({"amount": {"value": 1, "currency": "USD"}}, {MismatchReason.AMOUNT}),
+    "wrong_currency": ({"amount": {"value": 2000, "currency": "JPY"}}, {MismatchReason.CURRENCY}),
+    "wrong_reference": ({"id": "auth_someone_elses"}, {MismatchReason.REFERENCE}),
+    "other_merchants_attempt": ({"order_reference": cases.OTHER_ORDER}, {MismatchReason.ORDER}),
+    "unknown_attempt": ({}, {MismatchReason.UNKNOWN_ATTEMPT}),
+}
+
+
+async def test_a_genuine_approval_matches(card_processor):
+    event = await card_processor.parse_callback(*signed(callback("authorization.approved", authorization())))
+    cases.assert_matches("card", AUTH_ID, event.result)
+
+
+@pytest.mark.parametrize("case", cases.CASES)
+async def test_mismatching_callbacks_and_status_answers_are_refused(api, card_processor, case):
+    changes, expected = CARD_MISMATCHES[case]
+    approval = authorization(**changes)
+    event = await card_processor.parse_callback(*signed(callback("authorization.approved", approval)))
+    assert set(cases.reasons("card", AUTH_ID, event.result, case)) == expected
+    api.get(f"/v1/authorizations/{AUTH_ID}").respond(200, json=approval)
+    status = await card_processor.get_status(ATTEMPT_ID, AUTH_ID)
+    assert set(cases.reasons("card", AUTH_ID, status, case, VerdictSource.STATUS)) == expected

@@ -17,6 +17,8 @@ from app.adapters.providers.paypal import PayPalProvider, PayPalSettings
 from app.adapters.providers.paypal_auth import PayPalAccessTokens
 from app.domain.errors import InvalidCallback, MalformedCallback
 from app.domain.model.provider import CallbackKind, Outcome
+from app.domain.model.verdict import MismatchReason, VerdictSource
+from tests.integration.providers import mismatch_cases as cases
 from tests.integration.providers import paypal_fixtures as fx
 from tests.integration.providers.builders import (
     ATTEMPT_ID, ORDER_ID, REFUND_ID, card, json_of, payment_request, refund_request,
@@ -306,3 +308,42 @@ async def test_verification_outage_is_a_transport_error_not_a_verdict(api, paypa
     with pytest.raises(ProviderServerError):
         await paypal.parse_callback(webhook_headers(), raw(fx.webhook("PAYMENT.CAPTURE.COMPLETED", "capture",
                                                                        fx.capture())))
+
+
+# (capture changes, purchase-unit changes, reasons). PayPal echoes no merchant: another
+# merchant's order shows as another order (reference_id) or another attempt (invoice_id).
+PAYPAL_MISMATCHES = {
+    "wrong_amount": ({"amount": {"currency_code": "USD", "value": "0.01"}}, {}, {MismatchReason.AMOUNT}),
+    "wrong_currency": ({"amount": {"currency_code": "EUR", "value": "20.00"}}, {}, {MismatchReason.CURRENCY}),
+    "wrong_reference": ({"supplementary_data": {"related_ids": {"order_id": "9XX00000OTHER000"}}}, {},
+                        {MismatchReason.REFERENCE}),
+    "other_merchants_attempt": ({"invoice_id": cases.OTHER_ORDER}, {"reference_id": cases.OTHER_ORDER},
+                                {MismatchReason.ATTEMPT, MismatchReason.ORDER}),
+    "unknown_attempt": ({}, {}, {MismatchReason.UNKNOWN_ATTEMPT}),
+}
+
+
+async def test_a_genuine_capture_of_our_order_matches(api, paypal):
+    api.post("/v1/notifications/verify-webhook-signature").respond(200, json={"verification_status": "SUCCESS"})
+    event = await paypal.parse_callback(webhook_headers(), raw(fx.webhook("PAYMENT.CAPTURE.COMPLETED", "capture",
+                                                                          fx.capture())))
+    cases.assert_matches("paypal", fx.ORDER_REF, event.result)
+    api.get(ORDER_PATH).respond(200, json=fx.captured_order())
+    cases.assert_matches("paypal", fx.ORDER_REF, await paypal.get_status(ATTEMPT_ID, fx.ORDER_REF))
+
+
+@pytest.mark.parametrize("case", cases.CASES)
+async def test_mismatching_capture_webhooks_and_order_look_ups_are_refused(api, paypal, case):
+    capture_changes, unit_changes, expected = PAYPAL_MISMATCHES[case]
+    api.post("/v1/notifications/verify-webhook-signature").respond(200, json={"verification_status": "SUCCESS"})
+    capture = fx.capture(**capture_changes)
+    event = await paypal.parse_callback(webhook_headers(), raw(fx.webhook("PAYMENT.CAPTURE.COMPLETED", "capture",
+                                                                          capture)))
+    from_webhook = set(cases.reasons("paypal", fx.ORDER_REF, event.result, case))
+    order = fx.captured_order(**capture_changes)
+    order["purchase_units"][0].update(unit_changes)
+    api.get(ORDER_PATH).respond(200, json=order)
+    status = await paypal.get_status(ATTEMPT_ID, fx.ORDER_REF)
+    from_status = set(cases.reasons("paypal", fx.ORDER_REF, status, case, VerdictSource.STATUS))
+    # The capture webhook carries no purchase unit, the order look-up no related order id.
+    assert from_webhook | from_status == expected

@@ -20,6 +20,8 @@ from app.domain.errors import InvalidCallback, MalformedCallback
 from app.domain.model.card import CardToken
 from app.domain.model.money import Money
 from app.domain.model.provider import CallbackKind, Outcome
+from app.domain.model.verdict import MismatchReason, VerdictSource
+from tests.integration.providers import mismatch_cases as cases
 from tests.integration.providers import stripe_fixtures as fx
 from tests.integration.providers.builders import (
     ATTEMPT_ID, MERCHANT_ID, ORDER_ID, REFUND_ID, card, form_of, payment_request, refund_request,
@@ -408,3 +410,31 @@ async def test_unexpected_or_foreign_events_are_ignored(stripe):
     assert (await stripe.parse_callback(*signed(fx.event("payment_intent.succeeded", bad_metadata)))).kind \
         is CallbackKind.IGNORED
     assert uuid.UUID(fx.OUR_METADATA["attempt_id"]) == ATTEMPT_ID
+
+
+STRIPE_MISMATCHES = {
+    "wrong_amount": ({"amount": 1, "amount_received": 1}, {MismatchReason.AMOUNT}),
+    "wrong_currency": ({"currency": "jpy"}, {MismatchReason.CURRENCY}),
+    "wrong_reference": ({"id": "pi_someone_elses"}, {MismatchReason.REFERENCE}),
+    "other_merchants_attempt": ({"metadata": {"attempt_id": str(ATTEMPT_ID), "order_id": cases.OTHER_ORDER,
+                                              "merchant_id": cases.OTHER_MERCHANT}},
+                                {MismatchReason.ORDER, MismatchReason.MERCHANT}),
+    "unknown_attempt": ({}, {MismatchReason.UNKNOWN_ATTEMPT}),
+}
+
+
+async def test_a_genuine_callback_about_our_payment_matches(stripe):
+    intent = fx.payment_intent("succeeded", metadata={**fx.OUR_METADATA, "merchant_id": str(MERCHANT_ID)})
+    event = await stripe.parse_callback(*signed(fx.event("payment_intent.succeeded", intent)))
+    cases.assert_matches("stripe", fx.PI_ID, event.result)
+
+
+@pytest.mark.parametrize("case", cases.CASES)
+async def test_mismatching_callbacks_and_status_answers_are_refused(api, stripe, case):
+    changes, expected = STRIPE_MISMATCHES[case]
+    intent = fx.payment_intent("succeeded", **changes)
+    event = await stripe.parse_callback(*signed(fx.event("payment_intent.succeeded", intent)))
+    assert set(cases.reasons("stripe", fx.PI_ID, event.result, case)) == expected
+    api.get(f"/v1/payment_intents/{fx.PI_ID}").respond(200, json=intent)
+    status = await stripe.get_status(ATTEMPT_ID, fx.PI_ID)
+    assert set(cases.reasons("stripe", fx.PI_ID, status, case, VerdictSource.STATUS)) == expected

@@ -1,0 +1,65 @@
+"""Admin view of refunds: the FAILED ones (retries ran out) wait here for an operator,
+who can start a fresh round of tries. Same guard as the other admin endpoints."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.params import Parameter
+
+from app.domain.model.payment import Refund as RefundModel
+from app.domain.model.payment import RefundPurpose, RefundStatus
+from app.domain.services.refunds import RefundService
+from app.entrypoints.http.controllers.admin import ADMIN_ERRORS, admin_guard
+
+
+class AdminRefund(msgspec.Struct):
+    id: uuid.UUID
+    merchant_id: uuid.UUID
+    order_id: uuid.UUID
+    payment_id: uuid.UUID
+    provider: str
+    purpose: RefundPurpose
+    status: RefundStatus
+    amount: int
+    currency: str
+    target_reference: str | None  # the capture being refunded
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str | None
+    failure_code: str | None
+    failure_message: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_domain(cls, r: RefundModel) -> AdminRefund:
+        return cls(r.id, r.merchant_id, r.order_id, r.payment_id, r.provider, r.purpose, r.status,
+                   r.amount.amount_minor, r.amount.currency, r.target_reference, r.attempts, r.next_attempt_at,
+                   r.last_error, r.failure_code, r.failure_message, r.created_at, r.updated_at)
+
+
+class AdminRefundList(msgspec.Struct):
+    data: list[AdminRefund]
+    count: int
+
+
+class AdminRefundsController(Controller):
+    path = "/admin/refunds"
+    tags = ["admin"]
+    guards = [admin_guard]
+
+    @get("/", responses=ADMIN_ERRORS, summary="Refunds in a state, newest first (FAILED: waiting for an operator)")
+    async def list_refunds(self, refunds: RefundService,
+                           status: str = Parameter(default="FAILED", pattern="^(?i:pending|success|failed)$"),
+                           limit: int = Parameter(default=100, ge=1, le=500)) -> AdminRefundList:
+        found = await refunds.by_status(RefundStatus(status.upper()), limit)
+        return AdminRefundList([AdminRefund.from_domain(r) for r in found], len(found))
+
+    @post("/{refund_id:uuid}/retry", responses=ADMIN_ERRORS, status_code=202,
+          summary="Give a FAILED refund a fresh round of tries")
+    async def retry_refund(self, refund_id: uuid.UUID, refunds: RefundService) -> AdminRefund:
+        return AdminRefund.from_domain(await refunds.reopen(refund_id))
