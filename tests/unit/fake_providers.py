@@ -23,6 +23,11 @@ def reported_for(request: PaymentRequest) -> ReportedPayment:
                            request.order_id, request.merchant_id)
 
 
+def reference_for(attempt_id: uuid.UUID, provider: str = "sandbox") -> str:
+    """The provider's own id for the payment it made for `attempt_id` (FakeProvider's default)."""
+    return f"{provider}_pay_{attempt_id.hex[:12]}"
+
+
 def success_for(attempt: PaymentAttempt, reference: str | None = "ref") -> ProviderResult:
     """A provider's genuine success verdict about `attempt`'s payment."""
     return ProviderResult(Outcome.SUCCEEDED, reference, reported=ReportedPayment(
@@ -39,7 +44,7 @@ class FakeProvider:
                  needs_payment_method: bool = True) -> None:
         self.name = name
         self.needs_payment_method = needs_payment_method  # False: a redirect provider (PayPal)
-        self.default = default or ProviderResult(Outcome.SUCCEEDED, provider_reference=f"{name}_ref")
+        self.default = default or ProviderResult(Outcome.SUCCEEDED)  # reference: one per payment, as a provider's
         self.answers: list[ProviderResult | Exception] = []
         self.purchases: list[PaymentRequest] = []
         self.refunds: list[RefundRequest] = []
@@ -69,7 +74,9 @@ class FakeProvider:
         if isinstance(answer, Exception):
             raise answer
         if about is not None and answer.reported is None:
-            return dataclasses.replace(answer, reported=reported_for(about))
+            answer = dataclasses.replace(answer, reported=reported_for(about))
+        if about is not None and answer.provider_reference is None and answer.outcome is not Outcome.UNKNOWN:
+            answer = dataclasses.replace(answer, provider_reference=reference_for(about.attempt_id, self.name))
         return answer
 
 

@@ -16,7 +16,7 @@ from app.domain.services.callbacks import CallbackOutcome
 from tests.unit.builders import new_order
 from tests.unit.fake_container import fake_container, unit_settings
 from tests.unit.fake_providers import (FakeProvider, FakeProviderRegistry, InMemoryCardDataCache,
-                                       RecordingVerdictAlarm, success_for)
+                                       RecordingVerdictAlarm, reference_for, success_for)
 from tests.unit.fakes import FakeClock, InMemoryUnitOfWorkFactory
 
 CARD = CardDetails.parse("4242424242424242", 12, 2035, "123", date(2026, 1, 1))
@@ -143,7 +143,7 @@ async def test_refund_dispatch_settles_on_an_immediate_answer():
     assert await world.refunds.dispatch(view.refunds[0].id) is RefundStatus.SUCCESS
     assert await world.refunds.dispatch(view.refunds[0].id) is None  # settled: nothing sent again
     assert len(world.provider.refunds) == 1
-    assert world.provider.refunds[0].provider_reference == "sandbox_ref"  # the attempt's own capture
+    assert world.provider.refunds[0].provider_reference == reference_for(attempt.id)  # the attempt's own capture
 
 
 async def test_the_provider_declares_whether_a_payment_method_is_needed():
