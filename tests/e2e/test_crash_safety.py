@@ -189,8 +189,12 @@ async def _run_crash_test(tmp_path, receiver: WebhookReceiver) -> None:
             await connection.close()
         import redis
 
-        dead = sum(redis.Redis.from_url(servers.redis_url).zcard(f"dramatiq:{q}.XQ")
-                   for q in ("payments", "webhooks", "outbox", "maintenance"))
+        dead_letters = [  # what each dead-lettered message was and why it died, for the failure message
+            (msgs.get("actor_name"), (msgs.get("options") or {}).get("traceback", "").strip().splitlines()[-1:])
+            for q in ("payments", "webhooks", "outbox", "maintenance")
+            for raw in redis.Redis.from_url(servers.redis_url).hvals(f"dramatiq:{q}.XQ.msgs")
+            for msgs in [json.loads(raw)]]
+        dead = len(dead_letters)
     finally:
         fleet.stop()
         stack.stop()
@@ -217,6 +221,6 @@ async def _run_crash_test(tmp_path, receiver: WebhookReceiver) -> None:
     assert relayed >= PAYMENTS / 2, (
         f"only {relayed} payments were dispatched through the outbox relay (the rest by reconciliation): "
         "are outbox rows written with published_at NULL?")
-    assert dead == 0, f"{dead} messages dead-lettered"
+    assert dead == 0, f"{dead} messages dead-lettered: {dead_letters}"
     assert not undelivered, f"{len(undelivered)} status changes never reached the merchant"
     assert len({r.headers["webhook-id"] for r in receiver.received}) >= 2 * PAYMENTS  # CREATED->IN_PROGRESS->DONE
