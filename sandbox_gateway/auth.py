@@ -1,6 +1,7 @@
 """Only the holder of the API key may use the gateway: a payment created by anyone else
 could carry an attempt's id in its metadata and call back about it, signed by us.
-`/health` and the OpenAPI schema stay open."""
+`/health`, the OpenAPI schema and the 3-D Secure page (the shopper's browser, sent there
+by the merchant's checkout, holds no key) stay open."""
 
 from __future__ import annotations
 
@@ -11,13 +12,13 @@ from litestar.handlers import BaseRouteHandler
 
 from sandbox_gateway.errors import GatewayError
 
-OPEN_PATHS = ("/health", "/schema")
+OPEN_PATHS = ("/health", "/schema", "/_sandbox/3ds/")
 
 
 def api_key_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     if connection.url.path.startswith(OPEN_PATHS):
         return
-    scheme, _, given = connection.headers.get("authorization", "").partition(" ")
+    scheme, _separator, given = connection.headers.get("authorization", "").partition(" ")
     expected = connection.app.state.gateway.settings.api_key
     if scheme.lower() != "bearer" or not expected or not hmac.compare_digest(given.strip().encode(),
                                                                               expected.encode()):

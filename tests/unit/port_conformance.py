@@ -8,7 +8,7 @@ from __future__ import annotations
 from app.adapters.clock import SystemClock
 from app.adapters.db.catalog_repositories import PiccoloProductRepository, PiccoloReservationRepository
 from app.adapters.db.repositories import (
-    PiccoloCallbackInbox, PiccoloMerchantRepository, PiccoloOrderRepository,
+    PiccoloCallbackInbox, PiccoloMerchantRepository, PiccoloMismatchRepository, PiccoloOrderRepository,
     PiccoloPaymentRepository, PiccoloRefundRepository,
 )
 from app.adapters.db.unit_of_work import PiccoloUnitOfWork, PiccoloUnitOfWorkFactory
@@ -21,6 +21,7 @@ from app.adapters.providers.registry import ProviderRegistry
 from app.adapters.providers.resilience import ResilientProvider
 from app.adapters.providers.sandbox import SandboxProvider
 from app.adapters.providers.stripe import StripeProvider
+from app.adapters.providers.verdict_alarm import LoggingVerdictAlarm
 from app.adapters.queue.inline_bus import InProcessEventBus, InProcessRetryScheduler
 from app.adapters.queue.outbox_relay import Publisher
 from app.adapters.queue.processed_events import PiccoloProcessedEvents
@@ -37,11 +38,11 @@ from tests.unit.fake_fraud import (
     FakeCardFingerprints, InMemoryFraudRuleStore, InMemoryVelocityCounter, RecordingFraudMetrics,
 )
 from tests.unit.fake_catalog import InMemoryProcessedEvents, InMemoryProductRepository, InMemoryReservationRepository
-from tests.unit.fake_providers import FakeProvider, FakeProviderRegistry, InMemoryCardDataCache
+from tests.unit.fake_providers import FakeProvider, FakeProviderRegistry, InMemoryCardDataCache, RecordingVerdictAlarm
 from tests.unit.fakes import (
     FakeClock, FakeWebhookTargetPolicy, InMemoryCallbackInbox, InMemoryEventBus, InMemoryLockManager,
-    InMemoryMerchantRepository, InMemoryOrderRepository, InMemoryPaymentRepository, InMemoryRefundRepository, InMemoryUnitOfWork,
-    InMemoryUnitOfWorkFactory,
+    InMemoryMerchantRepository, InMemoryMismatchRepository, InMemoryOrderRepository, InMemoryPaymentRepository,
+    InMemoryRefundRepository, InMemoryUnitOfWork, InMemoryUnitOfWorkFactory,
 )
 
 
@@ -54,8 +55,11 @@ def real_adapters(
     webhook_store: PiccoloWebhookStore, sender: StandardWebhookSender, broker_retries: DramatiqRetryScheduler,
     inline_retries: InProcessRetryScheduler, publisher: DramatiqPublisher, products: PiccoloProductRepository,
     reservations: PiccoloReservationRepository, processed: PiccoloProcessedEvents,
+    mismatches: PiccoloMismatchRepository, alarm: LoggingVerdictAlarm,
 ) -> list[object]:
     conforming: list[object] = []
+    as_mismatches: ports.MismatchRepository = mismatches
+    as_alarm: ports.VerdictAlarm = alarm
     as_products: ports.ProductRepository = products
     as_reservations: ports.ReservationRepository = reservations
     as_processed: ports.ProcessedEvents = processed
@@ -78,7 +82,7 @@ def real_adapters(
     as_publisher: Publisher = publisher
     conforming += [as_clock, as_orders, as_payments, as_refunds, as_merchants, as_callbacks, as_unit, as_units,
                    as_bus, as_locks, as_cards, *providers, as_registry, as_store, as_sender, *retries, as_publisher,
-                   as_products, as_reservations, as_processed]
+                   as_products, as_reservations, as_processed, as_mismatches, as_alarm]
     return conforming
 
 
@@ -88,8 +92,10 @@ def fakes(
     unit: InMemoryUnitOfWork, units: InMemoryUnitOfWorkFactory, bus: InMemoryEventBus, locks: InMemoryLockManager,
     cards: InMemoryCardDataCache, provider: FakeProvider, registry: FakeProviderRegistry,
     products: InMemoryProductRepository, reservations: InMemoryReservationRepository,
-    processed: InMemoryProcessedEvents,
+    processed: InMemoryProcessedEvents, mismatches: InMemoryMismatchRepository, alarm: RecordingVerdictAlarm,
 ) -> list[object]:
+    as_mismatches: ports.MismatchRepository = mismatches
+    as_alarm: ports.VerdictAlarm = alarm
     as_products: ports.ProductRepository = products
     as_reservations: ports.ReservationRepository = reservations
     as_processed: ports.ProcessedEvents = processed
@@ -107,7 +113,8 @@ def fakes(
     as_provider: ports.PaymentProvider = provider
     as_registry: ports.ProviderRegistry = registry
     return [as_clock, as_orders, as_payments, as_refunds, as_merchants, as_callbacks, as_unit, as_units, as_bus,
-            as_locks, as_cards, as_provider, as_registry, as_products, as_reservations, as_processed]
+            as_locks, as_cards, as_provider, as_registry, as_products, as_reservations, as_processed, as_mismatches,
+            as_alarm]
 
 
 def fraud_adapters(rules: PiccoloFraudRuleStore, velocity: RedisVelocityCounter, prints: HmacCardFingerprints,

@@ -5,6 +5,8 @@ test_fake_conformance.py checks for the fakes."""
 
 from __future__ import annotations
 
+from app.adapters.providers.verdict_alarm import LoggingVerdictAlarm
+
 import inspect
 import tomllib
 from pathlib import Path
@@ -42,6 +44,8 @@ PORT_ADAPTERS = [
     (ports.RefundRepository, db.PiccoloRefundRepository),
     (ports.MerchantRepository, db.PiccoloMerchantRepository),
     (ports.CallbackInbox, db.PiccoloCallbackInbox),
+    (ports.MismatchRepository, db.PiccoloMismatchRepository),
+    (ports.VerdictAlarm, LoggingVerdictAlarm),
     (ports.ProductRepository, PiccoloProductRepository),
     (ports.ReservationRepository, PiccoloReservationRepository),
     (ports.ProcessedEvents, PiccoloProcessedEvents),

@@ -59,8 +59,8 @@ def is_attempts_authorization(found: JsonObject, attempt_id: uuid.UUID, amount: 
 
 def result_from_authorization(authorization: JsonObject) -> ProviderResult:
     """An authorization's verdict with what it reports: amount, currency, our references."""
-    amount = authorization.get("amount") if isinstance(authorization.get("amount"), dict) else {}
-    value, currency = amount.get("value"), amount.get("currency")
+    amount = authorization.get("amount")
+    value, currency = (amount.get("value"), amount.get("currency")) if isinstance(amount, dict) else (None, None)
     return dataclasses.replace(result_from_transaction(authorization), reported=ReportedPayment(
         value if isinstance(value, int) and not isinstance(value, bool) else None,
         currency.upper() if isinstance(currency, str) else None,

@@ -128,8 +128,8 @@ class SandboxProvider:
             return ProviderEvent(event.id, kind, reported(result, data), attempt_id=attempt_id, event_type=event.type)
         refund_id = _uuid_field(data.metadata.get("refund_id") or data.idempotency_key, "refund_id")
         attempt_ref = data.metadata.get("attempt_id")
-        attempt_id = _uuid_field(attempt_ref, "attempt_id") if attempt_ref else None
-        return ProviderEvent(event.id, kind, result, attempt_id=attempt_id, refund_id=refund_id,
+        refunded_attempt = _uuid_field(attempt_ref, "attempt_id") if attempt_ref else None
+        return ProviderEvent(event.id, kind, result, attempt_id=refunded_attempt, refund_id=refund_id,
                              event_type=event.type)
 
     def _verify_signature(self, headers: Mapping[str, str], body: bytes) -> None:

@@ -63,9 +63,14 @@ def result_of(answer: httpx.Response | GatewayObject, outcome: Outcome | None = 
 
 def reported(result: ProviderResult, payment: GatewayObject) -> ProviderResult:
     """What the gateway says the payment is: its amount and currency, the idempotency key
-    it bound (our attempt id when we made it) and the metadata it was created with."""
+    it bound (our attempt id when we made it, and also the attempt its metadata names) and
+    the metadata it was created with."""
+    bound = _uuid_or_none(payment.idempotency_key)
+    tagged = _uuid_or_none(payment.metadata.get("attempt_id"))
+    if bound is not None and tagged is not None and bound != tagged:
+        bound = uuid.UUID(int=0)  # key and metadata name different attempts: it is neither's
     return dataclasses.replace(result, reported=ReportedPayment(
-        payment.amount, payment.currency, _uuid_or_none(payment.idempotency_key),
+        payment.amount, payment.currency, bound,
         _uuid_or_none(payment.metadata.get("order_id")), _uuid_or_none(payment.metadata.get("merchant_id"))))
 
 

@@ -16,11 +16,12 @@ from app.domain.model.card import CardToken
 from app.domain.services.callbacks import CallbackOutcome, CallbackService
 from app.domain.services.payments import PaymentPolicy, PaymentService
 from app.domain.services.refunds import RefundService
+from app.domain.services.verdicts import VerdictGate
 from tests.integration.providers import stripe_fixtures as fx
 from tests.integration.providers.builders import form_of
 from tests.integration.providers.test_stripe import BASE, CURRENT_SECRET, SECRET_KEY, signed
 from tests.unit.builders import new_order
-from tests.unit.fake_providers import FakeProviderRegistry, InMemoryCardDataCache
+from tests.unit.fake_providers import FakeProviderRegistry, InMemoryCardDataCache, RecordingVerdictAlarm
 from tests.unit.fakes import FakeClock, InMemoryLockManager, InMemoryUnitOfWorkFactory
 
 RETURN_URL = "https://shop.example/orders/42/back"
@@ -34,7 +35,7 @@ class StripeWorld:
                                                api_base=BASE), client)
         registry = FakeProviderRegistry(stripe)  # the real adapter, in the fakes' registry
         self.payments = PaymentService(self.uow, clock, registry, InMemoryLockManager(), InMemoryCardDataCache(),
-                                       PaymentPolicy())
+                                       PaymentPolicy(), VerdictGate(clock, RecordingVerdictAlarm()))
         self.callbacks = CallbackService(self.uow, registry, self.payments, RefundService(self.uow, clock, registry))
         self.order = new_order()
         self.uow.seed(self.order)
@@ -56,7 +57,8 @@ def intent_for(request: httpx.Request, status: str, **fields: object) -> dict:
     """Stripe's answer for the intent this request created (its metadata is ours)."""
     form = form_of(request)
     metadata = {key[9:-1]: value for key, value in form.items() if key.startswith("metadata[")}
-    return fx.payment_intent(status, metadata=metadata, **fields)
+    return fx.payment_intent(status, metadata=metadata, amount=int(form["amount"]), currency=form["currency"],
+                             **fields)
 
 
 @pytest.mark.parametrize(("webhook", "order_status", "attempt_status", "code"), [
@@ -78,16 +80,19 @@ async def test_the_attempt_waits_for_the_shopper_and_the_webhook_decides(http_cl
         [redirect["redirect_to_url"]["url"]]
 
     metadata = {"attempt_id": str(attempt_id)}
+    ours = {"amount": world.order.amount.amount_minor, "amount_received": world.order.amount.amount_minor}
     requires_action = fx.event("payment_intent.requires_action",
-                               fx.payment_intent("requires_action", next_action=redirect, metadata=metadata),
+                               fx.payment_intent("requires_action", next_action=redirect, metadata=metadata,
+                                                 amount=world.order.amount.amount_minor),
                                event_id="evt_3ds_requires_action")
     assert await world.callbacks.handle("stripe", *signed(requires_action)) is CallbackOutcome.APPLIED
     assert (await world.state())[:2] == ("PAYMENT_IN_PROGRESS", "PENDING")  # news, not a verdict
 
     error = {"type": "invalid_request_error", "code": "payment_intent_authentication_failure",
              "message": "The provided PaymentMethod has failed authentication."}
-    intent = (fx.payment_intent("succeeded", metadata=metadata) if webhook == "payment_intent.succeeded"
-              else fx.payment_intent("requires_payment_method", metadata=metadata, last_payment_error=error))
+    intent = (fx.payment_intent("succeeded", metadata=metadata, **ours) if webhook == "payment_intent.succeeded"
+              else fx.payment_intent("requires_payment_method", metadata=metadata, last_payment_error=error,
+                                     amount=world.order.amount.amount_minor))
     verdict = fx.event(webhook, intent, event_id="evt_3ds_verdict")
     assert await world.callbacks.handle("stripe", *signed(verdict)) is CallbackOutcome.APPLIED
     order, status, _, failure = await world.state()

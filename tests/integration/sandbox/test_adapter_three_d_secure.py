@@ -1,12 +1,12 @@
 """SandboxProvider and 3-D Secure, against the real gateway app in process: the return_url
 goes out, requires_action comes back as PENDING with the page to send the shopper to, the
-shopper's answer comes back as a signed callback; a look-up by key checks that what it
-found is the attempt's."""
+shopper's answer comes back as a signed callback; a look-up by key reports what it found,
+for the domain's matching rule to accept or refuse."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 
 import httpx
 import pytest
@@ -14,7 +14,9 @@ import pytest
 from app.adapters.providers.sandbox import SandboxProvider
 from app.domain.model.card import CardDetails, CardToken
 from app.domain.model.money import Money
+from app.domain.model.payment import AttemptStatus, PaymentAttempt
 from app.domain.model.provider import CallbackKind, Outcome, PaymentRequest
+from app.domain.model.verdict import MismatchReason, VerdictOrigin, VerdictSource, verdict_mismatches
 from tests.integration.sandbox.callback_receiver import CallbackReceiver
 from tests.integration.sandbox.support import NEXT_YEAR
 
@@ -52,17 +54,30 @@ async def test_the_shopper_answer_reaches_the_adapter_as_a_verdict(
     assert (settled.outcome, settled.failure_code, settled.redirect_url) == (outcome, code, None)
 
 
-async def test_a_look_up_ignores_a_payment_that_is_not_the_attempts(
+async def test_a_look_up_reports_what_it_found_and_the_domain_refuses_what_is_not_the_attempts(
         provider: SandboxProvider, same_loop_gateway: httpx.AsyncClient) -> None:
-    attempt_id = uuid.uuid4()
-    accepted = await provider.purchase(PaymentRequest(attempt_id, uuid.uuid4(), uuid.uuid4(), Money(1999, "EUR"),
-                                                      CardToken("tok_no_callback")))
-    for wrong in (Money(1, "EUR"), Money(1999, "USD")):
-        result = await provider.get_status(attempt_id, accepted.provider_reference, wrong)
-        assert (result.outcome, result.failure_code) == (Outcome.UNKNOWN, None)
-    # Tagged with our attempt id by someone else: same key, but not the attempt's metadata.
+    request = PaymentRequest(uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), Money(1999, "EUR"), CardToken("tok_no_callback"))
+    accepted = await provider.purchase(request)
+    found = await provider.get_status(request.attempt_id, accepted.provider_reference, request.amount)
+    assert verdict_mismatches(attempt(request, request.amount, accepted.provider_reference), STATUS, found) == ()
+    for wrong, reasons in ((Money(1, "EUR"), (MismatchReason.AMOUNT,)), (Money(1999, "USD"), (MismatchReason.CURRENCY,))):
+        assert verdict_mismatches(attempt(request, wrong, accepted.provider_reference), STATUS, found) == reasons
+    # Made under our attempt id by someone else, tagged for another attempt: the key and
+    # the metadata disagree, so it is no payment of this attempt's.
     stranger_key = uuid.uuid4()
     await same_loop_gateway.post("/v1/payments", json={
         "amount": 1999, "currency": "EUR", "token": "tok_success", "idempotency_key": str(stranger_key),
         "metadata": {"attempt_id": str(uuid.uuid4())}})
-    assert (await provider.get_status(stranger_key, None, Money(1999, "EUR"))).outcome is Outcome.UNKNOWN
+    stranger = await provider.get_status(stranger_key, None, Money(1999, "EUR"))
+    ours = PaymentRequest(stranger_key, uuid.uuid4(), uuid.uuid4(), Money(1999, "EUR"), None)
+    assert verdict_mismatches(attempt(ours, ours.amount), STATUS, stranger) == (MismatchReason.ATTEMPT,)
+
+
+STATUS = VerdictOrigin("sandbox", VerdictSource.STATUS)
+
+
+def attempt(request: PaymentRequest, amount: Money, reference: str | None = None) -> PaymentAttempt:
+    """The attempt `request` was sent for, asking for `amount`."""
+    now = datetime.now(UTC)
+    return PaymentAttempt(request.attempt_id, request.order_id, request.merchant_id, "sandbox", amount,
+                          AttemptStatus.PENDING, now, now, provider_reference=reference)

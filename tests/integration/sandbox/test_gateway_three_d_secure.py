@@ -14,7 +14,7 @@ from litestar.testing import AsyncTestClient
 
 from sandbox_gateway.signing import compute_signature
 from tests.integration.sandbox.callback_receiver import CallbackReceiver
-from tests.integration.sandbox.support import GATEWAY_URL, SECRET, payment_body
+from tests.integration.sandbox.support import AUTH, GATEWAY_URL, SECRET, payment_body
 
 Client = AsyncTestClient[Litestar]
 THREE_DS_CARD = "4000000000003220"
@@ -102,7 +102,8 @@ async def test_the_public_url_setting_names_the_page_and_bad_return_urls_are_ref
 
     app = create_app(replace(gateway_settings, public_url="http://localhost:8100/"),
                      callback_transport=receiver.transport)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=GATEWAY_URL) as client:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=GATEWAY_URL,
+                                 headers=AUTH) as client:
         payment = await three_d_secure_payment(client)
         assert payment["redirect_url"] == f"http://localhost:8100/_sandbox/3ds/{payment['id']}"
         for bad in ("javascript:alert(1)", "/relative", "https://shop.example/a b"):
