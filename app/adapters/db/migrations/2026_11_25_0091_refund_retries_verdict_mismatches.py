@@ -2,7 +2,7 @@
 
 from app.adapters.db.migrations.raw_sql import raw_sql_migration
 
-ID = "2026-11-25T19:30:00:000005"
+ID = "2026-11-25T21:00:00:000091"
 VERSION = "1.38.0"
 DESCRIPTION = "refund retry schedule and targets; provider verdict mismatches"
 
