@@ -6,18 +6,19 @@ from datetime import timedelta
 
 from app.domain.model.payment import RefundStatus
 from app.domain.model.provider import Outcome, ProviderResult
-from app.domain.services.orders import OrderService
-from app.domain.services.refunds import RefundPolicy, RefundService
 from tests.unit.test_payment_service import CARD, World
 
-POLICY = RefundPolicy(retry_delays_s=(10.0, 60.0), lease_s=30.0, pending_recheck_s=300.0)
+DELAYS_S = (10.0, 60.0)  # FXP_PAYMENTS__REFUND_RETRY_SCHEDULE: two retries, then FAILED
+
+
+def refund_world() -> World:
+    return World(refund_retry_schedule=",".join(str(delay) for delay in DELAYS_S))
 
 
 async def cancelled_paid_order(world: World):
-    world.refunds = RefundService(world.uow, world.clock, world.registry, POLICY)
     attempt = await world.payments.request(world.order.merchant_id, world.order.id, "sandbox", CARD)
     await world.payments.dispatch(attempt.id)
-    view = await OrderService(world.uow, world.clock, 10**8).cancel(world.order.merchant_id, world.order.id)
+    view = await world.orders.cancel(world.order.merchant_id, world.order.id)
     return view.refunds[0]
 
 
@@ -27,7 +28,7 @@ async def stored(world: World, refund_id):
 
 
 async def test_a_failed_refund_is_retried_when_due_until_it_succeeds():
-    world = World()
+    world = refund_world()
     refund = await cancelled_paid_order(world)
     world.provider.answers = [ProviderResult(Outcome.FAILED, None, "processing_error", "try later")]
     assert await world.refunds.dispatch(refund.id) is RefundStatus.PENDING
@@ -42,11 +43,11 @@ async def test_a_failed_refund_is_retried_when_due_until_it_succeeds():
 
 
 async def test_retries_are_bounded_then_the_refund_is_failed_for_operators():
-    world = World()
+    world = refund_world()
     refund = await cancelled_paid_order(world)
     world.provider.default = ProviderResult(Outcome.UNKNOWN, failure_message="gateway down")
     await world.refunds.dispatch(refund.id)
-    for delay in POLICY.retry_delays_s:
+    for delay in DELAYS_S:
         world.clock.advance(delay)
         assert await world.refunds.retry_due() == 1
     failed = await stored(world, refund.id)
@@ -62,7 +63,7 @@ async def test_retries_are_bounded_then_the_refund_is_failed_for_operators():
 
 
 async def test_a_lost_dispatch_is_picked_up_by_the_retry_job():
-    world = World()
+    world = refund_world()
     refund = await cancelled_paid_order(world)  # refund.requested never handled: the process died
     world.clock.advance(61)
     assert await world.refunds.retry_due() == 1
@@ -70,7 +71,7 @@ async def test_a_lost_dispatch_is_picked_up_by_the_retry_job():
 
 
 async def test_a_refund_callback_from_another_provider_or_refund_is_not_applied():
-    world = World()
+    world = refund_world()
     refund = await cancelled_paid_order(world)
     world.provider.answers = [ProviderResult(Outcome.PENDING, "rf_real")]
     await world.refunds.dispatch(refund.id)

@@ -11,7 +11,6 @@ from app.domain.model.order import OrderStatus
 from app.domain.model.payment import AttemptStatus, RefundPurpose, RefundStatus
 from app.domain.model.provider import CallbackKind, Outcome, ProviderEvent, ProviderResult
 from app.domain.services.callbacks import CallbackOutcome
-from app.domain.services.orders import OrderService
 from app.domain.services.settlement import Applied
 from tests.unit.fake_providers import success_for
 from tests.unit.test_payment_service import CARD, World
@@ -81,7 +80,7 @@ async def test_a_one_cent_capture_tagged_with_this_attempt_is_refunded_and_cance
     assert await world.callbacks.handle("sandbox", {}, b"cent") is CallbackOutcome.MISMATCH
     assert await world.callbacks.handle("sandbox", {}, b"real") is CallbackOutcome.APPLIED
     assert (await world.state())[0].status is OrderStatus.PAYMENT_DONE
-    view = await OrderService(world.uow, world.clock, 10**8).cancel(world.order.merchant_id, world.order.id)
+    view = await world.orders.cancel(world.order.merchant_id, world.order.id)
     for refund in await all_refunds(world):
         await world.refunds.dispatch(refund.id)
     targets = sorted((r.provider_reference, r.amount.amount_minor) for r in world.provider.refunds)
