@@ -20,7 +20,8 @@ from app.domain.model.merchant import Merchant
 from app.domain.model.money import Money
 from app.domain.model.mismatch import VerdictMismatch
 from app.domain.model.order import Order, OrderStatus
-from app.domain.model.payment import PaymentAttempt, Refund, RefundStatus
+from app.domain.model.payment import PaymentAttempt
+from app.domain.model.refund import Refund, RefundStatus
 from app.domain.model.provider import PaymentRequest, ProviderEvent, ProviderResult, RefundRequest
 
 

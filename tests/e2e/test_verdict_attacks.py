@@ -135,3 +135,28 @@ async def test_a_one_cent_payment_tagged_with_an_attempt_is_refunded_and_cancel_
     view = await eventually(refund_settled)
     assert view["status"] == "ORDER_CANCELLED" and view["refunds"][0]["amount"] == 10_000
     assert (await sandbox.get(f"/v1/payments/{cent['id']}")).json()["amount_refunded"] == 1  # not more
+
+
+async def test_concurrent_duplicate_mismatching_callbacks_refund_the_reported_capture_once(api, merchant, container):
+    order, attempt = await pending_attempt(api, merchant)
+    foreign = f"sbx_pay_foreign_{uuid.uuid4().hex[:12]}"
+
+    def callback(event_id: str) -> tuple[bytes, dict[str, str]]:
+        body = msgspec.json.encode({"id": event_id, "type": "payment.succeeded", "created": int(time.time()),
+                                    "data": {"object": "payment", "id": foreign, "idempotency_key": attempt["id"],
+                                             "status": "succeeded", "amount": 1, "currency": "USD",
+                                             "metadata": {"attempt_id": attempt["id"]}}})
+        return body, {**signed_headers(CALLBACK_SECRET, body), "content-type": "application/json"}
+
+    deliveries = [callback(f"evt_dup_{uuid.uuid4().hex}") for _ in range(10)] * 2  # 10 verdicts, each twice
+    responses = await asyncio.gather(*(api.post("/callbacks/sandbox", content=body, headers=headers)
+                                       for body, headers in deliveries))
+    assert sorted({r.json()["status"] for r in responses}) == ["duplicate", "mismatch"]
+    assert [r.json()["status"] for r in responses].count("mismatch") == 10
+    async with container.engine.transaction() as tx:
+        refunds = await tx.connection.fetch("SELECT purpose, amount_minor FROM refunds WHERE target_reference = $1",
+                                            foreign)
+    assert [(r["purpose"], r["amount_minor"]) for r in refunds] == [("unrequested_capture", 1)]
+    assert len(await mismatches_of(container, attempt["id"])) == 10
+    current = (await api.get(f"/orders/{order['id']}", headers=merchant.headers)).json()
+    assert current["status"] == "PAYMENT_IN_PROGRESS" and current["refunds"] == []

@@ -19,7 +19,8 @@ from app.adapters.clock import SystemClock
 from app.adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
 from app.domain.model.money import Money
 from app.domain.model.order import Customer, LineItem, Order
-from app.domain.model.payment import AttemptStatus, PaymentAttempt, Refund, RefundStatus
+from app.domain.model.payment import AttemptStatus, PaymentAttempt
+from app.domain.model.refund import Refund, RefundStatus
 from app.domain.services.refunds import RefundService
 from app.entrypoints.http.controllers.admin_refunds import AdminRefundsController
 from app.entrypoints.http.problems import EXCEPTION_HANDLERS, problem_details_plugin

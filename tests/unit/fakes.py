@@ -25,7 +25,8 @@ from app.domain.model.merchant import Merchant
 from app.domain.model.order import Order
 from app.domain.model.catalog import Product
 from app.domain.model.mismatch import VerdictMismatch
-from app.domain.model.payment import AttemptStatus, PaymentAttempt, Refund, RefundPurpose, RefundStatus
+from app.domain.model.payment import AttemptStatus, PaymentAttempt
+from app.domain.model.refund import Refund, RefundPurpose, RefundStatus
 from app.domain.ports import EventBus, OrderQuery, RollbackOnly
 from tests.unit.fake_catalog import (
     CATALOG_UNIQUE_KEYS, InMemoryProcessedEvents, InMemoryProductRepository, InMemoryReservationRepository,

@@ -12,7 +12,8 @@ from app.domain.errors import Conflict, InvalidCallback, UnknownProvider
 from app.domain.model.card import CardToken
 from app.domain.model.money import Money
 from app.domain.model.order import Order, OrderStatus
-from app.domain.model.payment import AttemptStatus, Refund
+from app.domain.model.payment import AttemptStatus
+from app.domain.model.refund import Refund
 from app.domain.model.provider import CallbackKind, Outcome, PaymentRequest, ProviderEvent, ProviderResult
 from tests.unit.builders import NOW, attempt_for, new_order
 from tests.unit.fake_providers import FakeProvider, FakeProviderRegistry, InMemoryCardDataCache

@@ -13,7 +13,7 @@ from app.domain.errors import InsufficientStock
 from app.domain.model.catalog import StockLevel
 from app.domain.model.inventory import ReservationStatus as R
 from app.domain.model.order import OrderStatus as S
-from app.domain.model.payment import RefundStatus
+from app.domain.model.refund import RefundStatus
 from app.domain.model.provider import Outcome, ProviderResult
 from app.domain.services.fulfillment import Allocation
 from tests.unit.catalog_world import CARD, MERCHANT, Shop

@@ -9,7 +9,8 @@ import pytest
 from app.domain.errors import DuplicateOrder, InvalidStateTransition, NotFound, ValidationFailed
 from app.domain.model.money import Money
 from app.domain.model.order import Customer, LineItem, OrderStatus
-from app.domain.model.payment import AttemptStatus, RefundStatus
+from app.domain.model.payment import AttemptStatus
+from app.domain.model.refund import RefundStatus
 from app.domain.ports import OrderQuery
 from app.domain.services.orders import OrderChanges, OrderService
 from tests.unit.builders import attempt_for, new_order, order_request

@@ -9,7 +9,8 @@ import pytest
 from app.domain.errors import InvalidStateTransition
 from app.domain.model.card import CardDetails, CardToken
 from app.domain.model.order import OrderStatus
-from app.domain.model.payment import AttemptStatus, PaymentAttempt, Refund, RefundStatus
+from app.domain.model.payment import AttemptStatus, PaymentAttempt
+from app.domain.model.refund import Refund, RefundStatus
 from tests.unit.builders import NOW, attempt_for, new_order
 
 A = AttemptStatus

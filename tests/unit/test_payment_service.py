@@ -10,7 +10,8 @@ import pytest
 from app.domain.errors import Conflict, InvalidStateTransition
 from app.domain.model.card import CardDetails
 from app.domain.model.order import OrderStatus
-from app.domain.model.payment import AttemptStatus, RefundStatus
+from app.domain.model.payment import AttemptStatus
+from app.domain.model.refund import RefundStatus
 from app.domain.model.provider import CallbackKind, Outcome, ProviderEvent, ProviderResult
 from app.domain.services.callbacks import CallbackOutcome
 from tests.unit.builders import new_order

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.domain.model.payment import RefundStatus
+from app.domain.model.refund import RefundStatus
 from app.domain.model.provider import Outcome, ProviderResult
 from tests.unit.test_payment_service import CARD, World
 

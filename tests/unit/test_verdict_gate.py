@@ -8,7 +8,8 @@ import dataclasses
 import uuid
 
 from app.domain.model.order import OrderStatus
-from app.domain.model.payment import AttemptStatus, RefundPurpose, RefundStatus
+from app.domain.model.payment import AttemptStatus
+from app.domain.model.refund import RefundPurpose, RefundStatus
 from app.domain.model.provider import CallbackKind, Outcome, ProviderEvent, ProviderResult
 from app.domain.services.callbacks import CallbackOutcome
 from app.domain.services.settlement import Applied

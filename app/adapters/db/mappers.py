@@ -12,7 +12,8 @@ from app.domain.model.merchant import Merchant
 from app.domain.model.money import Money
 from app.domain.model.order import Customer, LineItem, Order, OrderStatus
 from app.domain.model.mismatch import VerdictMismatch
-from app.domain.model.payment import AttemptStatus, PaymentAttempt, Refund, RefundPurpose, RefundStatus
+from app.domain.model.payment import AttemptStatus, PaymentAttempt
+from app.domain.model.refund import Refund, RefundPurpose, RefundStatus
 from app.domain.model.provider import ReportedPayment
 
 _encode = msgspec.json.encode

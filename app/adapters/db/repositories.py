@@ -21,7 +21,8 @@ from app.domain.events import EventRecorder
 from app.domain.model.merchant import Merchant
 from app.domain.model.order import Order
 from app.domain.model.mismatch import VerdictMismatch
-from app.domain.model.payment import PaymentAttempt, Refund, RefundStatus
+from app.domain.model.payment import PaymentAttempt
+from app.domain.model.refund import Refund, RefundStatus
 from app.domain.ports import OrderQuery
 
 

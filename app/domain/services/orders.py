@@ -10,7 +10,8 @@ from datetime import datetime
 from app.domain.errors import Conflict, DuplicateOrder, NotFound, ValidationFailed
 from app.domain.model.money import Money, currency_code
 from app.domain.model.order import Customer, LineItem, Order
-from app.domain.model.payment import AttemptStatus, PaymentAttempt, Refund
+from app.domain.model.payment import AttemptStatus, PaymentAttempt
+from app.domain.model.refund import Refund
 from app.domain.model.pricing import RequestedItem, price_items, skus_of
 from app.domain.ports import Clock, OrderQuery, UnitOfWork, UnitOfWorkFactory
 from app.domain.services.inventory import InventoryPolicy, StockKeeper

@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from app.domain.errors import InvalidStateTransition, NotFound, ValidationFailed
 from app.domain.model.card import PaymentMethod
 from app.domain.model.order import OrderStatus
-from app.domain.model.payment import AttemptStatus, FailureCode, PaymentAttempt, Refund, RefundPurpose
+from app.domain.model.payment import AttemptStatus, FailureCode, PaymentAttempt
+from app.domain.model.refund import Refund, RefundPurpose
 from app.domain.model.provider import Outcome, PaymentRequest, ProviderResult
 from app.domain.model.return_url import checked_return_url
 from app.domain.model.verdict import VerdictOrigin, VerdictSource

@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 
 from app.domain.errors import NotFound
-from app.domain.model.payment import Refund, RefundStatus
+from app.domain.model.refund import Refund, RefundStatus
 from app.domain.model.provider import Outcome, ProviderResult, RefundRequest
 from app.domain.ports import Clock, ProviderRegistry, UnitOfWork, UnitOfWorkFactory
 

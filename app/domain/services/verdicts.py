@@ -11,7 +11,8 @@ from __future__ import annotations
 import uuid
 
 from app.domain.model.mismatch import VerdictMismatch
-from app.domain.model.payment import PaymentAttempt, Refund
+from app.domain.model.payment import PaymentAttempt
+from app.domain.model.refund import Refund
 from app.domain.model.provider import ProviderResult
 from app.domain.model.verdict import VerdictOrigin, unrequested_capture, verdict_mismatches
 from app.domain.ports import Clock, UnitOfWork, VerdictAlarm

@@ -10,8 +10,8 @@ import msgspec
 from litestar import Controller, get, post
 from litestar.params import Parameter
 
-from app.domain.model.payment import Refund as RefundModel
-from app.domain.model.payment import RefundPurpose, RefundStatus
+from app.domain.model.refund import Refund as RefundModel
+from app.domain.model.refund import RefundPurpose, RefundStatus
 from app.domain.services.refunds import RefundService
 from app.entrypoints.http.controllers.admin import ADMIN_ERRORS, admin_guard
 

@@ -12,8 +12,9 @@ from msgspec import Meta
 from app.domain.model.card import CardDetails, CardToken
 from app.domain.model.fraud import FraudAction
 from app.domain.model.fraud_evaluation import FraudDecision
-from app.domain.model.payment import AttemptStatus, PaymentAttempt, RefundStatus
-from app.domain.model.payment import Refund as RefundModel
+from app.domain.model.payment import AttemptStatus, PaymentAttempt
+from app.domain.model.refund import RefundStatus
+from app.domain.model.refund import Refund as RefundModel
 from app.entrypoints.http.schemas import patterns
 
 
