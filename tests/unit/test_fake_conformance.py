@@ -43,18 +43,27 @@ def methods(port: type) -> list[str]:
             if callable(member) and (not name.startswith("_") or name in DUNDERS)]
 
 
+def declared_ports() -> set[type]:
+    return {cls for _, cls in inspect.getmembers(ports, inspect.isclass)
+            if getattr(cls, "_is_protocol", False) and cls.__module__ == ports.__name__}
+
+
+def assert_offers_the_ports_methods(port: type, implementation: type) -> None:
+    """Every method of `port`, with its parameter names, sync or async as the port says."""
+    for name in methods(port):
+        expected = list(inspect.signature(getattr(port, name)).parameters)
+        assert list(inspect.signature(getattr(implementation, name)).parameters) == expected, name
+        assert (inspect.iscoroutinefunction(getattr(implementation, name))
+                == inspect.iscoroutinefunction(getattr(port, name))), name
+
+
 def test_every_port_has_a_fake():
-    declared = {cls for _, cls in inspect.getmembers(ports, inspect.isclass)
-                if getattr(cls, "_is_protocol", False) and cls.__module__ == ports.__name__}
-    assert declared == {port for port, _ in PORT_FAKES}
+    assert declared_ports() == {port for port, _ in PORT_FAKES}
 
 
 @pytest.mark.parametrize(("port", "fake"), PORT_FAKES, ids=[port.__name__ for port, _ in PORT_FAKES])
 def test_fake_has_the_ports_methods_and_parameters(port, fake):
-    for name in methods(port):
-        expected = list(inspect.signature(getattr(port, name)).parameters)
-        assert list(inspect.signature(getattr(fake, name)).parameters) == expected, name
-        assert inspect.iscoroutinefunction(getattr(fake, name)) == inspect.iscoroutinefunction(getattr(port, name))
+    assert_offers_the_ports_methods(port, fake)
 
 
 @pytest.mark.parametrize("attribute", ["orders", "payments", "refunds", "merchants", "callbacks", "mismatches"])

@@ -5,9 +5,6 @@ test_fake_conformance.py checks for the fakes."""
 
 from __future__ import annotations
 
-from app.adapters.providers.verdict_alarm import LoggingVerdictAlarm
-
-import inspect
 import tomllib
 from pathlib import Path
 
@@ -15,6 +12,7 @@ import pytest
 
 from app.adapters.clock import SystemClock
 from app.adapters.db import repositories as db
+from app.adapters.providers.verdict_alarm import LoggingVerdictAlarm
 from app.adapters.fraud.fingerprints import HmacCardFingerprints
 from app.adapters.fraud.metrics import PrometheusFraudMetrics
 from app.adapters.fraud.rule_store import PiccoloFraudRuleStore
@@ -34,7 +32,7 @@ from app.adapters.redis.locks import RedisLockManager
 from app.adapters.vault.card_cache import RedisCardDataCache
 from app.domain import ports
 from tests.unit import port_conformance
-from tests.unit.test_fake_conformance import methods
+from tests.unit.test_fake_conformance import assert_offers_the_ports_methods, declared_ports
 
 ROOT = Path(__file__).resolve().parents[2]
 PORT_ADAPTERS = [
@@ -66,17 +64,12 @@ PORT_ADAPTERS = [
 
 
 def test_every_port_has_a_real_adapter():
-    declared = {cls for _, cls in inspect.getmembers(ports, inspect.isclass)
-                if getattr(cls, "_is_protocol", False) and cls.__module__ == ports.__name__}
-    assert declared == {port for port, _ in PORT_ADAPTERS}
+    assert declared_ports() == {port for port, _ in PORT_ADAPTERS}
 
 
 @pytest.mark.parametrize(("port", "adapter"), PORT_ADAPTERS, ids=[a.__name__ for _, a in PORT_ADAPTERS])
 def test_adapter_has_the_ports_methods_and_parameters(port, adapter):
-    for name in methods(port):
-        expected = list(inspect.signature(getattr(port, name)).parameters)
-        assert list(inspect.signature(getattr(adapter, name)).parameters) == expected, name
-        assert inspect.iscoroutinefunction(getattr(adapter, name)) == inspect.iscoroutinefunction(getattr(port, name))
+    assert_offers_the_ports_methods(port, adapter)
 
 
 def test_the_static_conformance_module_is_type_checked():

@@ -6,12 +6,12 @@ from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator
 
 from litestar import Litestar
-from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from app.bootstrap import Container
 from app.entrypoints.http.client_address import ClientAddress
+from app.entrypoints.http.dependencies import from_container
 from app.entrypoints.http.auth import SECURITY_COMPONENTS, MerchantAuthenticator
 from app.entrypoints.http.controllers.admin import AdminController
 from app.entrypoints.http.controllers.fraud_admin import FraudAdminController
@@ -41,16 +41,13 @@ def create_app(container: Container) -> Litestar:
         finally:
             await container.stop()
 
-    def service(name: str) -> Provide:
-        return Provide(lambda: getattr(container, name), sync_to_thread=False, use_cache=True)
-
     # With admin disabled its routes do not exist at all, in the router or the schema.
     admin = ([AdminController, FraudAdminController, AdminRefundsController] if container.settings.api.admin_api_key
              else [])
     app = Litestar(
         route_handlers=[OrderController, PaymentController, ProductController, provider_callback, LegacyController,
                         legacy_callback, *admin, health, ready, MetricsController],
-        dependencies={name: service(name)
+        dependencies={name: from_container(name)
                       for name in ("orders", "merchants", "payments", "callbacks", "catalog", "refunds")},
         # Errors raised by our middleware become responses at problem_boundary, inside the
         # metrics middleware, so metrics count the status the client got.

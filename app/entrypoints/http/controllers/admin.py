@@ -9,8 +9,7 @@ import uuid
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, Request, get, post
-from litestar.di import Provide
+from litestar import Controller, get, post
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 from litestar.params import Dependency
@@ -19,6 +18,7 @@ from app.adapters.queue.dead_letters import DeadLetter, DeadLetterQueue
 from app.domain.errors import Forbidden, NotFound
 from app.domain.services.notifications import NotificationService
 from app.entrypoints.http.auth import bearer_token
+from app.entrypoints.http.dependencies import from_container
 from app.entrypoints.http.problems import problem_responses
 
 
@@ -52,20 +52,11 @@ DeadLetters = Annotated[DeadLetterQueue, Dependency(skip_validation=True)]
 Notifications = Annotated[NotificationService, Dependency(skip_validation=True)]
 
 
-def provide_dead_letters(request: Request) -> DeadLetterQueue:
-    return request.app.state.container.dead_letters
-
-
-def provide_notifications(request: Request) -> NotificationService:
-    return request.app.state.container.notifications
-
-
 class AdminController(Controller):
     path = "/admin"
     tags = ["admin"]
     guards = [admin_guard]
-    dependencies = {"dead_letters": Provide(provide_dead_letters, sync_to_thread=False),
-                    "notifications": Provide(provide_notifications, sync_to_thread=False)}
+    dependencies = {"dead_letters": from_container("dead_letters"), "notifications": from_container("notifications")}
 
     @get("/dead-letters", responses=ADMIN_ERRORS, summary="Messages whose retries ran out")
     async def list_dead_letters(self, dead_letters: DeadLetters) -> DeadLetterList:

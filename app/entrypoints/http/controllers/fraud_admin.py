@@ -6,13 +6,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from litestar import Controller, Request, get, post, put
-from litestar.di import Provide
+from litestar import Controller, get, post, put
 from litestar.params import Dependency, Parameter
 
 from app.domain.services.fraud import FraudRuleService
 from app.domain.services.reviews import ReviewService
 from app.entrypoints.http.controllers.admin import admin_guard
+from app.entrypoints.http.dependencies import from_container
 from app.entrypoints.http.problems import problem_responses
 from app.entrypoints.http.schemas.fraud import FraudRuleSet, FraudRuleSetUpdate, Review, ReviewList
 
@@ -23,20 +23,11 @@ Rules = Annotated[FraudRuleService, Dependency(skip_validation=True)]
 Reviews = Annotated[ReviewService, Dependency(skip_validation=True)]
 
 
-def provide_fraud_rules(request: Request) -> FraudRuleService:
-    return request.app.state.container.fraud_rules
-
-
-def provide_reviews(request: Request) -> ReviewService:
-    return request.app.state.container.reviews
-
-
 class FraudAdminController(Controller):
     path = "/admin"
     tags = ["admin", "fraud"]
     guards = [admin_guard]
-    dependencies = {"rules": Provide(provide_fraud_rules, sync_to_thread=False),
-                    "reviews": Provide(provide_reviews, sync_to_thread=False)}
+    dependencies = {"rules": from_container("fraud_rules"), "reviews": from_container("reviews")}
 
     @get("/merchants/{merchant_id:uuid}/fraud-rules", responses=RULE_ERRORS, summary="A merchant's fraud rules")
     async def get_rules(self, merchant_id: uuid.UUID, rules: Rules) -> FraudRuleSet:
