@@ -11,6 +11,8 @@ import redis.asyncio as redis_async
 from dramatiq import Broker
 from piccolo.engine.postgres import PostgresEngine
 
+from app.adapters.auth.jwt_tokens import JwtAccessTokens
+from app.adapters.auth.passwords import Argon2PasswordHasher
 from app.adapters.clock import SystemClock
 from app.adapters.fraud.fingerprints import HmacCardFingerprints, fingerprint_key
 from app.adapters.fraud.metrics import PrometheusFraudMetrics
@@ -31,12 +33,18 @@ from app.adapters.queue.outbox_relay import OutboxRelay
 from app.adapters.queue.processed_events import PiccoloProcessedEvents
 from app.adapters.queue.publisher import DramatiqPublisher, DramatiqRetryScheduler
 from app.adapters.redis.locks import RedisLockManager
+from app.adapters.redis.login_throttle import RedisLoginThrottle, ThrottlePolicy
+from app.adapters.redis.revocations import RedisSessionRevocations
 from app.adapters.vault.card_cache import RedisCardDataCache
-from app.adapters.vault.keys import vault_keys
+from app.adapters.vault.cvc_cache import RedisCvcCache
+from app.adapters.vault.keyring import VaultKeyring
+from app.adapters.vault.keys import vault_keyring
 from app.domain.ports import (
     CardDataCache, CardFingerprints, Clock, FraudDecisionMetrics, FraudRuleStore, LockManager,
     UnitOfWorkFactory, VelocityCounter, VerdictAlarm, WebhookTargetPolicy,
 )
+from app.domain.ports_accounts import LoginThrottle, PasswordHasher
+from app.domain.services.accounts import AccountService
 from app.domain.services.fraud import FraudRuleService, FraudScreen
 from app.domain.services.reviews import ReviewPolicy, ReviewService
 from app.domain.services.callbacks import CallbackService
@@ -49,6 +57,8 @@ from app.domain.services.notifications import NotificationService, RetrySchedule
 from app.domain.services.orders import OrderService
 from app.domain.services.payments import PaymentPolicy, PaymentService
 from app.domain.services.refunds import RefundPolicy, RefundService
+from app.domain.services.sessions import SessionPolicy, SessionService
+from app.domain.services.vault import CardVaultService
 from app.domain.services.verdicts import VerdictGate
 from config.settings import Settings
 
@@ -85,6 +95,10 @@ class Container:
     dead_letters: DeadLetterQueue
     fraud_rules: FraudRuleService
     reviews: ReviewService
+    access_tokens: JwtAccessTokens
+    sessions: SessionService
+    accounts: AccountService
+    vault: CardVaultService
 
     async def start(self) -> None:
         db = self.settings.database
@@ -134,6 +148,8 @@ class Overrides(TypedDict, total=False):
     fraud_metrics: FraudDecisionMetrics
     webhook_targets: WebhookTargetPolicy  # what merchants may register (the sender keeps its guard)
     alarm: VerdictAlarm
+    password_hasher: PasswordHasher
+    login_throttle: LoginThrottle
 
 
 def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Container:
@@ -145,9 +161,11 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
     bus = o["bus"] if "bus" in o else InProcessEventBus() if inline else InProcessEventBus(routes={})
     clock = o["clock"] if "clock" in o else SystemClock()
     uow = o["uow"] if "uow" in o else PiccoloUnitOfWorkFactory(engine, bus)
-    providers = o["providers"] if "providers" in o else build_providers(settings)
+    keyring = vault_keyring(settings)
+    vault = CardVaultService(uow, clock, keyring, RedisCvcCache(redis, keyring, settings.vault.cvc_ttl_s))
+    providers = o["providers"] if "providers" in o else build_providers(settings, reveal=vault.reveal)
     locks = o["locks"] if "locks" in o else RedisLockManager(redis)
-    card_cache = o["card_cache"] if "card_cache" in o else _card_cache(settings, redis)
+    card_cache = o["card_cache"] if "card_cache" in o else _card_cache(settings, redis, keyring)
     p, workers, inv = settings.payments, settings.workers, settings.inventory
     stock = StockKeeper(InventoryPolicy(inv.reservation_ttl_s, inv.max_units_per_sku, inv.shipping_business_days))
     fraud_rules = o["fraud_rules"] if "fraud_rules" in o else PiccoloFraudRuleStore(engine)
@@ -172,6 +190,12 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
                                         retries, workers.webhook_retry_delays_s)
     consumers = EventConsumers(payments, refunds, notifications, fulfillment)
     bus.serve(consumers.by_name())
+    a = settings.auth
+    access_tokens = JwtAccessTokens(jwt_secret(settings), a.access_ttl_s)
+    sessions = SessionService(uow, clock, access_tokens, RedisSessionRevocations(redis, a.access_ttl_s),
+                              SessionPolicy(a.access_ttl_s, a.refresh_ttl_s))
+    accounts = AccountService(uow, clock, o["password_hasher"] if "password_hasher" in o else password_hasher(settings),
+                              sessions, o["login_throttle"] if "login_throttle" in o else _login_throttle(settings, redis))
     return Container(
         settings=settings, engine=engine, redis=redis, broker=broker, bus=bus, uow=uow,
         idempotency=PiccoloIdempotencyStore(engine, settings.api.idempotency_ttl_s), providers=providers,
@@ -185,6 +209,7 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
         processed=processed, webhooks=webhooks, sender=sender, dead_letters=dead_letters_for(broker),
         fraud_rules=FraudRuleService(uow, fraud_rules),
         reviews=ReviewService(uow, clock, stock, ReviewPolicy(settings.fraud.review_deadline_s)),
+        access_tokens=access_tokens, sessions=sessions, accounts=accounts, vault=vault,
     )
 
 
@@ -194,6 +219,29 @@ def _database() -> PostgresEngine:
     return DB
 
 
-def _card_cache(settings: Settings, redis: redis_async.Redis) -> RedisCardDataCache:
-    keys, current_key = vault_keys(settings)
-    return RedisCardDataCache(redis, keys, current_key, settings.vault.card_cache_ttl_s)
+def _card_cache(settings: Settings, redis: redis_async.Redis, keyring: VaultKeyring) -> RedisCardDataCache:
+    return RedisCardDataCache(redis, keyring, settings.vault.card_cache_ttl_s)
+
+
+# FXP_ENV=test: Argon2id at its cheapest, so a suite that logs in often stays fast.
+TEST_ARGON2 = (1, 64, 1)
+
+
+def password_hasher(settings: Settings) -> Argon2PasswordHasher:
+    a = settings.auth
+    cost = TEST_ARGON2 if settings.env == "test" else (a.argon2_time_cost, a.argon2_memory_kib, a.argon2_parallelism)
+    return Argon2PasswordHasher(*cost)
+
+
+def _login_throttle(settings: Settings, redis: redis_async.Redis) -> RedisLoginThrottle:
+    a = settings.auth
+    return RedisLoginThrottle(redis, ThrottlePolicy(a.throttle_free_per_address, a.throttle_free_per_account,
+                                                    a.throttle_base_delay_s, a.throttle_max_delay_s,
+                                                    a.throttle_window_s))
+
+
+def jwt_secret(settings: Settings) -> str | None:
+    """FXP_AUTH__JWT_SECRET; required in production, else (None) the issuer makes one up."""
+    if not settings.auth.jwt_secret and settings.env == "prod":
+        raise RuntimeError("FXP_AUTH__JWT_SECRET must be set in production")
+    return settings.auth.jwt_secret or None

@@ -16,9 +16,10 @@ import structlog
 from app.domain.model.webhook_url import redact_url
 
 PAN_PATTERN = re.compile(r"\b(?:\d[ -]?){12,19}\b")
-SECRET_PATTERN = re.compile(r"\b(sk_(?:test|live)_|whsec_|Bearer\s+)[A-Za-z0-9_\-\.=+/]+")
+SECRET_PATTERN = re.compile(r"\b(sk_(?:test|live)_|whsec_|rt_|Bearer\s+|eyJ)[A-Za-z0-9_\-\.=+/]+")
 SENSITIVE_KEYS = {"authorization", "api_key", "password", "secret", "card_number", "number", "cvc", "cvv",
-                  "token", "client_secret", "webhook_secret"}
+                  "token", "client_secret", "webhook_secret", "access_token", "refresh_token", "password_hash",
+                  "current_password", "new_password", "jwt_secret"}
 
 
 def _scrub(value: Any) -> Any:

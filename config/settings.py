@@ -75,6 +75,26 @@ class VaultSettings(msgspec.Struct, frozen=True):
     # "v1:<base64 32 bytes>,v2:<...>": versioned AES-GCM keys; the last one encrypts.
     keys: str = ""
     card_cache_ttl_s: int = 900
+    cvc_ttl_s: int = 600  # a saved card's CVC: until its next payment or this long
+    # base64, >= 32 bytes: the HMAC key of card fingerprints; empty: derived from the first vault key
+    fingerprint_key: str = ""
+
+
+class AuthSettings(msgspec.Struct, frozen=True):
+    """Users: Argon2id cost, JWT access tokens, refresh tokens, login throttling."""
+
+    jwt_secret: str = ""  # >= 32 bytes; empty (dev, tests): a process-local one
+    access_ttl_s: int = 900
+    refresh_ttl_s: int = 30 * 86400
+    # OWASP's Argon2id minimum (19 MiB, t=2, p=1); FXP_ENV=test swaps in a cheap cost.
+    argon2_time_cost: int = 2
+    argon2_memory_kib: int = 19456
+    argon2_parallelism: int = 1
+    throttle_free_per_address: int = 20
+    throttle_free_per_account: int = 5
+    throttle_base_delay_s: float = 1.0
+    throttle_max_delay_s: float = 900.0
+    throttle_window_s: float = 900.0
 
 
 class WorkerSettings(msgspec.Struct, frozen=True):
@@ -133,6 +153,7 @@ class Settings(msgspec.Struct, frozen=True):
     vault: VaultSettings = VaultSettings()
     inventory: InventorySettings = InventorySettings()
     fraud: FraudSettings = FraudSettings()
+    auth: AuthSettings = AuthSettings()
 
     @property
     def public_url(self) -> str:
@@ -150,6 +171,7 @@ ALIASES = {
     "FXP_DATA_DIR": ("data_dir",),
     "FXP_LOG_LEVEL": ("log_level",),
     "FXP_ENV": ("env",),
+    "FXP_JWT_SECRET": ("auth", "jwt_secret"),
 }
 
 

@@ -17,7 +17,7 @@ class CardIn(msgspec.Struct, forbid_unknown_fields=True):
     number: str
     exp_month: Annotated[int, Meta(ge=1, le=12)]
     exp_year: int
-    cvc: Annotated[str, Meta(pattern=r"^\d{3,4}$")]
+    cvc: Annotated[str, Meta(pattern=r"^\d{3,4}$")] | None = None  # None: a card on file
 
 
 class PaymentCreate(msgspec.Struct):

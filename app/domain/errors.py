@@ -3,16 +3,19 @@ the HTTP layer maps the classes to status codes in a single table."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 
 class DomainError(Exception):
     code = "domain_error"
 
-    def __init__(self, message: str, **details: Any) -> None:
+    def __init__(self, message: str, code: str | None = None, **details: Any) -> None:
         super().__init__(message)
         self.message = message
         self.details = details
+        if code:  # a more specific stable code than the class's own
+            self.code = code
 
 
 class MalformedRequest(DomainError):
@@ -33,9 +36,7 @@ class ValidationFailed(DomainError):
     code = "business_rule_violated"
 
     def __init__(self, message: str, field: str | None = None, code: str | None = None) -> None:
-        super().__init__(message, field=field)
-        if code:
-            self.code = code
+        super().__init__(message, code, field=field)
 
 
 class NotFound(DomainError):
@@ -50,11 +51,6 @@ class InvalidStateTransition(DomainError):
 
 class Conflict(DomainError):
     code = "conflict"
-
-    def __init__(self, message: str, code: str | None = None, **details: Any) -> None:
-        super().__init__(message, **details)
-        if code:
-            self.code = code
 
 
 class DuplicateOrder(Conflict):
@@ -79,14 +75,23 @@ class Forbidden(DomainError):
     code = "forbidden"
 
 
+class Throttled(DomainError):
+    """Too many failures from this client: wait `retry_after_s` before trying again."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        super().__init__(message, retry_after=max(1, math.ceil(retry_after_s)))
+        self.retry_after_s = retry_after_s
+
+
 class InvalidCallback(DomainError):
     """A provider callback whose signature, timestamp or body cannot be trusted."""
 
     code = "invalid_callback"
 
     def __init__(self, message: str, code: str = "invalid_signature") -> None:
-        super().__init__(message)
-        self.code = code
+        super().__init__(message, code)
 
 
 class MalformedCallback(InvalidCallback):

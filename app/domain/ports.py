@@ -23,6 +23,8 @@ from app.domain.model.order import Order, OrderStatus
 from app.domain.model.payment import PaymentAttempt
 from app.domain.model.refund import Refund, RefundStatus
 from app.domain.model.provider import PaymentRequest, ProviderEvent, ProviderResult, RefundRequest
+from app.domain.ports_accounts import RefreshTokenRepository, UserRepository
+from app.domain.ports_vault import SavedCardRepository
 
 
 class Clock(Protocol):
@@ -37,6 +39,7 @@ class OrderQuery:
     created_before: datetime | None = None
     cursor: tuple[datetime, uuid.UUID] | None = None  # keyset: strictly older than this
     limit: int = 50
+    user_id: uuid.UUID | None = None  # only this customer's orders
 
 
 class OrderRepository(Protocol):
@@ -201,6 +204,15 @@ class UnitOfWork(Protocol):
 
     @property
     def mismatches(self) -> MismatchRepository: ...
+
+    @property
+    def users(self) -> UserRepository: ...
+
+    @property
+    def refresh_tokens(self) -> RefreshTokenRepository: ...
+
+    @property
+    def cards(self) -> SavedCardRepository: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
 

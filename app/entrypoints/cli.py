@@ -1,4 +1,5 @@
-"""The `fusionxpay` command line: merchants, migrations, and the whole local stack."""
+"""The `fusionxpay` command line: merchants, migrations, the card vault's keys, and the
+whole local stack."""
 
 from __future__ import annotations
 
@@ -28,6 +29,21 @@ async def _create_merchant(name: str, webhook_url: str | None) -> dict:
     }
 
 
+async def _rekey_vault() -> dict:
+    """Re-seal every saved card under the newest FXP_VAULT__KEYS key (run after adding one;
+    the older key can be removed once this reports nothing left under it)."""
+    from app.bootstrap import build_container
+    from config.settings import get_settings
+
+    container = build_container(get_settings())
+    await container.start()
+    try:
+        resealed = await container.vault.rekey()
+    finally:
+        await container.stop()
+    return {"resealed": resealed, "key_id": container.vault.current_key_id}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fusionxpay", description="FusionXPay payment gateway")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -36,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     create = merchants.add_parser("create", help="create a merchant and print its secret API key once")
     create.add_argument("--name", required=True)
     create.add_argument("--webhook-url")
+
+    vault = commands.add_parser("vault", help="the card vault").add_subparsers(dest="action", required=True)
+    vault.add_parser("rekey", help="re-encrypt every saved card under the newest FXP_VAULT__KEYS key")
 
     commands.add_parser("migrate", help="apply database migrations to FXP_DATABASE_URL")
     run = commands.add_parser("run", help="run API, workers and sandbox (embedded DB/Redis if no URLs set)")
@@ -50,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
         except DomainError as exc:
             print(json.dumps({"error": exc.code, "detail": exc.message}), file=sys.stderr)
             return 2
+        return 0
+    if args.command == "vault":
+        print(json.dumps(asyncio.run(_rekey_vault())))
         return 0
     if args.command == "migrate":
         from app.entrypoints.migrate import apply_migrations

@@ -40,7 +40,7 @@ def _provision(data_dir: Path) -> dict[str, str]:
 
 
 def _dev_secrets(data_dir: Path) -> dict[str, str]:
-    """Secrets the processes must share (vault key, sandbox callback secret and API key):
+    """Secrets the processes must share (vault key, sandbox callback secret and API key, JWT secret):
     taken from the environment, else made once and kept in the data folder (never committed)."""
     path = data_dir / "dev-secrets.json"
     kept = json.loads(path.read_text()) if path.exists() else {}
@@ -48,6 +48,7 @@ def _dev_secrets(data_dir: Path) -> dict[str, str]:
         "FXP_VAULT__KEYS": "v1:" + base64.b64encode(os.urandom(32)).decode(),
         "FXP_PROVIDERS__SANDBOX__CALLBACK_SECRET": secrets.token_urlsafe(24),
         "FXP_PROVIDERS__SANDBOX__API_KEY": "sbx_" + secrets.token_urlsafe(24),
+        "FXP_AUTH__JWT_SECRET": secrets.token_urlsafe(48),
     }
     secrets_ = {**made, **kept}  # a data folder from before a secret existed gets it added
     if secrets_ != kept:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 
+from app.domain.model.merchant import Merchant
 from app.domain.model.money import Money
 from app.domain.model.order import Customer, LineItem, Order, OrderStatus
 from app.domain.model.payment import AttemptStatus, PaymentAttempt
@@ -51,3 +52,9 @@ def attempt_for(order: Order, status: AttemptStatus = AttemptStatus.INITIATED, n
 def order_request(amount_minor: int = 2500, currency: str = "USD", reference: str | None = None,
                   items: list[LineItem] | None = None) -> NewOrder:
     return NewOrder(amount_minor, currency, list(ITEMS) if items is None else items, CUSTOMER, reference)
+
+
+def merchant_row(merchant_id: uuid.UUID | None = None) -> Merchant:
+    """A stored merchant (its key hash stands for a key nobody holds)."""
+    merchant_id = merchant_id or uuid.uuid4()
+    return Merchant(merchant_id, "Shop", f"hash-{merchant_id}", NOW)

@@ -27,7 +27,13 @@ from app.domain.model.catalog import Product
 from app.domain.model.mismatch import VerdictMismatch
 from app.domain.model.payment import AttemptStatus, PaymentAttempt
 from app.domain.model.refund import Refund, RefundPurpose, RefundStatus
+from app.domain.model.saved_card import SavedCard
+from app.domain.model.session import RefreshToken
+from app.domain.model.user import User
 from app.domain.ports import EventBus, OrderQuery, RollbackOnly
+from tests.unit.fake_accounts import (
+    InMemoryRefreshTokenRepository, InMemorySavedCardRepository, InMemoryUserRepository,
+)
 from tests.unit.fake_catalog import (
     CATALOG_UNIQUE_KEYS, InMemoryProcessedEvents, InMemoryProductRepository, InMemoryReservationRepository,
 )
@@ -65,6 +71,11 @@ UNIQUE_KEYS: dict[str, Callable[[Any], list[tuple[Any, ...]]]] = {
     "callbacks": lambda key: [],
     **CATALOG_UNIQUE_KEYS,
     "mismatches": lambda m: [],
+    "users": lambda u: [("users_email_key", u.merchant_id, u.email)],
+    "refresh_tokens": lambda t: [("refresh_tokens_token_hash_key", t.token_hash)]
+    + ([("refresh_tokens_one_live_per_family", t.family_id)] if t.rotated_at is None and t.revoked_at is None
+       else []),
+    "cards": lambda c: [],
 }
 
 
@@ -90,6 +101,9 @@ class InMemoryDatabase:
     reservations: dict[uuid.UUID, Any] = field(default_factory=dict)
     processed: dict[Hashable, Any] = field(default_factory=dict)
     mismatches: dict[uuid.UUID, VerdictMismatch] = field(default_factory=dict)
+    users: dict[uuid.UUID, User] = field(default_factory=dict)
+    refresh_tokens: dict[uuid.UUID, RefreshToken] = field(default_factory=dict)
+    cards: dict[str, SavedCard] = field(default_factory=dict)
     outbox: list[DomainEvent] = field(default_factory=list)
     commits: int = 0
     locks: dict[Hashable, asyncio.Lock] = field(default_factory=dict)
@@ -196,6 +210,7 @@ class InMemoryOrderRepository:
     async def list(self, query: OrderQuery) -> list[Order]:
         def matches(o: Order) -> bool:
             return (o.merchant_id == query.merchant_id
+                    and (query.user_id is None or o.user_id == query.user_id)
                     and (query.status is None or o.status is query.status)
                     and (query.created_after is None or o.created_at >= query.created_after)
                     and (query.created_before is None or o.created_at < query.created_before)
@@ -359,6 +374,9 @@ class InMemoryUnitOfWork:
         self.reservations = InMemoryReservationRepository(self._tables["reservations"])
         self.processed = InMemoryProcessedEvents(self._tables["processed"])
         self.mismatches = InMemoryMismatchRepository(self._tables["mismatches"], self._seen)
+        self.users = InMemoryUserRepository(self._tables["users"])
+        self.refresh_tokens = InMemoryRefreshTokenRepository(self._tables["refresh_tokens"])
+        self.cards = InMemorySavedCardRepository(self._tables["cards"])
         self.committed = False
         return self
 
@@ -423,11 +441,11 @@ class InMemoryUnitOfWorkFactory:
     def commits(self) -> int:
         return self.db.commits
 
-    def seed(self, *rows: Order | PaymentAttempt | Refund | Merchant | Product) -> None:
+    def seed(self, *rows: Order | PaymentAttempt | Refund | Merchant | Product | User) -> None:
         """Put rows straight into the committed state: test set-up, no events, no commit."""
-        tables: dict[type, dict[uuid.UUID, Any]] = {
+        tables: dict[type, dict[Any, Any]] = {
             Order: self.db.orders, PaymentAttempt: self.db.payments, Refund: self.db.refunds,
-            Merchant: self.db.merchants, Product: self.db.products}
+            Merchant: self.db.merchants, Product: self.db.products, User: self.db.users}
         for row in rows:
             tables[type(row)][row.id] = _stored(row)
 

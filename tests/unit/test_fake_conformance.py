@@ -7,8 +7,8 @@ import inspect
 
 import pytest
 
-from app.domain import ports
-from tests.unit import fake_catalog, fake_fraud, fake_providers, fakes
+from app.domain import ports, ports_accounts, ports_vault
+from tests.unit import fake_accounts, fake_catalog, fake_fraud, fake_providers, fakes
 
 PORT_FAKES = [
     (ports.Clock, fakes.FakeClock),
@@ -34,7 +34,17 @@ PORT_FAKES = [
     (ports.CardFingerprints, fake_fraud.FakeCardFingerprints),
     (ports.FraudDecisionMetrics, fake_fraud.RecordingFraudMetrics),
     (ports.WebhookTargetPolicy, fakes.FakeWebhookTargetPolicy),
+    (ports_accounts.UserRepository, fake_accounts.InMemoryUserRepository),
+    (ports_accounts.RefreshTokenRepository, fake_accounts.InMemoryRefreshTokenRepository),
+    (ports_accounts.PasswordHasher, fake_accounts.FakePasswordHasher),
+    (ports_accounts.AccessTokenIssuer, fake_accounts.FakeAccessTokens),
+    (ports_accounts.SessionRevocations, fake_accounts.InMemorySessionRevocations),
+    (ports_accounts.LoginThrottle, fake_accounts.InMemoryLoginThrottle),
+    (ports_vault.SavedCardRepository, fake_accounts.InMemorySavedCardRepository),
+    (ports_vault.CardSealer, fake_accounts.FakeCardSealer),
+    (ports_vault.CvcCache, fake_accounts.InMemoryCvcCache),
 ]
+PORT_MODULES = (ports, ports_accounts, ports_vault)
 DUNDERS = {"__aenter__", "__aexit__", "__call__"}
 
 
@@ -44,8 +54,8 @@ def methods(port: type) -> list[str]:
 
 
 def declared_ports() -> set[type]:
-    return {cls for _, cls in inspect.getmembers(ports, inspect.isclass)
-            if getattr(cls, "_is_protocol", False) and cls.__module__ == ports.__name__}
+    return {cls for module in PORT_MODULES for _, cls in inspect.getmembers(module, inspect.isclass)
+            if getattr(cls, "_is_protocol", False) and cls.__module__ == module.__name__}
 
 
 def assert_offers_the_ports_methods(port: type, implementation: type) -> None:
@@ -66,7 +76,8 @@ def test_fake_has_the_ports_methods_and_parameters(port, fake):
     assert_offers_the_ports_methods(port, fake)
 
 
-@pytest.mark.parametrize("attribute", ["orders", "payments", "refunds", "merchants", "callbacks", "mismatches"])
+@pytest.mark.parametrize("attribute", ["orders", "payments", "refunds", "merchants", "callbacks", "mismatches",
+                                       "users", "refresh_tokens", "cards"])
 async def test_unit_of_work_has_the_ports_repositories(attribute):
     assert isinstance(vars(ports.UnitOfWork)[attribute], property)  # read-only, so adapters' own types fit
     async with fakes.InMemoryUnitOfWorkFactory()() as unit:

@@ -102,12 +102,16 @@ async def quiet_outbox(container) -> None:
 async def admin(worker_container, services) -> AsyncIterator[httpx.AsyncClient]:
     from litestar import Litestar
 
+    from app.entrypoints.http.access import authorize
+    from app.entrypoints.http.auth import Authenticator
     from app.entrypoints.http.controllers.admin import AdminController
     from app.entrypoints.http.problems import EXCEPTION_HANDLERS, problem_details_plugin
 
     app = Litestar(route_handlers=[AdminController], plugins=[problem_details_plugin],
-                   exception_handlers=EXCEPTION_HANDLERS)
+                   exception_handlers=EXCEPTION_HANDLERS, guards=[authorize])
     app.state.container = worker_container
+    app.state.authenticator = Authenticator(worker_container.merchants, worker_container.access_tokens,
+                                            worker_container.sessions, worker_container.settings.api.admin_api_key)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://admin.test",
                                  headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as client:

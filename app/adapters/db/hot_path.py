@@ -12,11 +12,12 @@ import asyncpg
 from piccolo.engine.base import Engine
 
 ORDER_COLUMNS = ("id", "merchant_id", "merchant_reference", "status", "amount_minor", "currency", "items",
-                 "customer", "description", "attempt_count", "estimated_delivery", "created_at", "updated_at", "status_reason")
+                 "customer", "description", "attempt_count", "estimated_delivery", "created_at", "updated_at",
+                 "status_reason", "user_id")
 
 INSERT_ORDER = f"""
 INSERT INTO orders ({", ".join(ORDER_COLUMNS)})
-VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11, $12, $13, $14)
+VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11, $12, $13, $14, $15)
 ON CONFLICT DO NOTHING RETURNING id
 """
 SELECT_ORDER = f"SELECT {', '.join(ORDER_COLUMNS)} FROM orders WHERE id = $1 AND merchant_id = $2"

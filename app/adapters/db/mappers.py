@@ -35,6 +35,7 @@ def order_to_row(order: Order) -> dict[str, Any]:
         "created_at": order.created_at,
         "updated_at": order.updated_at,
         "status_reason": order.status_reason,
+        "user_id": order.user_id,
     }
 
 
@@ -66,6 +67,7 @@ def order_from_row(row: dict[str, Any]) -> Order:
         attempt_count=row["attempt_count"],
         estimated_delivery=row["estimated_delivery"],
         status_reason=row["status_reason"],
+        user_id=row.get("user_id"),
     )
 
 

@@ -82,6 +82,8 @@ class PiccoloOrderRepository(_Tracking):
         where: Combinable = OrderTable.merchant_id == query.merchant_id
         if query.status is not None:
             where &= OrderTable.status == query.status.value
+        if query.user_id is not None:
+            where &= OrderTable.user_id == query.user_id
         if query.created_after is not None:
             where &= OrderTable.created_at >= query.created_after
         if query.created_before is not None:

@@ -31,6 +31,7 @@ class OrderTable(Table, tablename="orders"):
     description = Text(null=True)
     attempt_count = Integer(default=0)
     estimated_delivery = Date(null=True, default=None)
+    user_id = UUID(null=True, default=None)
     created_at = Timestamptz()
     updated_at = Timestamptz()
     status_reason = Text(null=True, default=None)
@@ -176,8 +177,46 @@ class StockReservationTable(Table, tablename="stock_reservations"):
     updated_at = Timestamptz()
 
 
+class UserTable(Table, tablename="users"):
+    id = UUID(primary_key=True)
+    merchant_id = UUID(null=True, default=None)
+    email = Text()
+    role = Varchar(length=16)
+    password_hash = Text()
+    created_at = Timestamptz()
+    password_changed_at = Timestamptz()
+
+
+class RefreshTokenTable(Table, tablename="refresh_tokens"):
+    id = UUID(primary_key=True)
+    family_id = UUID()
+    user_id = UUID()
+    token_hash = Text(unique=True)
+    issued_at = Timestamptz()
+    expires_at = Timestamptz()
+    rotated_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class SavedCardTable(Table, tablename="saved_cards"):
+    token = Text(primary_key=True)
+    merchant_id = UUID()
+    user_id = UUID(null=True, default=None)
+    brand = Varchar(length=16)
+    last4 = Varchar(length=4)
+    exp_month = Integer()
+    exp_year = Integer()
+    holder_name = Text()
+    fingerprint = Text()
+    key_id = Text(null=True, default=None)
+    pan_sealed = Bytea(null=True, default=None)
+    created_at = Timestamptz()
+    deleted_at = Timestamptz(null=True, default=None)
+
+
 ALL_TABLES = [
     MerchantTable, OrderTable, PaymentAttemptTable, RefundTable, OutboxTable,
     CallbackInboxTable, IdempotencyKeyTable, ProductTable, StockAdjustmentTable, StockReservationTable,
     VerdictMismatchTable,
+    UserTable, RefreshTokenTable, SavedCardTable,
 ]

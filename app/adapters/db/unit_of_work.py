@@ -23,6 +23,8 @@ from app.adapters.db.repositories import (
 from app.adapters.db import hot_path
 from app.adapters.db.catalog_repositories import PiccoloProductRepository, PiccoloReservationRepository
 from app.adapters.queue.processed_events import PiccoloProcessedEvents
+from app.adapters.db.accounts import PiccoloRefreshTokenRepository, PiccoloUserRepository
+from app.adapters.db.saved_cards import PiccoloSavedCardRepository
 from app.domain.events import DomainEvent
 from app.domain.ports import EventBus, RollbackOnly
 
@@ -49,6 +51,9 @@ class PiccoloUnitOfWork:
         self.reservations = PiccoloReservationRepository(self._touched)
         self.processed = PiccoloProcessedEvents()
         self.mismatches = PiccoloMismatchRepository(self._touched)
+        self.users = PiccoloUserRepository()
+        self.refresh_tokens = PiccoloRefreshTokenRepository()
+        self.cards = PiccoloSavedCardRepository()
         self.committed_events: list[DomainEvent] = []
 
     async def __aenter__(self) -> PiccoloUnitOfWork:

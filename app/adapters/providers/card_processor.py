@@ -5,8 +5,10 @@ API (JSON over HTTPS, `Authorization: Bearer <api_key>`, amounts in minor units)
   POST /v1/authorizations        Idempotency-Key: <attempt id>
     {"reference": "<attempt id>", "order_reference": "<order id>", "capture": true,
      "amount": {"value": 1999, "currency": "USD"}, "description": "...",
-     "card": {"token": "<vault token>"}            (or, test mode only until the vault
-     "card": {"number", "exp_month", "exp_year", "cvc"})  exists, a raw test card)
+     "card": {"token": "<processor token>"}   or   "card": {"number", "exp_month", "exp_year", "cvc"?}
+     Live mode sends numbers only of FusionXPay vault cards (`card_…` tokens), which the
+     vault opens inside this call; raw numbers straight from a request only in test mode.
+     "cvc" is left out for a saved card whose CVC has expired from the cache (card on file).
     200/201 -> {"id": "auth_...", "reference", "status": "approved"|"declined"|"pending",
                 "response_code": "00", "response_message": "Approved",
                 "authorization_code": "A1B2C3", "captured": true, "amount": {...}}
@@ -151,9 +153,12 @@ class CardProcessorProvider:
     def _card(self, method: object) -> dict[str, Any] | ProviderResult:
         if isinstance(method, CardToken):
             return {"token": method.token}
-        if isinstance(method, CardDetails) and self._settings.mode == "test":
-            return {"number": method.number, "exp_month": method.exp_month,
-                    "exp_year": method.exp_year, "cvc": method.cvc}
+        if isinstance(method, CardDetails) and (method.from_vault or self._settings.mode == "test"):
+            card: dict[str, Any] = {"number": method.number, "exp_month": method.exp_month,
+                                    "exp_year": method.exp_year}
+            if method.cvc:  # a saved card's CVC is gone after its first payment (card on file)
+                card["cvc"] = method.cvc
+            return card
         reason = ("raw card numbers need the vault in live mode" if isinstance(method, CardDetails)
                   else "the card processor needs a card or a card token")
         return ProviderResult(Outcome.FAILED, None, FailureCode.INVALID_REQUEST, reason)

@@ -12,6 +12,7 @@ from app.adapters.providers.registry import ProviderRegistry
 from app.adapters.providers.resilience import ResilientProvider
 from app.adapters.providers.sandbox import SandboxProvider, SandboxSettings
 from app.adapters.providers.stripe import StripeProvider, StripeSettings
+from app.adapters.vault.detokenizing import DetokenizingProvider, Reveal
 from config.settings import Settings
 
 LIST_FIELDS = ("webhook_secrets",)
@@ -25,7 +26,8 @@ def _settings(raw: dict[str, Any], cls: type) -> Any:
     return msgspec.convert(values, cls, strict=False)
 
 
-def build_providers(settings: Settings) -> ProviderRegistry:
+def build_providers(settings: Settings, reveal: Reveal | None = None) -> ProviderRegistry:
+    """`reveal`: the card vault's opener; with it, purchases may name saved cards."""
     configured = settings.providers
     sandbox = {"base_url": "http://127.0.0.1:8100", "callback_secret": "sandbox_dev_secret",
                "callback_url": f"{settings.public_url}/callbacks/sandbox", **configured.sandbox}
@@ -36,4 +38,7 @@ def build_providers(settings: Settings) -> ProviderRegistry:
         adapters.append(PayPalProvider(_settings(configured.paypal, PayPalSettings)))
     if configured.card:
         adapters.append(CardProcessorProvider(_settings(configured.card, CardProcessorSettings)))
-    return ProviderRegistry([ResilientProvider(adapter) for adapter in adapters])
+    resilient: list[Any] = [ResilientProvider(adapter) for adapter in adapters]
+    if reveal is not None:  # outside the retries: the card is opened (and its CVC taken) once
+        resilient = [DetokenizingProvider(adapter, reveal) for adapter in resilient]
+    return ProviderRegistry(resilient)

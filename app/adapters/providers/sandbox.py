@@ -164,8 +164,10 @@ class SandboxProvider:
 
 def _payment_method_fields(method: object) -> dict[str, Any] | None:
     if isinstance(method, CardDetails):
-        return {"card": {"number": method.number, "exp_month": method.exp_month,
-                         "exp_year": method.exp_year, "cvc": method.cvc}}
+        card: dict[str, Any] = {"number": method.number, "exp_month": method.exp_month, "exp_year": method.exp_year}
+        if method.cvc:  # a saved card's CVC is gone after its first payment (card on file)
+            card["cvc"] = method.cvc
+        return {"card": card}
     if isinstance(method, CardToken):
         return {"token": method.token}
     return None

@@ -37,21 +37,23 @@ class CardDetails:
     number: str
     exp_month: int
     exp_year: int
-    cvc: str
+    cvc: str  # "" for a saved card whose CVC has left the short-lived cache
+    from_vault: bool = False  # opened by the card vault inside the provider call
 
     @classmethod
-    def parse(cls, number: str, exp_month: int, exp_year: int, cvc: str, today: date) -> CardDetails:
+    def parse(cls, number: str, exp_month: int, exp_year: int, cvc: str, today: date,
+              field_prefix: str = "payment_method.") -> CardDetails:
         digits = number.replace(" ", "").replace("-", "")
         if not (digits.isascii() and digits.isdigit()) or not 12 <= len(digits) <= 19 or not luhn_valid(digits):
-            raise ValidationFailed("card number is not valid", field="payment_method.number", code="incorrect_number")
+            raise ValidationFailed("card number is not valid", field=field_prefix + "number", code="incorrect_number")
         if not 1 <= exp_month <= 12:
-            raise ValidationFailed("exp_month must be 1-12", field="payment_method.exp_month", code="invalid_expiry")
+            raise ValidationFailed("exp_month must be 1-12", field=field_prefix + "exp_month", code="invalid_expiry")
         if exp_year < 100:
             exp_year += 2000
         if (exp_year, exp_month) < (today.year, today.month):
-            raise ValidationFailed("the card has expired", field="payment_method.exp_year", code="expired_card")
+            raise ValidationFailed("the card has expired", field=field_prefix + "exp_year", code="expired_card")
         if not (cvc.isascii() and cvc.isdigit()) or not 3 <= len(cvc) <= 4:
-            raise ValidationFailed("cvc must be 3 or 4 digits", field="payment_method.cvc", code="invalid_cvc")
+            raise ValidationFailed("cvc must be 3 or 4 digits", field=field_prefix + "cvc", code="invalid_cvc")
         return cls(digits, exp_month, exp_year, cvc)
 
     @property

@@ -98,6 +98,7 @@ class Order(EventRecorder):
     attempt_count: int = 0
     estimated_delivery: date | None = None
     status_reason: str | None = None  # why the order is in its status (failure code, cancel reason)
+    user_id: uuid.UUID | None = None  # the customer who placed it, if a customer did
     events: list[DomainEvent] = field(default_factory=list)
 
     @classmethod
@@ -110,6 +111,7 @@ class Order(EventRecorder):
         now: datetime,
         merchant_reference: str | None = None,
         description: str | None = None,
+        user_id: uuid.UUID | None = None,
     ) -> Order:
         validate_items(items, amount)
         order = cls(
@@ -123,6 +125,7 @@ class Order(EventRecorder):
             updated_at=now,
             merchant_reference=merchant_reference,
             description=description,
+            user_id=user_id,
         )
         order.record(
             "order.created", order.id, merchant_id, now,
@@ -131,6 +134,10 @@ class Order(EventRecorder):
             merchant_reference=merchant_reference,
         )
         return order
+
+    def visible_to(self, customer_id: uuid.UUID | None) -> bool:
+        """A customer sees only its own orders; merchants (key or staff) see them all."""
+        return customer_id is None or self.user_id == customer_id
 
     def can_transition_to(self, target: OrderStatus) -> bool:
         return target in TRANSITIONS[self.status]

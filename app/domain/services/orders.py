@@ -47,9 +47,11 @@ class OrderView:
     refunds: list[Refund]
 
 
-async def load_order(uow: UnitOfWork, merchant_id: uuid.UUID, order_id: uuid.UUID, lock: bool = False) -> Order:
+async def load_order(uow: UnitOfWork, merchant_id: uuid.UUID, order_id: uuid.UUID, lock: bool = False,
+                     customer_id: uuid.UUID | None = None) -> Order:
+    """The merchant's order; another customer's order is as absent as another merchant's."""
     order = await uow.orders.get(merchant_id, order_id, lock=lock)
-    if order is None:
+    if order is None or not order.visible_to(customer_id):
         raise NotFound(f"order {order_id} not found", resource="order", id=str(order_id))
     return order
 
@@ -96,12 +98,13 @@ class OrderService:
         catalog = await uow.products.by_skus(merchant_id, skus) if skus else {}
         return price_items(requested, catalog, currency_code(currency), self._stock.policy.max_units_per_sku)
 
-    async def create(self, merchant_id: uuid.UUID, new: NewOrder) -> Order:
+    async def create(self, merchant_id: uuid.UUID, new: NewOrder, user_id: uuid.UUID | None = None) -> Order:
+        """A new order; `user_id`: the customer placing it, who alone (besides the merchant) sees it."""
         async with self._uow() as uow:
             items = await self._priced(uow, merchant_id, new.items, new.currency)
             amount = _amount(new.amount_minor, new.currency, items, self._max_amount)
             order = Order.create(merchant_id, amount, items, new.customer, self._clock.now(),
-                                 new.merchant_reference, new.description)
+                                 new.merchant_reference, new.description, user_id=user_id)
             if not await uow.orders.add(order):
                 existing = await uow.orders.get_by_reference(merchant_id, new.merchant_reference or "")
                 raise DuplicateOrder(
@@ -111,9 +114,10 @@ class OrderService:
             await uow.commit()
         return order
 
-    async def get(self, merchant_id: uuid.UUID, order_id: uuid.UUID) -> OrderView:
+    async def get(self, merchant_id: uuid.UUID, order_id: uuid.UUID,
+                  customer_id: uuid.UUID | None = None) -> OrderView:
         async with self._uow() as uow:
-            order = await load_order(uow, merchant_id, order_id)
+            order = await load_order(uow, merchant_id, order_id, customer_id=customer_id)
             return OrderView(order, await uow.payments.for_order(order_id), await uow.refunds.for_order(order_id))
 
     async def list(self, query: OrderQuery) -> tuple[list[Order], bool]:
@@ -144,11 +148,12 @@ class OrderService:
             await uow.commit()
         return order
 
-    async def cancel(self, merchant_id: uuid.UUID, order_id: uuid.UUID, reason: str | None = None) -> OrderView:
+    async def cancel(self, merchant_id: uuid.UUID, order_id: uuid.UUID, reason: str | None = None,
+                     customer_id: uuid.UUID | None = None) -> OrderView:
         """Cancel; a paid order is refunded (the refund is requested from the provider
         by the handler of the `refund.requested` event, after commit)."""
         async with self._uow() as uow:
-            order = await load_order(uow, merchant_id, order_id, lock=True)
+            order = await load_order(uow, merchant_id, order_id, lock=True, customer_id=customer_id)
             attempts, refunds = await cancel_order(uow, self._stock, order, self._clock.now(), reason)
             await uow.commit()
         return OrderView(order, attempts, refunds)

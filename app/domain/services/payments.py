@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app.domain.errors import InvalidStateTransition, NotFound, ValidationFailed
-from app.domain.model.card import PaymentMethod
+from app.domain.model.card import CardToken, PaymentMethod
+from app.domain.model.saved_card import TOKEN_PREFIX as SAVED_CARD_PREFIX
 from app.domain.model.order import OrderStatus
 from app.domain.model.payment import AttemptStatus, FailureCode, PaymentAttempt
 from app.domain.model.refund import Refund, RefundPurpose
@@ -24,6 +25,7 @@ from app.domain.services.fraud import FraudScreen
 from app.domain.services.orders import load_order
 from app.domain.services.settlement import Applied, apply_result
 from app.domain.services.verdicts import VerdictGate
+from app.domain.services.vault import usable_card
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,30 +50,35 @@ class PaymentService:
 
     async def request(self, merchant_id: uuid.UUID, order_id: uuid.UUID, provider: str,
                       method: PaymentMethod, return_url: str | None = None,
-                      client_ip: str | None = None) -> PaymentAttempt:
-        """Pay for a CREATED order (POST /payments). `return_url`: where a provider that
-        sends the shopper away (3-D Secure, PayPal approval) sends them back; `client_ip`:
-        the caller's address, as fraud rules see it."""
+                      client_ip: str | None = None, customer_id: uuid.UUID | None = None) -> PaymentAttempt:
+        """Pay for a CREATED order (POST /payments); a customer pays only its own orders.
+        `return_url`: where a provider that sends the shopper away (3-D Secure, PayPal
+        approval) sends them back; `client_ip`: the caller's address, as fraud rules see it."""
         return await self._start(merchant_id, order_id, provider, method, {OrderStatus.CREATED}, return_url,
-                                 client_ip)
+                                 client_ip, customer_id)
 
     async def retry(self, merchant_id: uuid.UUID, payment_id: uuid.UUID, method: PaymentMethod,
-                    return_url: str | None = None, client_ip: str | None = None) -> PaymentAttempt:
+                    return_url: str | None = None, client_ip: str | None = None,
+                    customer_id: uuid.UUID | None = None) -> PaymentAttempt:
         """A new attempt for an order whose last attempt failed."""
-        previous = await self.get(merchant_id, payment_id)
+        previous = await self.get(merchant_id, payment_id, customer_id)
         return await self._start(merchant_id, previous.order_id, previous.provider, method,
-                                 {OrderStatus.PAYMENT_FAILED}, return_url, client_ip)
+                                 {OrderStatus.PAYMENT_FAILED}, return_url, client_ip, customer_id)
 
-    async def get(self, merchant_id: uuid.UUID, payment_id: uuid.UUID) -> PaymentAttempt:
+    async def get(self, merchant_id: uuid.UUID, payment_id: uuid.UUID,
+                  customer_id: uuid.UUID | None = None) -> PaymentAttempt:
         async with self._uow() as uow:
             attempt = await uow.payments.get(payment_id, merchant_id=merchant_id)
+            if attempt is not None and customer_id is not None:
+                order = await uow.orders.get(merchant_id, attempt.order_id)
+                attempt = attempt if order is not None and order.visible_to(customer_id) else None
         if attempt is None:
             raise NotFound(f"payment {payment_id} not found", resource="payment", id=str(payment_id))
         return attempt
 
     async def _start(self, merchant_id: uuid.UUID, order_id: uuid.UUID, provider: str, method: PaymentMethod,
                      allowed_from: set[OrderStatus], return_url: str | None,
-                     client_ip: str | None) -> PaymentAttempt:
+                     client_ip: str | None, customer_id: uuid.UUID | None) -> PaymentAttempt:
         chosen = self._providers.get(provider)  # unknown provider: 422 before anything is written
         if method is None and chosen.needs_payment_method:
             raise ValidationFailed("payment_method is required for this provider", field="payment_method",
@@ -82,7 +89,9 @@ class PaymentService:
         # lock; the row lock and the partial unique indexes are the actual guarantee.
         async with self._locks.hold(f"fxp:order:{order_id}", self._policy.order_lock_timeout_s):
             async with self._uow() as uow:
-                order = await load_order(uow, merchant_id, order_id, lock=True)
+                order = await load_order(uow, merchant_id, order_id, lock=True, customer_id=customer_id)
+                if isinstance(method, CardToken) and method.token.startswith(SAVED_CARD_PREFIX):
+                    method = await usable_card(uow, order, customer_id, method.token, self._clock)
                 if order.status not in allowed_from:
                     raise InvalidStateTransition(
                         f"order {order_id} is {order.status}; a payment can start only from "

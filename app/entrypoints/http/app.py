@@ -10,10 +10,12 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from app.bootstrap import Container
+from app.entrypoints.http.access import SECURITY_COMPONENTS, authorize
+from app.entrypoints.http.auth import Authenticator
 from app.entrypoints.http.client_address import ClientAddress
-from app.entrypoints.http.dependencies import from_container
-from app.entrypoints.http.auth import SECURITY_COMPONENTS, MerchantAuthenticator
+from app.entrypoints.http.controllers.accounts import AuthController, MeController, UsersController
 from app.entrypoints.http.controllers.admin import AdminController
+from app.entrypoints.http.controllers.cards import CardController
 from app.entrypoints.http.controllers.fraud_admin import FraudAdminController
 from app.entrypoints.http.controllers.admin_refunds import AdminRefundsController
 from app.entrypoints.http.controllers.callbacks import provider_callback
@@ -22,6 +24,7 @@ from app.entrypoints.http.controllers.legacy import LegacyController, legacy_cal
 from app.entrypoints.http.controllers.orders import OrderController
 from app.entrypoints.http.controllers.payments import PaymentController
 from app.entrypoints.http.controllers.products import ProductController
+from app.entrypoints.http.dependencies import from_container
 from app.entrypoints.http.idempotency import idempotency_middleware
 from app.entrypoints.http.metrics import MetricsController, count_unmatched, metrics_port, prometheus_config
 from app.entrypoints.http.problems import EXCEPTION_HANDLERS, problem_boundary, problem_details_plugin
@@ -41,14 +44,14 @@ def create_app(container: Container) -> Litestar:
         finally:
             await container.stop()
 
-    # With admin disabled its routes do not exist at all, in the router or the schema.
-    admin = ([AdminController, FraudAdminController, AdminRefundsController] if container.settings.api.admin_api_key
-             else [])
     app = Litestar(
         route_handlers=[OrderController, PaymentController, ProductController, provider_callback, LegacyController,
-                        legacy_callback, *admin, health, ready, MetricsController],
-        dependencies={name: from_container(name)
-                      for name in ("orders", "merchants", "payments", "callbacks", "catalog", "refunds")},
+                        legacy_callback, AdminController, FraudAdminController, AdminRefundsController,
+                        AuthController, MeController, UsersController, CardController, health, ready,
+                        MetricsController],
+        dependencies={name: from_container(name) for name in ("orders", "merchants", "payments", "callbacks",
+                                                              "catalog", "refunds", "accounts", "sessions", "vault")},
+        guards=[authorize],
         # Errors raised by our middleware become responses at problem_boundary, inside the
         # metrics middleware, so metrics count the status the client got.
         middleware=[prometheus_config.middleware, problem_boundary, request_guard_middleware,
@@ -68,7 +71,8 @@ def create_app(container: Container) -> Litestar:
         debug=False,
     )
     app.state.container = container
-    app.state.authenticator = MerchantAuthenticator(container.merchants)
+    app.state.authenticator = Authenticator(container.merchants, container.access_tokens, container.sessions,
+                                            container.settings.api.admin_api_key)
     app.state.client_address = ClientAddress(container.settings.api.trusted_proxies)
     app.state.route_contracts = route_contracts(app)
     # Outside the router: the request log and the headers also cover unknown paths (404),
@@ -84,9 +88,9 @@ def _forbid_unknown_fields_in_schema(app: Litestar) -> None:
     OpenAPI document too (additionalProperties: false), which Litestar leaves out."""
     import msgspec
 
-    from app.entrypoints.http.schemas import fraud, orders, payments, products
+    from app.entrypoints.http.schemas import accounts, cards, fraud, orders, payments, products
 
-    strict = {name for module in (orders, payments, products, fraud) for name, value in vars(module).items()
+    strict = {name for module in (orders, payments, products, fraud, accounts, cards) for name, value in vars(module).items()
               if isinstance(value, type) and issubclass(value, msgspec.Struct)
               and value.__struct_config__.forbid_unknown_fields}
     for name, schema in (app.openapi_schema.components.schemas or {}).items():

@@ -1,63 +1,85 @@
-"""Merchant authentication: `Authorization: Bearer <secret key>`.
+"""Who is calling: `Authorization: Bearer <credential>`, one of
+- a merchant secret key (`sk_…`): the merchant itself;
+- a user's access JWT: a customer, a merchant's staff, or an admin;
+- the static admin key (FXP_ADMIN_API_KEY): an admin, to bootstrap the first admin user.
 
-Resolved merchants are cached in-process for a short time so the hot path does not
-pay a database round trip per request; a revoked key stops working within the TTL."""
+Resolved merchant keys are cached in-process for a short time so the hot path does not
+pay a database round trip per request; a revoked key stops working within the TTL. A JWT
+costs no database query: its signature, then one Redis lookup of revoked sessions."""
 
 from __future__ import annotations
 
+import hmac
 import time
+import uuid
 
 import structlog
 from litestar import Request
-from litestar.openapi.spec import Components, SecurityScheme
 
-from app.domain.errors import Unauthenticated
-from app.domain.model.merchant import Merchant
-from app.domain.services.merchants import MerchantService
+from app.adapters.auth.jwt_tokens import JwtAccessTokens
+from app.domain.errors import Forbidden, Unauthenticated
+from app.domain.model.principal import Credential, Principal
+from app.domain.model.user import Role
+from app.domain.services.merchants import KEY_PREFIX, MerchantService
+from app.domain.services.sessions import SessionService
 
 CACHE_TTL_S = 60.0
 CACHE_MAX_ENTRIES = 10_000
 
-SECURITY_COMPONENTS = Components(
-    security_schemes={"MerchantKey": SecurityScheme(type="http", scheme="bearer", description="Merchant secret key")}
-)
-MERCHANT_SECURITY: list[dict[str, list[str]]] = [{"MerchantKey": []}]
-
 
 def bearer_token(authorization: str | None) -> str:
     if not authorization:
-        raise Unauthenticated("missing Authorization header (expected 'Bearer <secret key>')")
+        raise Unauthenticated("missing Authorization header (expected 'Bearer <API key or access token>')")
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("Authorization header must be 'Bearer <secret key>'")
+        raise Unauthenticated("Authorization header must be 'Bearer <API key or access token>'")
     return token.strip()
 
 
-class MerchantAuthenticator:
-    def __init__(self, merchants: MerchantService) -> None:
-        self._merchants = merchants
-        self._cache: dict[str, tuple[float, Merchant]] = {}
+class Authenticator:
+    def __init__(self, merchants: MerchantService, tokens: JwtAccessTokens, sessions: SessionService,
+                 admin_api_key: str) -> None:
+        self._merchants, self._tokens, self._sessions = merchants, tokens, sessions
+        self._admin_key = admin_api_key.encode()
+        self._cache: dict[str, tuple[float, Principal]] = {}
 
-    async def authenticate(self, authorization: str | None) -> Merchant:
+    async def authenticate(self, authorization: str | None) -> Principal:
         token = bearer_token(authorization)
-        cached = self._cache.get(token)
+        if token.startswith(KEY_PREFIX):
+            principal = await self._merchant(token)
+        elif self._admin_key and hmac.compare_digest(token.encode(), self._admin_key):
+            principal = Principal(Role.ADMIN, Credential.ADMIN_KEY)
+        else:
+            principal = self._tokens.principal(token)
+            if principal.session_id is None or await self._sessions.is_revoked(principal.session_id):
+                raise Unauthenticated("this session has ended (logged out or revoked)", code="session_revoked")
+        if principal.merchant_id is not None:
+            structlog.contextvars.bind_contextvars(merchant_id=str(principal.merchant_id))
+        return principal
+
+    async def _merchant(self, api_key: str) -> Principal:
+        cached = self._cache.get(api_key)
         now = time.monotonic()
         if cached and cached[0] > now:
-            merchant = cached[1]
-        else:
-            merchant = await self._merchants.authenticate(token)
-            if len(self._cache) >= CACHE_MAX_ENTRIES:
-                self._cache.clear()
-            self._cache[token] = (now + CACHE_TTL_S, merchant)
-        structlog.contextvars.bind_contextvars(merchant_id=str(merchant.id))
-        return merchant
+            return cached[1]
+        merchant = await self._merchants.authenticate(api_key)
+        principal = Principal(Role.MERCHANT, Credential.API_KEY, merchant.id)
+        if len(self._cache) >= CACHE_MAX_ENTRIES:
+            self._cache.clear()
+        self._cache[api_key] = (now + CACHE_TTL_S, principal)
+        return principal
 
 
-async def provide_merchant(request: Request) -> Merchant:
-    """Litestar dependency: the authenticated merchant of this request."""
-    authenticator: MerchantAuthenticator = request.app.state.authenticator
-    merchant = await authenticator.authenticate(request.headers.get("authorization"))
-    # Dependencies may resolve in child tasks, whose contextvars the request log never
-    # sees; the ASGI scope is shared, so the merchant id goes there too.
-    request.scope.setdefault("state", {})["merchant_id"] = str(merchant.id)
-    return merchant
+def merchant_of(principal: Principal) -> uuid.UUID:
+    """The merchant whose data a merchant-bound caller (key, staff, customer) works on."""
+    if principal.merchant_id is None:  # access rules keep admins off merchant endpoints
+        raise Forbidden("this endpoint acts for a merchant", code="role_not_allowed")
+    return principal.merchant_id
+
+
+def provide_principal(request: Request) -> Principal:
+    """Litestar dependency: the caller the `authorize` guard admitted."""
+    principal = request.scope.get("state", {}).get("principal")
+    if not isinstance(principal, Principal):  # a handler without an access rule asked for one
+        raise Unauthenticated("this endpoint takes no credentials")
+    return principal

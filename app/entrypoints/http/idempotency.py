@@ -57,14 +57,21 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
             raise MalformedRequest("Idempotency-Key must be 1-255 printable ASCII characters",
                                    field="Idempotency-Key", code="invalid_idempotency_key")
         container = scope["app"].state.container
-        merchant = await scope["app"].state.authenticator.authenticate(_header(scope, b"authorization"))
+        principal = await scope["app"].state.authenticator.authenticate(_header(scope, b"authorization"))
+        scope.setdefault("state", {})["principal"] = principal  # the access guard takes it from here
+        if principal.merchant_id is None:  # not a merchant-bound caller: the guard will refuse it
+            await app(scope, receive, send)
+            return
+        merchant_id = principal.merchant_id
+        if principal.user_id is not None:  # each user's keys are its own, apart from the merchant's
+            key = f"user:{principal.user_id}:{key}"
         body = await read_body(receive, container.settings.api.max_body_bytes)
         request_fingerprint = fingerprint(scope["method"], scope["path"], scope.get("query_string", b""), body)
         store = container.idempotency
         replay: list[Any] = []  # the app's messages, held until the commit
         async with container.uow() as uow:
             try:
-                stored = await store.claim(merchant.id, key, request_fingerprint)
+                stored = await store.claim(merchant_id, key, request_fingerprint)
             except LockNotAvailableError:
                 raise Conflict("a request with this Idempotency-Key is still being processed; retry later",
                                code="idempotency_key_in_use") from None
@@ -94,7 +101,7 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
             start = next(m for m in replay if m["type"] == "http.response.start")
             if 200 <= start["status"] < 300:
                 response_body = b"".join(m.get("body", b"") for m in replay if m["type"] == "http.response.body")
-                await store.store(merchant.id, key, start["status"], response_body)
+                await store.store(merchant_id, key, start["status"], response_body)
                 await uow.commit()
         for message in replay:  # only now, after the commit, does the client hear of it
             await send(message)

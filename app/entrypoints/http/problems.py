@@ -30,6 +30,7 @@ STATUS_BY_ERROR: list[tuple[type[errors.DomainError], int]] = [
     (errors.Conflict, 409),
     (errors.Unauthenticated, 401),
     (errors.Forbidden, 403),
+    (errors.Throttled, 429),
     (errors.ProviderUnavailable, 503),
 ]
 
@@ -67,7 +68,11 @@ def _exception(body: dict[str, Any], headers: dict[str, str] | None = None) -> P
 
 
 def from_domain_error(exc: errors.DomainError) -> ProblemDetailsException:
-    headers = {"WWW-Authenticate": 'Bearer realm="fusionxpay"'} if isinstance(exc, errors.Unauthenticated) else None
+    headers = None
+    if isinstance(exc, errors.Unauthenticated):
+        headers = {"WWW-Authenticate": 'Bearer realm="fusionxpay"'}
+    elif isinstance(exc, errors.Throttled):
+        headers = {"Retry-After": str(exc.details["retry_after"])}
     return _exception(domain_problem(exc), headers)
 
 
@@ -132,4 +137,4 @@ def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
 
 
 # What any merchant endpoint may answer besides success.
-MERCHANT_ERRORS = problem_responses(400, 401, 404, 409, 413, 415, 422)
+MERCHANT_ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 415, 422)

@@ -13,7 +13,8 @@ from litestar.params import Parameter
 from app.domain.model.refund import Refund as RefundModel
 from app.domain.model.refund import RefundPurpose, RefundStatus
 from app.domain.services.refunds import RefundService
-from app.entrypoints.http.controllers.admin import ADMIN_ERRORS, admin_guard
+from app.entrypoints.http.access import authorize
+from app.entrypoints.http.controllers.admin import ADMIN_ERRORS, ADMIN_ONLY
 
 
 class AdminRefund(msgspec.Struct):
@@ -50,16 +51,16 @@ class AdminRefundList(msgspec.Struct):
 class AdminRefundsController(Controller):
     path = "/admin/refunds"
     tags = ["admin"]
-    guards = [admin_guard]
+    guards = [authorize]  # also where the controller is mounted alone (the app applies it too)
 
-    @get("/", responses=ADMIN_ERRORS, summary="Refunds in a state, newest first (FAILED: waiting for an operator)")
+    @get("/", responses=ADMIN_ERRORS, **ADMIN_ONLY, summary="Refunds in a state, newest first (FAILED: waiting for an operator)")
     async def list_refunds(self, refunds: RefundService,
                            status: str = Parameter(default="FAILED", pattern="^(?i:pending|success|failed)$"),
                            limit: int = Parameter(default=100, ge=1, le=500)) -> AdminRefundList:
         found = await refunds.by_status(RefundStatus(status.upper()), limit)
         return AdminRefundList([AdminRefund.from_domain(r) for r in found], len(found))
 
-    @post("/{refund_id:uuid}/retry", responses=ADMIN_ERRORS, status_code=202,
+    @post("/{refund_id:uuid}/retry", responses=ADMIN_ERRORS, **ADMIN_ONLY, status_code=202,
           summary="Give a FAILED refund a fresh round of tries")
     async def retry_refund(self, refund_id: uuid.UUID, refunds: RefundService) -> AdminRefund:
         return AdminRefund.from_domain(await refunds.reopen(refund_id))

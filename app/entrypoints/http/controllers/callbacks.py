@@ -6,6 +6,7 @@ import structlog
 from litestar import Request, post
 
 from app.domain.services.callbacks import CallbackService
+from app.entrypoints.http.access import PUBLIC
 from app.entrypoints.http.problems import problem_responses
 from app.entrypoints.http.schemas.payments import CallbackAck
 
@@ -20,7 +21,7 @@ async def receive_callback(provider: str, request: Request, callbacks: CallbackS
     return CallbackAck(str(outcome))
 
 
-@post("/callbacks/{provider:str}", status_code=200, responses=CALLBACK_ERRORS, tags=["callbacks"], security=[],
+@post("/callbacks/{provider:str}", status_code=200, responses=CALLBACK_ERRORS, tags=["callbacks"], **PUBLIC.route(),
       summary="Signed callbacks from payment providers")
 async def provider_callback(provider: str, request: Request, callbacks: CallbackService) -> CallbackAck:
     return await receive_callback(provider, request, callbacks)

@@ -8,18 +8,20 @@ import msgspec
 from litestar import Request, Response, get
 from litestar.openapi import ResponseSpec
 
+from app.entrypoints.http.access import PUBLIC
+
 
 class Health(msgspec.Struct):
     status: str
     checks: dict[str, str] = {}
 
 
-@get("/health", tags=["operations"], summary="Liveness: the process answers")
+@get("/health", tags=["operations"], **PUBLIC.route(), summary="Liveness: the process answers")
 async def health() -> Health:
     return Health("ok")
 
 
-@get("/ready", tags=["operations"], summary="Readiness: PostgreSQL and Redis answer",
+@get("/ready", tags=["operations"], **PUBLIC.route(), summary="Readiness: PostgreSQL and Redis answer",
      responses={503: ResponseSpec(Health, description="a dependency is down")})
 async def ready(request: Request) -> Response[Health]:
     container = request.app.state.container

@@ -10,14 +10,15 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import Provide
 
-from app.domain.model.merchant import Merchant
+from app.domain.model.principal import Principal
 from app.domain.model.order import LEGACY_STATUS, Order
 from app.domain.model.payment import PaymentAttempt
 from app.domain.services.callbacks import CallbackService
 from app.domain.services.orders import OrderService
 from app.domain.services.payments import PaymentService
 from app.entrypoints.http.problems import MERCHANT_ERRORS
-from app.entrypoints.http.auth import MERCHANT_SECURITY, provide_merchant
+from app.entrypoints.http.access import MERCHANT, PUBLIC
+from app.entrypoints.http.auth import merchant_of, provide_principal
 from app.entrypoints.http.controllers.callbacks import CALLBACK_ERRORS, receive_callback
 from app.entrypoints.http.schemas.orders import OrderCreate
 from app.entrypoints.http.schemas.payments import CallbackAck, PaymentCreate, method_to_domain
@@ -49,26 +50,28 @@ class LegacyPayment(msgspec.Struct, rename="camel"):
 
 class LegacyController(Controller):
     tags = ["legacy (seed 001)"]
-    security = MERCHANT_SECURITY
-    dependencies = {"merchant": Provide(provide_merchant)}
+    dependencies = {"principal": Provide(provide_principal, sync_to_thread=False)}
 
-    @post("/order/create", responses=MERCHANT_ERRORS, status_code=201, summary="Alias of POST /orders")
-    async def create_order(self, data: OrderCreate, merchant: Merchant, orders: OrderService) -> LegacyOrder:
-        return LegacyOrder.of(await orders.create(merchant.id, data.to_domain()))
+    @post("/order/create", responses=MERCHANT_ERRORS, status_code=201, summary="Alias of POST /orders",
+          **MERCHANT.route())
+    async def create_order(self, data: OrderCreate, principal: Principal, orders: OrderService) -> LegacyOrder:
+        return LegacyOrder.of(await orders.create(merchant_of(principal), data.to_domain()))
 
-    @get("/order/{order_id:uuid}", responses=MERCHANT_ERRORS, summary="Alias of GET /orders/{id}")
-    async def get_order(self, order_id: uuid.UUID, merchant: Merchant, orders: OrderService) -> LegacyOrder:
-        return LegacyOrder.of((await orders.get(merchant.id, order_id)).order)
+    @get("/order/{order_id:uuid}", responses=MERCHANT_ERRORS, summary="Alias of GET /orders/{id}",
+         **MERCHANT.route())
+    async def get_order(self, order_id: uuid.UUID, principal: Principal, orders: OrderService) -> LegacyOrder:
+        return LegacyOrder.of((await orders.get(merchant_of(principal), order_id)).order)
 
-    @post("/payment/request", responses=MERCHANT_ERRORS, status_code=202, summary="Alias of POST /payments")
-    async def request_payment(self, data: PaymentCreate, merchant: Merchant,
+    @post("/payment/request", responses=MERCHANT_ERRORS, status_code=202, summary="Alias of POST /payments",
+          **MERCHANT.route())
+    async def request_payment(self, data: PaymentCreate, principal: Principal,
                               payments: PaymentService) -> LegacyPayment:
-        attempt = await payments.request(merchant.id, data.order_id, data.provider,
+        attempt = await payments.request(merchant_of(principal), data.order_id, data.provider,
                                          method_to_domain(data.payment_method))
         return LegacyPayment.of(attempt)
 
 
-@post("/payment/callback", responses=CALLBACK_ERRORS, status_code=200, tags=["legacy (seed 001)"], security=[],
+@post("/payment/callback", responses=CALLBACK_ERRORS, status_code=200, tags=["legacy (seed 001)"], **PUBLIC.route(),
       summary="Alias of POST /callbacks/{provider} (provider from ?provider=, default sandbox)")
 async def legacy_callback(request: Request, callbacks: CallbackService, provider: str = "sandbox") -> CallbackAck:
     return await receive_callback(provider, request, callbacks)

@@ -9,12 +9,13 @@ from litestar import Controller, get, post, put
 from litestar.di import Provide
 from litestar.params import Parameter
 
-from app.domain.model.merchant import Merchant
+from app.domain.model.principal import Principal
 from app.domain.model.order import OrderStatus
 from app.domain.ports import OrderQuery
 from app.domain.services.orders import OrderService, OrderView
 from app.entrypoints.http.problems import MERCHANT_ERRORS
-from app.entrypoints.http.auth import MERCHANT_SECURITY, provide_merchant
+from app.entrypoints.http.access import MERCHANT, MERCHANT_OR_CUSTOMER
+from app.entrypoints.http.auth import merchant_of, provide_principal
 from app.entrypoints.http.pagination import TIMESTAMP, decode_cursor, next_cursor, parse_timestamp
 from app.entrypoints.http.schemas import patterns
 from app.entrypoints.http.schemas.orders import Order, OrderCancel, OrderCreate, OrderPage, OrderUpdate
@@ -28,23 +29,25 @@ IDEMPOTENCY_KEY = Parameter(header="Idempotency-Key", required=False, min_length
 class OrderController(Controller):
     path = "/orders"
     tags = ["orders"]
-    security = MERCHANT_SECURITY
-    dependencies = {"merchant": Provide(provide_merchant)}
+    dependencies = {"principal": Provide(provide_principal, sync_to_thread=False)}
 
-    @post("/", responses=MERCHANT_ERRORS, status_code=201, summary="Create an order")
-    async def create(self, data: OrderCreate, merchant: Merchant, orders: OrderService,
+    @post("/", responses=MERCHANT_ERRORS, status_code=201, summary="Create an order (a customer's is its own)",
+          **MERCHANT_OR_CUSTOMER.route())
+    async def create(self, data: OrderCreate, principal: Principal, orders: OrderService,
                      idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY] = None) -> Order:
-        order = await orders.create(merchant.id, data.to_domain())
+        order = await orders.create(merchant_of(principal), data.to_domain(), principal.customer_id)
         return Order.from_view(OrderView(order, [], []))
 
-    @get("/{order_id:uuid}", responses=MERCHANT_ERRORS, summary="An order with its payments and refunds")
-    async def get_order(self, order_id: uuid.UUID, merchant: Merchant, orders: OrderService) -> Order:
-        return Order.from_view(await orders.get(merchant.id, order_id))
+    @get("/{order_id:uuid}", responses=MERCHANT_ERRORS, summary="An order with its payments and refunds",
+         **MERCHANT_OR_CUSTOMER.route())
+    async def get_order(self, order_id: uuid.UUID, principal: Principal, orders: OrderService) -> Order:
+        return Order.from_view(await orders.get(merchant_of(principal), order_id, principal.customer_id))
 
-    @get("/", responses=MERCHANT_ERRORS, summary="List orders, newest first")
+    @get("/", responses=MERCHANT_ERRORS, summary="List orders, newest first (a customer: its own)",
+         **MERCHANT_OR_CUSTOMER.route())
     async def list_orders(
         self,
-        merchant: Merchant,
+        principal: Principal,
         orders: OrderService,
         status: OrderStatus | None = None,
         created_after: Annotated[str | None, TIMESTAMP] = None,
@@ -52,9 +55,9 @@ class OrderController(Controller):
         cursor: Annotated[str | None, Parameter(max_length=200)] = None,
         limit: Annotated[int, Parameter(ge=1, le=100)] = 50,
     ) -> OrderPage:
-        query = OrderQuery(merchant.id, status, parse_timestamp(created_after, "created_after"),
+        query = OrderQuery(merchant_of(principal), status, parse_timestamp(created_after, "created_after"),
                            parse_timestamp(created_before, "created_before"),
-                           decode_cursor(cursor) if cursor else None, limit)
+                           decode_cursor(cursor) if cursor else None, limit, principal.customer_id)
         page, has_more = await orders.list(query)
         return OrderPage(
             data=[Order.from_view(OrderView(order, [], [])) for order in page],
@@ -62,14 +65,17 @@ class OrderController(Controller):
             next_cursor=next_cursor(page, has_more),
         )
 
-    @put("/{order_id:uuid}", responses=MERCHANT_ERRORS, summary="Modify an order (only while CREATED)")
-    async def modify(self, order_id: uuid.UUID, data: OrderUpdate, merchant: Merchant,
+    @put("/{order_id:uuid}", responses=MERCHANT_ERRORS, summary="Modify an order (only while CREATED)",
+         **MERCHANT.route())
+    async def modify(self, order_id: uuid.UUID, data: OrderUpdate, principal: Principal,
                      orders: OrderService) -> Order:
-        order = await orders.modify(merchant.id, order_id, data.to_domain())
+        order = await orders.modify(merchant_of(principal), order_id, data.to_domain())
         return Order.from_view(OrderView(order, [], []))
 
-    @post("/{order_id:uuid}/cancel", responses=MERCHANT_ERRORS, status_code=200, summary="Cancel an order (a paid one is refunded)")
-    async def cancel(self, order_id: uuid.UUID, merchant: Merchant, orders: OrderService,
+    @post("/{order_id:uuid}/cancel", responses=MERCHANT_ERRORS, status_code=200,
+          summary="Cancel an order (a paid one is refunded)", **MERCHANT_OR_CUSTOMER.route())
+    async def cancel(self, order_id: uuid.UUID, principal: Principal, orders: OrderService,
                      data: OrderCancel | None = None,
                      idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY] = None) -> Order:
-        return Order.from_view(await orders.cancel(merchant.id, order_id, data.reason if data else None))
+        return Order.from_view(await orders.cancel(merchant_of(principal), order_id, data.reason if data else None,
+                                                   principal.customer_id))
