@@ -91,6 +91,30 @@ def add_ratios(results: list[dict[str, Any]]) -> None:
         }
 
 
+def add_versus(results: list[dict[str, Any]]) -> None:
+    """A scenario with `versus` gets its figures over that scenario's (same server, same run)."""
+    for result in results:
+        other_name = SCENARIOS[result["scenario"]].versus if result["scenario"] in SCENARIOS else None
+        other = next((r for r in results if r["scenario"] == other_name and r["server"] == result["server"]), None)
+        if other is None:
+            continue
+        mine, theirs = result["latency_ms"], other["latency_ms"]
+        result["versus"] = {
+            "scenario": other_name,
+            "rps_ratio": _round(result["rps"] / other["rps"] if other["rps"] else None),
+            "p50_ratio": _round(mine["p50"] / theirs["p50"] if theirs.get("p50") else None),
+            "p99_ratio": _round(mine["p99"] / theirs["p99"] if theirs.get("p99") else None),
+        }
+
+
+def versus_text(results: list[dict[str, Any]]) -> str:
+    lines = [f"  {r['server']:<8} {r['title']} vs {SCENARIOS[r['versus']['scenario']].title}: "
+             f"{_fmt(r['versus']['rps_ratio'])}x throughput, {_fmt(r['versus']['p50_ratio'])}x p50, "
+             f"{_fmt(r['versus']['p99_ratio'])}x p99"
+             for r in results if r.get("versus")]
+    return "\n".join(["Same run, side by side:", *lines]) if lines else ""
+
+
 def compare_servers(results: list[dict[str, Any]]) -> dict[str, Any] | None:
     servers = sorted({r["server"] for r in results})
     if len(servers) < 2:

@@ -41,7 +41,8 @@ def scenario_groups() -> dict[str, list[str]]:
     api = [name for name, s in SCENARIOS.items() if s.target == "api"]
     return {
         "default": [name for name in api if not SCENARIOS[name].on_demand],
-        "payments": [name for name in api if SCENARIOS[name].on_demand],
+        "payments": [name for name in api if SCENARIOS[name].on_demand and not name.startswith("auth.")],
+        "auth": ["orders.get", *(name for name in api if name.startswith("auth."))],
         "all": api,
     }
 
@@ -309,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
 
     results = report.aggregate(runs)
     report.add_ratios(results)
+    report.add_versus(results)
     comparison = report.compare_servers(results)
     document = {
         "started_at": started.isoformat(),
@@ -339,6 +341,9 @@ def main(argv: list[str] | None = None) -> int:
     if comparison:
         print()
         print(report.comparison_text(comparison))
+    if side_by_side := report.versus_text(results):
+        print()
+        print(side_by_side)
     for r in results:
         if r.get("profile"):
             print()

@@ -104,6 +104,7 @@ class Scenario:
     stack: Stack = API_ONLY
     unit: str = "req"       # what the throughput counts ("req", "pay", "evt", "run")
     on_demand: bool = False  # not in the default --scenarios list
+    versus: str | None = None  # another scenario this one is compared with (same server, same run)
 
 
 SCENARIOS: dict[str, Scenario] = {}
@@ -194,4 +195,4 @@ register(Scenario(
 
 # --- the payment flow and the workers (on demand; their modules register them) ----------
 
-from benchmarks import catalog, payment_flow, worker_throughput  # noqa: E402,F401
+from benchmarks import auth, catalog, payment_flow, worker_throughput  # noqa: E402,F401

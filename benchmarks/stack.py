@@ -170,6 +170,8 @@ class RunningStack:
         self.sandbox: Child | None = None
         self.workers: Child | None = None
         self.env = dict(server_env)
+        if target == "api":  # every API worker process must accept the JWTs any of them issued
+            self.env.setdefault("FXP_AUTH__JWT_SECRET", secrets.token_urlsafe(48))
         if target == "api" and stack != Stack():
             secret = secrets.token_urlsafe(24)
             self.env |= {

@@ -10,6 +10,7 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from app.domain.errors import Forbidden
 from app.domain.model.principal import Credential, Principal
@@ -79,3 +80,14 @@ async def authorize(connection: ASGIConnection, handler: BaseRouteHandler) -> No
                         code="credential_not_accepted")
     if principal.role not in rule.roles:
         raise Forbidden(f"a {principal.role} may not use this endpoint", code="role_not_allowed")
+
+
+def access_middleware(app: ASGIApp) -> ASGIApp:
+    """The same check before the body is read or validated: a caller without the right
+    credential gets 401/403, never a verdict on a body it may not send."""
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and "route_handler" in scope:
+            await authorize(ASGIConnection(scope), scope["route_handler"])
+        await app(scope, receive, send)
+
+    return middleware

@@ -10,7 +10,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from app.bootstrap import Container
-from app.entrypoints.http.access import SECURITY_COMPONENTS, authorize
+from app.entrypoints.http.access import SECURITY_COMPONENTS, access_middleware, authorize
 from app.entrypoints.http.auth import Authenticator
 from app.entrypoints.http.client_address import ClientAddress
 from app.entrypoints.http.controllers.accounts import AuthController, MeController, UsersController
@@ -54,7 +54,7 @@ def create_app(container: Container) -> Litestar:
         guards=[authorize],
         # Errors raised by our middleware become responses at problem_boundary, inside the
         # metrics middleware, so metrics count the status the client got.
-        middleware=[prometheus_config.middleware, problem_boundary, request_guard_middleware,
+        middleware=[prometheus_config.middleware, problem_boundary, access_middleware, request_guard_middleware,
                     idempotency_middleware],
         plugins=[problem_details_plugin],
         exception_handlers=EXCEPTION_HANDLERS,

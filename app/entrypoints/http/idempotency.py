@@ -57,8 +57,10 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
             raise MalformedRequest("Idempotency-Key must be 1-255 printable ASCII characters",
                                    field="Idempotency-Key", code="invalid_idempotency_key")
         container = scope["app"].state.container
-        principal = await scope["app"].state.authenticator.authenticate(_header(scope, b"authorization"))
-        scope.setdefault("state", {})["principal"] = principal  # the access guard takes it from here
+        principal = scope.setdefault("state", {}).get("principal")  # the access check's, when it ran
+        if principal is None:
+            principal = await scope["app"].state.authenticator.authenticate(_header(scope, b"authorization"))
+            scope["state"]["principal"] = principal
         if principal.merchant_id is None:  # not a merchant-bound caller: the guard will refuse it
             await app(scope, receive, send)
             return
