@@ -5,6 +5,7 @@ the same use cases with fakes passed as overrides (cosmicpython's `bootstrap()`)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, TypedDict
 
 import redis.asyncio as redis_async
@@ -43,7 +44,8 @@ from app.domain.ports import (
     CardDataCache, CardFingerprints, Clock, FraudDecisionMetrics, FraudRuleStore, LockManager,
     UnitOfWorkFactory, VelocityCounter, VerdictAlarm, WebhookTargetPolicy,
 )
-from app.domain.ports_accounts import LoginThrottle, PasswordHasher
+from app.domain.ports_accounts import AccessTokenIssuer, LoginThrottle, PasswordHasher, SessionRevocations
+from app.domain.ports_vault import CardSealer, CvcCache
 from app.domain.services.accounts import AccountService
 from app.domain.services.fraud import FraudRuleService, FraudScreen
 from app.domain.services.reviews import ReviewPolicy, ReviewService
@@ -150,6 +152,10 @@ class Overrides(TypedDict, total=False):
     alarm: VerdictAlarm
     password_hasher: PasswordHasher
     login_throttle: LoginThrottle
+    session_revocations: SessionRevocations
+    token_issuer: AccessTokenIssuer  # what sessions sign with (HTTP still verifies with the JWT codec)
+    card_sealer: CardSealer
+    cvc_cache: CvcCache
 
 
 def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Container:
@@ -161,11 +167,12 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
     bus = o["bus"] if "bus" in o else InProcessEventBus() if inline else InProcessEventBus(routes={})
     clock = o["clock"] if "clock" in o else SystemClock()
     uow = o["uow"] if "uow" in o else PiccoloUnitOfWorkFactory(engine, bus)
-    keyring = vault_keyring(settings)
-    vault = CardVaultService(uow, clock, keyring, RedisCvcCache(redis, keyring, settings.vault.cvc_ttl_s))
+    keyring = cache(lambda: vault_keyring(settings))  # only when an adapter that needs keys is built
+    vault = CardVaultService(uow, clock, o["card_sealer"] if "card_sealer" in o else keyring(),
+                             o["cvc_cache"] if "cvc_cache" in o else RedisCvcCache(redis, keyring(), settings.vault.cvc_ttl_s))
     providers = o["providers"] if "providers" in o else build_providers(settings, reveal=vault.reveal)
     locks = o["locks"] if "locks" in o else RedisLockManager(redis)
-    card_cache = o["card_cache"] if "card_cache" in o else _card_cache(settings, redis, keyring)
+    card_cache = o["card_cache"] if "card_cache" in o else _card_cache(settings, redis, keyring())
     p, workers, inv = settings.payments, settings.workers, settings.inventory
     stock = StockKeeper(InventoryPolicy(inv.reservation_ttl_s, inv.max_units_per_sku, inv.shipping_business_days))
     fraud_rules = o["fraud_rules"] if "fraud_rules" in o else PiccoloFraudRuleStore(engine)
@@ -192,7 +199,9 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
     bus.serve(consumers.by_name())
     a = settings.auth
     access_tokens = JwtAccessTokens(jwt_secret(settings), a.access_ttl_s)
-    sessions = SessionService(uow, clock, access_tokens, RedisSessionRevocations(redis, a.access_ttl_s),
+    sessions = SessionService(uow, clock, o["token_issuer"] if "token_issuer" in o else access_tokens,
+                              o["session_revocations"] if "session_revocations" in o
+                              else RedisSessionRevocations(redis, a.access_ttl_s),
                               SessionPolicy(a.access_ttl_s, a.refresh_ttl_s))
     accounts = AccountService(uow, clock, o["password_hasher"] if "password_hasher" in o else password_hasher(settings),
                               sessions, o["login_throttle"] if "login_throttle" in o else _login_throttle(settings, redis))

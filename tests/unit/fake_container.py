@@ -11,6 +11,10 @@ from dramatiq.brokers.stub import StubBroker
 
 from app.bootstrap import Container, build_container
 from config.settings import Settings
+from tests.unit.fake_accounts import (
+    FakeAccessTokens, FakeCardSealer, FakePasswordHasher, InMemoryCvcCache, InMemoryLoginThrottle,
+    InMemorySessionRevocations,
+)
 from tests.unit.fake_fraud import (
     FakeCardFingerprints, InMemoryFraudRuleStore, InMemoryVelocityCounter, RecordingFraudMetrics,
 )
@@ -21,7 +25,8 @@ from tests.unit.fakes import FakeClock, InMemoryLockManager, InMemoryUnitOfWorkF
 def unit_settings(env: str = "test", **groups: dict[str, Any]) -> Settings:
     """Test settings; `groups`: field changes per settings group, e.g. payments={...}."""
     base = Settings(env=env)
-    changes = {"workers": {"broker": "stub"}, **groups}
+    # a JWT secret, as production requires one (env="prod" builds must not fail on it)
+    changes = {"workers": {"broker": "stub"}, "auth": {"jwt_secret": "unit-tests-jwt-secret-" + "x" * 16}, **groups}
     return msgspec.structs.replace(base, **{
         group: msgspec.structs.replace(getattr(base, group), **fields) for group, fields in changes.items()})
 
@@ -33,5 +38,8 @@ def fake_container(settings: Settings | None = None, **overrides: Any) -> Contai
         "card_cache": InMemoryCardDataCache(), "fraud_rules": InMemoryFraudRuleStore(),
         "velocity": InMemoryVelocityCounter(), "fingerprints": FakeCardFingerprints(),
         "fraud_metrics": RecordingFraudMetrics(), "alarm": RecordingVerdictAlarm(),
+        "password_hasher": FakePasswordHasher(), "login_throttle": InMemoryLoginThrottle(),
+        "session_revocations": InMemorySessionRevocations(), "token_issuer": FakeAccessTokens(),
+        "card_sealer": FakeCardSealer(), "cvc_cache": InMemoryCvcCache(),
     }
     return build_container(settings or unit_settings(), **{**fakes, **overrides})

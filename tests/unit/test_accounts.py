@@ -10,12 +10,9 @@ import pytest
 from app.domain.errors import Conflict, Forbidden, Throttled, Unauthenticated, ValidationFailed
 from app.domain.model.principal import Credential, Principal
 from app.domain.model.user import Role, check_password, normalize_email
-from app.domain.services.accounts import AccountService
-from app.domain.services.sessions import SessionPolicy, SessionService
-from tests.unit.fake_accounts import (
-    FakeAccessTokens, FakePasswordHasher, InMemoryLoginThrottle, InMemorySessionRevocations,
-)
-from tests.unit.fakes import FakeClock, InMemoryUnitOfWorkFactory
+from tests.unit.fake_accounts import FakePasswordHasher, InMemoryLoginThrottle, InMemorySessionRevocations
+from tests.unit.fakes import FakeClock
+from tests.unit.fake_container import fake_container, unit_settings
 from tests.unit.builders import merchant_row
 
 PASSWORD = "Correct-Horse-Battery-42"
@@ -23,15 +20,18 @@ IP = "203.0.113.9"
 
 
 class World:
+    """The account use cases as the composition root wires them, over fakes."""
+
     def __init__(self) -> None:
-        self.uow = InMemoryUnitOfWorkFactory()
-        self.clock = FakeClock()
         self.hasher = FakePasswordHasher()
         self.revocations = InMemorySessionRevocations()
         self.throttle = InMemoryLoginThrottle(free=3)
-        self.sessions = SessionService(self.uow, self.clock, FakeAccessTokens(), self.revocations,
-                                       SessionPolicy(900, 3600))
-        self.accounts = AccountService(self.uow, self.clock, self.hasher, self.sessions, self.throttle)
+        self.clock = FakeClock()
+        container = fake_container(unit_settings(auth={"access_ttl_s": 900, "refresh_ttl_s": 3600}),
+                                   clock=self.clock, password_hasher=self.hasher, session_revocations=self.revocations,
+                                   login_throttle=self.throttle)
+        self.uow = container.uow
+        self.sessions, self.accounts = container.sessions, container.accounts
         self.merchant = merchant_row()
         self.uow.seed(self.merchant)
 

@@ -12,28 +12,30 @@ from app.domain.errors import NotFound, ValidationFailed
 from app.domain.model.card import CardDetails, CardToken
 from app.domain.model.order import OrderStatus
 from app.domain.model.payment import AttemptStatus
-from app.domain.services.payments import PaymentPolicy, PaymentService
-from app.domain.services.vault import CardVaultService, NewCard
+from app.domain.services.vault import NewCard
 from tests.unit.builders import new_order
 from tests.unit.fake_accounts import FakeCardSealer, InMemoryCvcCache
 from tests.unit.fake_providers import FakeProvider, FakeProviderRegistry, InMemoryCardDataCache
-from tests.unit.fakes import FakeClock, InMemoryLockManager, InMemoryUnitOfWorkFactory
+from tests.unit.fakes import FakeClock
+from tests.unit.fake_container import fake_container
 
 VISA = NewCard("4242 4242 4242 4242", 12, 2030, "737", "Ada Lovelace")
 
 
 class World:
+    """The vault and payments as the composition root wires them, over fakes; the provider
+    sits behind the vault's detokenizer, as build_providers puts it."""
+
     def __init__(self) -> None:
-        self.uow = InMemoryUnitOfWorkFactory()
-        self.clock = FakeClock()
-        self.sealer = FakeCardSealer()
-        self.cvcs = InMemoryCvcCache()
-        self.vault = CardVaultService(self.uow, self.clock, self.sealer, self.cvcs)
-        self.provider = FakeProvider()
-        registry = FakeProviderRegistry(DetokenizingProvider(self.provider, self.vault.reveal))
+        self.sealer, self.cvcs, self.provider = FakeCardSealer(), InMemoryCvcCache(), FakeProvider()
         self.attempt_cards = InMemoryCardDataCache()
-        self.payments = PaymentService(self.uow, self.clock, registry, InMemoryLockManager(), self.attempt_cards,
-                                       PaymentPolicy())
+        # the vault is built by the container: the detokenizer looks it up when it is called
+        detokenizing = DetokenizingProvider(self.provider, lambda merchant, token: self.vault.reveal(merchant, token))
+        self.clock = FakeClock()
+        container = fake_container(clock=self.clock, card_sealer=self.sealer, cvc_cache=self.cvcs, card_cache=self.attempt_cards,
+                                   providers=FakeProviderRegistry(detokenizing))  # type: ignore[arg-type]
+        self.uow = container.uow
+        self.vault, self.payments = container.vault, container.payments
         self.merchant_id = uuid.uuid4()
         self.customer_id = uuid.uuid4()
 
