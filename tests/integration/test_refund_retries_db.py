@@ -24,6 +24,7 @@ from app.domain.model.refund import Refund, RefundStatus
 from app.domain.services.refunds import RefundService
 from app.entrypoints.http.controllers.admin_refunds import AdminRefundsController
 from app.entrypoints.http.problems import EXCEPTION_HANDLERS, problem_details_plugin
+from app.entrypoints.http.auth import Authenticator
 
 ADMIN_KEY = "adm_refunds_test"
 
@@ -112,6 +113,7 @@ async def test_failed_refunds_are_listed_for_operators_and_can_be_retried(contai
                    dependencies={"refunds": Provide(lambda: refunds, sync_to_thread=False)},
                    exception_handlers=EXCEPTION_HANDLERS)
     app.state.container = admin_container
+    app.state.authenticator = Authenticator(container.merchants, container.access_tokens, container.sessions, ADMIN_KEY)
     auth = {"Authorization": f"Bearer {ADMIN_KEY}"}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://admin.test") as admin:
         assert (await admin.get("/admin/refunds", params={"status": "failed"})).status_code == 401
