@@ -5,7 +5,15 @@ test_port_conformance.py calls these functions so the module is also exercised."
 
 from __future__ import annotations
 
+from app.adapters.auth.jwt_tokens import JwtAccessTokens
+from app.adapters.auth.passwords import Argon2PasswordHasher
 from app.adapters.clock import SystemClock
+from app.adapters.db.accounts import PiccoloRefreshTokenRepository, PiccoloUserRepository
+from app.adapters.db.saved_cards import PiccoloSavedCardRepository
+from app.adapters.redis.login_throttle import RedisLoginThrottle
+from app.adapters.redis.revocations import RedisSessionRevocations
+from app.adapters.vault.cvc_cache import RedisCvcCache
+from app.adapters.vault.keyring import VaultKeyring
 from app.adapters.db.catalog_repositories import PiccoloProductRepository, PiccoloReservationRepository
 from app.adapters.db.repositories import (
     PiccoloCallbackInbox, PiccoloMerchantRepository, PiccoloMismatchRepository, PiccoloOrderRepository,
@@ -32,8 +40,9 @@ from app.adapters.fraud.fingerprints import HmacCardFingerprints
 from app.adapters.fraud.metrics import PrometheusFraudMetrics
 from app.adapters.fraud.rule_store import PiccoloFraudRuleStore
 from app.adapters.fraud.velocity import RedisVelocityCounter
-from app.domain import ports
+from app.domain import ports, ports_accounts, ports_vault
 from app.domain.services import notifications
+from tests.unit import fake_accounts
 from tests.unit.fake_fraud import (
     FakeCardFingerprints, InMemoryFraudRuleStore, InMemoryVelocityCounter, RecordingFraudMetrics,
 )
@@ -139,3 +148,39 @@ def webhook_target_policies(guard: WebhookTargetGuard, fake: FakeWebhookTargetPo
     as_guard: ports.WebhookTargetPolicy = guard
     as_fake: ports.WebhookTargetPolicy = fake
     return [as_guard, as_fake]
+
+
+def account_adapters(
+    users: PiccoloUserRepository, tokens: PiccoloRefreshTokenRepository, hasher: Argon2PasswordHasher,
+    issuer: JwtAccessTokens, revocations: RedisSessionRevocations, throttle: RedisLoginThrottle,
+    cards: PiccoloSavedCardRepository, sealer: VaultKeyring, cvcs: RedisCvcCache,
+) -> list[object]:
+    as_users: ports_accounts.UserRepository = users
+    as_tokens: ports_accounts.RefreshTokenRepository = tokens
+    as_hasher: ports_accounts.PasswordHasher = hasher
+    as_issuer: ports_accounts.AccessTokenIssuer = issuer
+    as_revocations: ports_accounts.SessionRevocations = revocations
+    as_throttle: ports_accounts.LoginThrottle = throttle
+    as_cards: ports_vault.SavedCardRepository = cards
+    as_sealer: ports_vault.CardSealer = sealer
+    as_cvcs: ports_vault.CvcCache = cvcs
+    return [as_users, as_tokens, as_hasher, as_issuer, as_revocations, as_throttle, as_cards, as_sealer, as_cvcs]
+
+
+def account_fakes(
+    users: fake_accounts.InMemoryUserRepository, tokens: fake_accounts.InMemoryRefreshTokenRepository,
+    hasher: fake_accounts.FakePasswordHasher, issuer: fake_accounts.FakeAccessTokens,
+    revocations: fake_accounts.InMemorySessionRevocations, throttle: fake_accounts.InMemoryLoginThrottle,
+    cards: fake_accounts.InMemorySavedCardRepository, sealer: fake_accounts.FakeCardSealer,
+    cvcs: fake_accounts.InMemoryCvcCache,
+) -> list[object]:
+    as_users: ports_accounts.UserRepository = users
+    as_tokens: ports_accounts.RefreshTokenRepository = tokens
+    as_hasher: ports_accounts.PasswordHasher = hasher
+    as_issuer: ports_accounts.AccessTokenIssuer = issuer
+    as_revocations: ports_accounts.SessionRevocations = revocations
+    as_throttle: ports_accounts.LoginThrottle = throttle
+    as_cards: ports_vault.SavedCardRepository = cards
+    as_sealer: ports_vault.CardSealer = sealer
+    as_cvcs: ports_vault.CvcCache = cvcs
+    return [as_users, as_tokens, as_hasher, as_issuer, as_revocations, as_throttle, as_cards, as_sealer, as_cvcs]

@@ -10,7 +10,15 @@ from pathlib import Path
 
 import pytest
 
+from app.adapters.auth.jwt_tokens import JwtAccessTokens
+from app.adapters.auth.passwords import Argon2PasswordHasher
 from app.adapters.clock import SystemClock
+from app.adapters.db.accounts import PiccoloRefreshTokenRepository, PiccoloUserRepository
+from app.adapters.db.saved_cards import PiccoloSavedCardRepository
+from app.adapters.redis.login_throttle import RedisLoginThrottle
+from app.adapters.redis.revocations import RedisSessionRevocations
+from app.adapters.vault.cvc_cache import RedisCvcCache
+from app.adapters.vault.keyring import VaultKeyring
 from app.adapters.db import repositories as db
 from app.adapters.providers.verdict_alarm import LoggingVerdictAlarm
 from app.adapters.fraud.fingerprints import HmacCardFingerprints
@@ -30,7 +38,7 @@ from app.adapters.queue.inline_bus import InProcessEventBus
 from app.adapters.queue.processed_events import PiccoloProcessedEvents
 from app.adapters.redis.locks import RedisLockManager
 from app.adapters.vault.card_cache import RedisCardDataCache
-from app.domain import ports
+from app.domain import ports, ports_accounts, ports_vault
 from tests.unit import port_conformance
 from tests.unit.test_fake_conformance import assert_offers_the_ports_methods, declared_ports
 
@@ -60,6 +68,15 @@ PORT_ADAPTERS = [
     (ports.CardFingerprints, HmacCardFingerprints),
     (ports.FraudDecisionMetrics, PrometheusFraudMetrics),
     (ports.WebhookTargetPolicy, WebhookTargetGuard),
+    (ports_accounts.UserRepository, PiccoloUserRepository),
+    (ports_accounts.RefreshTokenRepository, PiccoloRefreshTokenRepository),
+    (ports_accounts.PasswordHasher, Argon2PasswordHasher),
+    (ports_accounts.AccessTokenIssuer, JwtAccessTokens),
+    (ports_accounts.SessionRevocations, RedisSessionRevocations),
+    (ports_accounts.LoginThrottle, RedisLoginThrottle),
+    (ports_vault.SavedCardRepository, PiccoloSavedCardRepository),
+    (ports_vault.CardSealer, VaultKeyring),
+    (ports_vault.CvcCache, RedisCvcCache),
 ]
 
 
@@ -77,3 +94,4 @@ def test_the_static_conformance_module_is_type_checked():
     assert "tests/unit/port_conformance.py" in mypy["files"]
     assert callable(port_conformance.real_adapters) and callable(port_conformance.fakes)
     assert callable(port_conformance.fraud_adapters) and callable(port_conformance.fraud_fakes)
+    assert callable(port_conformance.account_adapters) and callable(port_conformance.account_fakes)
