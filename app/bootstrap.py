@@ -36,6 +36,7 @@ from app.adapters.queue.publisher import DramatiqPublisher, DramatiqRetrySchedul
 from app.adapters.redis.locks import RedisLockManager
 from app.adapters.redis.login_throttle import RedisLoginThrottle, ThrottlePolicy
 from app.adapters.redis.revocations import RedisSessionRevocations
+from app.adapters.redis.rate_limits import RedisRateLimiter
 from app.adapters.vault.card_cache import RedisCardDataCache
 from app.adapters.vault.cvc_cache import RedisCvcCache
 from app.adapters.vault.keyring import VaultKeyring
@@ -101,6 +102,7 @@ class Container:
     sessions: SessionService
     accounts: AccountService
     vault: CardVaultService
+    rate_limiter: RedisRateLimiter
 
     async def start(self) -> None:
         db = self.settings.database
@@ -219,6 +221,7 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
         fraud_rules=FraudRuleService(uow, fraud_rules),
         reviews=ReviewService(uow, clock, stock, ReviewPolicy(settings.fraud.review_deadline_s)),
         access_tokens=access_tokens, sessions=sessions, accounts=accounts, vault=vault,
+        rate_limiter=RedisRateLimiter(redis),
     )
 
 

@@ -58,6 +58,7 @@ class BenchDatabase:
     name: str
     url: str
     api_key: str = ""
+    merchant_id: str = ""
 
     @classmethod
     def create(cls, services: Services) -> BenchDatabase:
@@ -67,7 +68,7 @@ class BenchDatabase:
         try:
             apply_migrations(database.url)
             asyncio.run(database._execute(TABLE_SQL))
-            database.api_key = database._create_merchant()
+            database.api_key, database.merchant_id = database._create_merchant()
         except BaseException:
             database.drop()
             raise
@@ -77,7 +78,7 @@ class BenchDatabase:
     def env(self) -> dict[str, str]:
         return {"FXP_DATABASE_URL": self.url, "FXP_REDIS_URL": self.services.redis_url}
 
-    def _create_merchant(self) -> str:
+    def _create_merchant(self) -> tuple[str, str]:
         result = subprocess.run(
             [sys.executable, "-m", "app.entrypoints.cli", "merchants", "create", "--name", "bench"],
             env={**os.environ, **self.env}, cwd=ROOT, capture_output=True, text=True, timeout=120,
@@ -85,7 +86,8 @@ class BenchDatabase:
         if result.returncode != 0:
             raise RuntimeError(f"merchant creation failed:\n{result.stdout}\n{result.stderr}")
         output = result.stdout
-        return json.loads(output[output.index("{"):output.rindex("}") + 1])["api_key"]
+        created = json.loads(output[output.index("{"):output.rindex("}") + 1])
+        return created["api_key"], created["merchant_id"]
 
     async def _execute(self, sql: str) -> None:
         connection = await asyncpg.connect(self.url)

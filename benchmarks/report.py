@@ -61,9 +61,39 @@ def aggregate(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return results
 
 
+def _cpu_per_op(result: dict[str, Any]) -> float | None:
+    usage = result.get("cpu") or {}
+    return usage.get("cpu_ms_per_op", usage.get("server_cpu_ms_per_request"))
+
+
+def _vs_off(results: list[dict[str, Any]]) -> None:
+    """A "<name>.on" result against "<name>.off" under the same server (benchmarks/security.py):
+    throughput, p50 and CPU per operation, on over off."""
+    by_key = {(r["server"], r["scenario"]): r for r in results}
+    for result in results:
+        off = by_key.get((result["server"], result["scenario"].removesuffix(".on") + ".off"))
+        if not result["scenario"].endswith(".on") or off is None:
+            continue
+        on_cpu, off_cpu = _cpu_per_op(result), _cpu_per_op(off)
+        result["vs_off"] = {
+            "rps_ratio": _round(result["rps"] / off["rps"]) if off["rps"] else None,
+            "p50_ratio": _round(result["latency_ms"]["p50"] / off["latency_ms"]["p50"])
+            if off["latency_ms"]["p50"] else None,
+            "cpu_per_op_ratio": _round(on_cpu / off_cpu) if on_cpu and off_cpu else None,
+        }
+
+
+def vs_off_text(results: list[dict[str, Any]]) -> str:
+    lines = [f"  {r['server']:<8} {SCENARIOS[r['scenario']].title:<20} throughput {_fmt(v['rps_ratio'])}x, "
+             f"p50 {_fmt(v['p50_ratio'])}x, CPU/op {_fmt(v['cpu_per_op_ratio'])}x"
+             for r in results if (v := r.get("vs_off"))]
+    return "\n".join(["Rate limiting + fraud rules on / off (same server, same run):", *lines]) if lines else ""
+
+
 def add_ratios(results: list[dict[str, Any]]) -> None:
     """Each result gets its ratio to the baseline measured under the same server, and
     whether it meets its scenario's goal."""
+    _vs_off(results)
     baselines = {r["server"]: r for r in results if r["scenario"] == BASELINE}
     orders = {r["server"]: r for r in results if r["scenario"] == PRIMARY}
     for result in results:

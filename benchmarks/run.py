@@ -41,8 +41,10 @@ def scenario_groups() -> dict[str, list[str]]:
     api = [name for name, s in SCENARIOS.items() if s.target == "api"]
     return {
         "default": [name for name in api if not SCENARIOS[name].on_demand],
-        "payments": [name for name in api if SCENARIOS[name].on_demand and not name.startswith("auth.")],
+        "payments": [name for name in api if SCENARIOS[name].on_demand
+                     and not name.startswith(("auth.", "security."))],
         "auth": ["orders.get", *(name for name in api if name.startswith("auth."))],
+        "security": [name for name in api if name.startswith("security.")],
         "all": api,
     }
 
@@ -102,10 +104,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-async def _setup(scenario: Scenario, base_url: str, api_key: str) -> dict[str, Any]:
+async def _setup(scenario: Scenario, base_url: str, api_key: str, merchant_id: str) -> dict[str, Any]:
     async with httpx.AsyncClient(base_url=base_url, timeout=30,
                                  headers={"Authorization": f"Bearer {api_key}"}) as client:
-        return await scenario.setup(SetupContext(base_url, api_key, client))
+        return await scenario.setup(SetupContext(base_url, api_key, client, merchant_id))
 
 
 def drive(scenario: Scenario, context: dict[str, Any], port: int, args: argparse.Namespace) -> dict[str, Any]:
@@ -175,7 +177,7 @@ def measure(scenario: Scenario, running: RunningStack, server: str, target: str,
     if scenario.kind == "flow":
         context |= _flow_context(args)
     if scenario.setup is not None:
-        context |= asyncio.run(_setup(scenario, running.api.base_url, database.api_key))
+        context |= asyncio.run(_setup(scenario, running.api.base_url, database.api_key, database.merchant_id))
     database.checkpoint()
     print(f"  {prefix}{scenario.title:<22} ", end="", flush=True)
     recorder = None
@@ -338,6 +340,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.repeat > 1:
         print(f"Medians of {args.repeat} repetitions (each one is in the JSON file):")
     print(report.table(results))
+    if security_cost := report.vs_off_text(results):
+        print(security_cost)
     if comparison:
         print()
         print(report.comparison_text(comparison))

@@ -56,6 +56,7 @@ class SetupContext:
     base_url: str
     api_key: str
     client: Any  # httpx.AsyncClient bound to base_url, Authorization header preset
+    merchant_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,10 @@ class Stack:
     sandbox: bool = False     # the sandbox gateway (`python -m sandbox_gateway`), one process
     workers: int = 0          # `python -m app.workers.main --processes N` (0: none)
     api: bool = True          # the API itself (a probe may not need it)
+    # Rate limits and fraud rules: "default" (rate limits off so load is not refused, fraud
+    # screening on with no rules), "on" (both on: limits never reached, a rule set
+    # evaluated on every payment), "off" (both switched off).
+    security: str = "default"
 
 
 API_ONLY = Stack()
@@ -195,4 +200,4 @@ register(Scenario(
 
 # --- the payment flow and the workers (on demand; their modules register them) ----------
 
-from benchmarks import auth, catalog, payment_flow, worker_throughput  # noqa: E402,F401
+from benchmarks import auth, catalog, payment_flow, security, worker_throughput  # noqa: E402,F401

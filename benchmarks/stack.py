@@ -160,6 +160,15 @@ class ProbeContext:
     args: Any            # the command line (duration, warmup, worker_processes, ...)
 
 
+SECURITY_ENV = {
+    "default": {"FXP_RATE_LIMIT__ENABLED": "false"},
+    # counted on every request, never reached: what is measured is the cost of counting
+    "on": {"FXP_RATE_LIMIT__ENABLED": "true", "FXP_RATE_LIMIT__DEFAULT": "1000000/second",
+           "FXP_FRAUD__ENABLED": "true", "FXP_ADMIN_API_KEY": "bench-admin-key"},
+    "off": {"FXP_RATE_LIMIT__ENABLED": "false", "FXP_FRAUD__ENABLED": "false"},
+}
+
+
 class RunningStack:
     """The server under test for one target, plus what its scenarios' Stack asks for."""
 
@@ -172,6 +181,8 @@ class RunningStack:
         self.env = dict(server_env)
         if target == "api":  # every API worker process must accept the JWTs any of them issued
             self.env.setdefault("FXP_AUTH__JWT_SECRET", secrets.token_urlsafe(48))
+        if target == "api":
+            self.env |= SECURITY_ENV[stack.security]
         if target == "api" and stack != Stack():
             secret = secrets.token_urlsafe(24)
             self.env |= {

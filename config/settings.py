@@ -35,6 +35,22 @@ class ApiSettings(msgspec.Struct, frozen=True):
     # Comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed; empty
     # (the default): the TCP peer is the client, whatever the header says.
     trusted_proxies: str = ""
+    # Provider callbacks accepted only from these sources, per provider (optional; space-
+    # separated "provider=CIDR,CIDR", e.g. "stripe=3.18.12.63/32,3.130.192.231/32").
+    callback_allowlist: str = ""
+    # HTTPS: both set, the server (granian) serves TLS and answers carry Strict-Transport-Security.
+    tls_cert_file: str = ""
+    tls_key_file: str = ""  # PKCS#8 PEM
+    hsts_max_age_s: int = 31_536_000
+    # CORS: comma-separated allowed origins; empty (the default): no CORS headers at all.
+    cors_origins: str = ""
+
+    @property
+    def tls(self) -> bool:
+        return bool(self.tls_cert_file and self.tls_key_file)
+
+    def callback_sources(self) -> dict[str, str]:
+        return dict(part.split("=", 1) for part in self.callback_allowlist.split() if "=" in part)
 
 
 class PaymentSettings(msgspec.Struct, frozen=True):
@@ -140,6 +156,23 @@ class FraudSettings(msgspec.Struct, frozen=True):
     review_deadline_s: float = 900.0  # held attempts still open after this are rejected
 
 
+class RateLimitSettings(msgspec.Struct, frozen=True):
+    """Requests per route group, counted in Redis (shared by all API processes) separately
+    per credential (API key or user token) and per client IP. Limits in the `limits`
+    notation ("100/second;2000/minute")."""
+
+    enabled: bool = True
+    default: str = "100/second;3000/minute"
+    # Per route group overrides, space-separated: "payments=20/second orders=50/second;1000/minute".
+    groups: str = ""
+    # Groups never limited: liveness/readiness/metrics, and provider callbacks (providers
+    # retry on refusal, and their signature is what protects the route).
+    exempt: str = "health callbacks"
+
+    def group_limits(self) -> dict[str, str]:
+        return dict(part.split("=", 1) for part in self.groups.split() if "=" in part)
+
+
 class Settings(msgspec.Struct, frozen=True):
     env: str = "dev"
     log_level: str = "INFO"
@@ -154,10 +187,12 @@ class Settings(msgspec.Struct, frozen=True):
     inventory: InventorySettings = InventorySettings()
     fraud: FraudSettings = FraudSettings()
     auth: AuthSettings = AuthSettings()
+    rate_limit: RateLimitSettings = RateLimitSettings()
 
     @property
     def public_url(self) -> str:
-        return self.api.public_url or f"http://{self.api.host}:{self.api.port}"
+        scheme = "https" if self.api.tls else "http"
+        return self.api.public_url or f"{scheme}://{self.api.host}:{self.api.port}"
 
 
 # Flat FXP_* names for the fields people set most; anything else: FXP_<GROUP>__<FIELD>.

@@ -32,6 +32,9 @@ class TestServices:
             "FXP_REDIS_URL": self.redis_url,
             "FXP_DATABASE__LOCK_TIMEOUT_MS": "1500",
             "FXP_ENV": "test",
+            # The suite sends bursts from one address (schemathesis, concurrency tests):
+            # rate limits are tested where they are switched on (tests/integration/test_rate_limits.py).
+            "FXP_RATE_LIMIT__ENABLED": "false",
         })
         import sys
 

@@ -85,6 +85,12 @@ class Throttled(DomainError):
         self.retry_after_s = retry_after_s
 
 
+class CallbackSourceRefused(Forbidden):
+    """A provider callback from an address outside that provider's allowlist."""
+
+    code = "callback_source_refused"
+
+
 class InvalidCallback(DomainError):
     """A provider callback whose signature, timestamp or body cannot be trusted."""
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from app.entrypoints.dev_receiver import DEV_RECEIVER_PORT as DEV_RECEIVER_DEFAULT_PORT
 from app.entrypoints.embedded import ensure_database, start_postgres, start_redis, with_database
 from app.entrypoints.migrate import apply_migrations
+from app.entrypoints.server_command import api_server_command
 from config.settings import get_settings
 
 SANDBOX_PORT = int(os.environ.get("FXP_SANDBOX_PORT", "8100"))
@@ -75,8 +76,7 @@ def _demo_merchant(data_dir: Path, env: dict[str, str]) -> dict:
 def _children(env: dict[str, str], port: int, worker_processes: int) -> list[list[str]]:
     python = sys.executable
     commands = [
-        [python, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "1", "--loop", "uvloop", "app.entrypoints.http.asgi:app"],
+        api_server_command(get_settings().api, port),  # HTTPS when FXP_API__TLS_* are set
         [python, "-m", "sandbox_gateway", "--host", "127.0.0.1", "--port", str(SANDBOX_PORT)],
         [python, "-m", "app.entrypoints.dev_receiver", "--host", "127.0.0.1", "--port", str(DEV_RECEIVER_PORT)],
     ]
@@ -105,7 +105,7 @@ def run_stack(worker_processes: int | None = None) -> int:
     child_env = {**os.environ, **env}
     demo = _demo_merchant(data_dir, env)
     processes = [subprocess.Popen(cmd, env=child_env) for cmd in _children(child_env, port, workers)]
-    base = f"http://127.0.0.1:{port}"
+    base = f"{'https' if settings.api.tls else 'http'}://127.0.0.1:{port}"
     print(f"""
 FusionXPay is starting
   API        {base}

@@ -12,7 +12,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from app.bootstrap import Container
 from app.entrypoints.http.access import SECURITY_COMPONENTS, access_middleware, authorize
 from app.entrypoints.http.auth import Authenticator
-from app.entrypoints.http.client_address import ClientAddress
+from app.entrypoints.http.client_address import CallbackSources, ClientAddress
 from app.entrypoints.http.controllers.accounts import AuthController, MeController, UsersController
 from app.entrypoints.http.controllers.admin import AdminController
 from app.entrypoints.http.controllers.cards import CardController
@@ -28,10 +28,11 @@ from app.entrypoints.http.dependencies import from_container
 from app.entrypoints.http.idempotency import idempotency_middleware
 from app.entrypoints.http.metrics import MetricsController, count_unmatched, metrics_port, prometheus_config
 from app.entrypoints.http.problems import EXCEPTION_HANDLERS, problem_boundary, problem_details_plugin
+from app.entrypoints.http.rate_limit import RateLimitPolicy, rate_limit_middleware
 from app.entrypoints.http.request_guard import request_guard_middleware
 from app.entrypoints.http.request_log import request_log_middleware
 from app.entrypoints.http.route_contracts import route_contracts
-from app.entrypoints.http.security_headers import security_headers
+from app.entrypoints.http.security_headers import cors_config, security_headers
 
 
 def create_app(container: Container) -> Litestar:
@@ -54,9 +55,10 @@ def create_app(container: Container) -> Litestar:
         guards=[authorize],
         # Errors raised by our middleware become responses at problem_boundary, inside the
         # metrics middleware, so metrics count the status the client got.
-        middleware=[prometheus_config.middleware, problem_boundary, access_middleware, request_guard_middleware,
-                    idempotency_middleware],
+        middleware=[prometheus_config.middleware, problem_boundary, rate_limit_middleware, access_middleware,
+                    request_guard_middleware, idempotency_middleware],
         plugins=[problem_details_plugin],
+        cors_config=cors_config(container.settings.api.cors_origins),
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         request_max_body_size=container.settings.api.max_body_bytes,
@@ -74,10 +76,13 @@ def create_app(container: Container) -> Litestar:
     app.state.authenticator = Authenticator(container.merchants, container.access_tokens, container.sessions,
                                             container.settings.api.admin_api_key)
     app.state.client_address = ClientAddress(container.settings.api.trusted_proxies)
+    app.state.callback_sources = CallbackSources(container.settings.api.callback_sources())
+    app.state.rate_limit_policy = RateLimitPolicy(container.settings.rate_limit)
     app.state.route_contracts = route_contracts(app)
     # Outside the router: the request log and the headers also cover unknown paths (404),
     # 405s and errors answered by the app-level exception handler.
-    app.asgi_handler = request_log_middleware(count_unmatched(security_headers(app.asgi_handler)))
+    app.asgi_handler = request_log_middleware(count_unmatched(
+        security_headers(app.asgi_handler, container.settings.api.hsts_max_age_s)))
     _forbid_unknown_fields_in_schema(app)
     _fix_automatic_options(app)
     return app

@@ -10,6 +10,8 @@ from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
 from litestar.types import Scope
 
+from app.domain.errors import CallbackSourceRefused
+
 Network = IPv4Network | IPv6Network
 
 
@@ -52,3 +54,17 @@ def _is_address(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+class CallbackSources:
+    """Optional per-provider allowlists of callback source addresses; a provider without
+    one takes callbacks from anywhere (their signatures are what is always checked)."""
+
+    def __init__(self, allowlists: dict[str, str]) -> None:
+        self._networks = {provider: parse_networks(cidrs, f"FXP_API__CALLBACK_ALLOWLIST ({provider})")
+                          for provider, cidrs in allowlists.items()}
+
+    def check(self, provider: str, client_ip: str | None) -> None:
+        allowed = self._networks.get(provider)
+        if allowed and (client_ip is None or not in_networks(client_ip, allowed)):
+            raise CallbackSourceRefused(f"callbacks for {provider} are not accepted from {client_ip}")

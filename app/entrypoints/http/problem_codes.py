@@ -31,6 +31,7 @@ PROBLEM_CODES: dict[str, tuple[int, str]] = {
     "forbidden": (403, "The key may not use this operation."),
     "credential_not_accepted": (403, "This operation does not take this kind of credential (see its security)."),
     "role_not_allowed": (403, "The caller's role may not use this operation (see its description)."),
+    "callback_source_refused": (403, "A provider callback from an address outside the provider's allowlist."),
     "not_found": (404, "No such resource for this merchant."),
     "method_not_allowed": (405, "The path does not support this method."),
     # 409: the resource's current state

@@ -4,6 +4,7 @@ cached by a browser or proxy, framed, or leak a Referer."""
 
 from __future__ import annotations
 
+from litestar.config.cors import CORSConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 SECURITY_HEADERS = [
@@ -15,20 +16,34 @@ SECURITY_HEADERS = [
 NO_STORE = (b"cache-control", b"no-store")
 
 
-def security_headers(app: ASGIApp) -> ASGIApp:
+def security_headers(app: ASGIApp, hsts_max_age_s: int = 31_536_000) -> ASGIApp:
+    # Only over HTTPS: a browser ignores HSTS on plain HTTP, and it must not pin a dev server.
+    hsts = (b"strict-transport-security", f"max-age={hsts_max_age_s}; includeSubDomains".encode())
+
     async def with_headers(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
+        extra = [*SECURITY_HEADERS, NO_STORE, *([hsts] if scope.get("scheme") == "https" else [])]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
-                headers += [header for header in [*SECURITY_HEADERS, NO_STORE] if header[0] not in present]
+                headers += [header for header in extra if header[0] not in present]
                 message["headers"] = headers
             await send(message)
 
         await app(scope, receive, send_with_headers)
 
     return with_headers
+
+
+def cors_config(origins: str) -> CORSConfig | None:
+    """CORS only for the configured origins; none configured (the default): no CORS at all,
+    so browsers keep other sites' pages from calling the API with a merchant's key."""
+    allowed = [origin.strip() for origin in origins.split(",") if origin.strip()]
+    if not allowed:
+        return None
+    return CORSConfig(allow_origins=allowed, allow_methods=["GET", "POST", "PUT"],
+                      allow_headers=["Authorization", "Content-Type", "Idempotency-Key"])

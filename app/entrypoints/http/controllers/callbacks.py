@@ -11,10 +11,11 @@ from app.entrypoints.http.problems import problem_responses
 from app.entrypoints.http.schemas.payments import CallbackAck
 
 logger = structlog.get_logger("fusionxpay.callbacks")
-CALLBACK_ERRORS = problem_responses(400, 401, 413, 422, 503)
+CALLBACK_ERRORS = problem_responses(400, 401, 403, 413, 422, 503)
 
 
 async def receive_callback(provider: str, request: Request, callbacks: CallbackService) -> CallbackAck:
+    request.app.state.callback_sources.check(provider, request.app.state.client_address.of(request.scope))
     body = await request.body()
     outcome = await callbacks.handle(provider, request.headers, body)
     logger.info("callback_received", provider=provider, outcome=str(outcome))
