@@ -44,4 +44,5 @@ async def test_the_limit_holds_across_two_api_processes(merchant):
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+    assert sorted(set(statuses)) == [201, 429]
     assert statuses.count(201) == LIMIT and statuses.count(429) == 100 - LIMIT

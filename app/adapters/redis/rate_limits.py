@@ -43,20 +43,20 @@ class RedisRateLimiter:
         self._limiter = MovingWindowRateLimiter(storage)
 
     async def admit(self, group: str, identities: list[str], items: tuple[RateLimitItem, ...]) -> Refusal | None:
-        """Count this request against every (limit, identity); the first refusal, if any.
-        A refused request still counted where it was admitted: retrying early costs."""
-        refusal: Refusal | None = None
+        """Count this request against each (limit, identity) in turn, stopping at the first
+        refusal: a refused request consumes nothing further on. (Counting every limit even
+        after a refusal lets concurrent requests reach two counters in different orders,
+        each refused by one: fewer admitted than the limit.)"""
         try:
             for item in items:
                 for identity in identities:
-                    if await self._limiter.hit(item, group, identity) or refusal is not None:
-                        continue
-                    stats = await self._limiter.get_window_stats(item, group, identity)
-                    refusal = Refusal(item.amount, item.get_expiry(),
-                                      max(1, math.ceil(stats.reset_time - time.time())))
+                    if not await self._limiter.hit(item, group, identity):
+                        stats = await self._limiter.get_window_stats(item, group, identity)
+                        return Refusal(item.amount, item.get_expiry(),
+                                       max(1, math.ceil(stats.reset_time - time.time())))
         except RedisError as exc:
             # Fail open: a Redis outage must not refuse every request; the operations
             # that need Redis (order locks) still answer 503 on their own.
             logger.warning("rate_limit_unavailable", error=type(exc).__name__)
             return None
-        return refusal
+        return None
