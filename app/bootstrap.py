@@ -15,7 +15,7 @@ from piccolo.engine.postgres import PostgresEngine
 from app.adapters.auth.jwt_tokens import JwtAccessTokens
 from app.adapters.auth.passwords import Argon2PasswordHasher
 from app.adapters.clock import SystemClock
-from app.adapters.fraud.fingerprints import HmacCardFingerprints, fingerprint_key
+from app.adapters.fraud.fingerprints import VaultCardFingerprints
 from app.adapters.fraud.metrics import PrometheusFraudMetrics
 from app.adapters.fraud.rule_store import PiccoloFraudRuleStore
 from app.adapters.fraud.velocity import RedisVelocityCounter
@@ -170,7 +170,8 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
     clock = o["clock"] if "clock" in o else SystemClock()
     uow = o["uow"] if "uow" in o else PiccoloUnitOfWorkFactory(engine, bus)
     keyring = cache(lambda: vault_keyring(settings))  # only when an adapter that needs keys is built
-    vault = CardVaultService(uow, clock, o["card_sealer"] if "card_sealer" in o else keyring(),
+    sealer = o["card_sealer"] if "card_sealer" in o else keyring()
+    vault = CardVaultService(uow, clock, sealer,
                              o["cvc_cache"] if "cvc_cache" in o else RedisCvcCache(redis, keyring(), settings.vault.cvc_ttl_s))
     providers = o["providers"] if "providers" in o else build_providers(settings, reveal=vault.reveal)
     locks = o["locks"] if "locks" in o else RedisLockManager(redis)
@@ -179,7 +180,7 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
     stock = StockKeeper(InventoryPolicy(inv.reservation_ttl_s, inv.max_units_per_sku, inv.shipping_business_days))
     fraud_rules = o["fraud_rules"] if "fraud_rules" in o else PiccoloFraudRuleStore(engine)
     velocity = o["velocity"] if "velocity" in o else RedisVelocityCounter(redis)
-    fingerprints = o["fingerprints"] if "fingerprints" in o else HmacCardFingerprints(fingerprint_key(settings))
+    fingerprints = o["fingerprints"] if "fingerprints" in o else VaultCardFingerprints(sealer)
     fraud_metrics = o["fraud_metrics"] if "fraud_metrics" in o else PrometheusFraudMetrics()
     screen = FraudScreen(fraud_rules, velocity, fingerprints, fraud_metrics, enabled=settings.fraud.enabled)
     gate = VerdictGate(clock, o["alarm"] if "alarm" in o else LoggingVerdictAlarm())

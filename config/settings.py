@@ -149,10 +149,7 @@ class WorkerSettings(msgspec.Struct, frozen=True):
 class FraudSettings(msgspec.Struct, frozen=True):
     """Fraud rules before dispatch (rules themselves are per merchant, via the admin API)."""
 
-    enabled: bool = True
-    # HMAC key for card fingerprints (hex or text); empty: derived from the vault keys in
-    # prod, a fixed development key elsewhere (fingerprints must agree across processes).
-    fingerprint_key: str = ""
+    enabled: bool = True  # card fingerprints are the vault's (FXP_VAULT__FINGERPRINT_KEY)
     review_deadline_s: float = 900.0  # held attempts still open after this are rejected
 
 

@@ -315,8 +315,9 @@ class VelocityCounter(Protocol):
 
 
 class CardFingerprints(Protocol):
-    def of(self, method: CardDetails | CardToken) -> str:
-        """A keyed hash identifying the card (the same card, the same fingerprint)."""
+    def of(self, merchant_id: uuid.UUID, method: CardDetails | CardToken) -> str | None:
+        """The vault's keyed fingerprint of the card, scoped to the merchant (the same card,
+        the same fingerprint, saved or not); None for a token the vault did not issue."""
 
 
 class FraudDecisionMetrics(Protocol):

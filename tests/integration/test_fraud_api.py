@@ -146,3 +146,19 @@ async def test_velocity_counts_are_atomic_across_clients(container, settings):
     assert sorted(result[("ip", 3600)] for result in results) == list(range(1, 101))
     for c in clients:
         await c.aclose()
+
+
+async def test_the_fingerprint_is_the_vaults_for_saved_and_raw_cards(client, admin, merchant):
+    saved = await client.post("/cards", headers=merchant.headers, json={
+        "number": "4242424242424242", "exp_month": 12, "exp_year": 2035, "cvc": "123", "holder_name": "Ada L"})
+    assert saved.status_code == 201, saved.text
+    raw = await pay(client, merchant)
+    order = await create_order(client, merchant)
+    by_token = await client.post("/payments", headers=merchant.headers, json={
+        "order_id": order["id"], "payment_method": {"type": "card_token", "token": saved.json()["token"]}})
+    assert by_token.status_code == 202, by_token.text
+    assert raw["card_fingerprint"] == by_token.json()["card_fingerprint"] == saved.json()["fingerprint"]
+    listed = {"id": "stolen", "priority": 1, "action": "block",
+              "condition": {"type": "block_list", "list": "card_fingerprint", "values": [raw["card_fingerprint"]]}}
+    assert (await put_rules(admin, merchant, listed)).status_code == 200
+    assert (await pay(client, merchant))["failure_code"] == "fraud_blocked"

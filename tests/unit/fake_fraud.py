@@ -42,9 +42,10 @@ class InMemoryVelocityCounter:
 
 
 class FakeCardFingerprints:
-    def of(self, method: CardDetails | CardToken) -> str:
-        subject = method.number if isinstance(method, CardDetails) else "token:" + method.token
-        return hashlib.sha256(subject.encode()).hexdigest()[:32]
+    def of(self, merchant_id: uuid.UUID, method: CardDetails | CardToken) -> str | None:
+        if isinstance(method, CardToken):
+            return method.fingerprint
+        return hashlib.sha256(merchant_id.bytes + method.number.encode()).hexdigest()[:32]
 
 
 class RecordingFraudMetrics:

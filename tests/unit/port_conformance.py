@@ -36,7 +36,7 @@ from app.adapters.queue.processed_events import PiccoloProcessedEvents
 from app.adapters.queue.publisher import DramatiqPublisher, DramatiqRetryScheduler
 from app.adapters.redis.locks import RedisLockManager
 from app.adapters.vault.card_cache import RedisCardDataCache
-from app.adapters.fraud.fingerprints import HmacCardFingerprints
+from app.adapters.fraud.fingerprints import VaultCardFingerprints
 from app.adapters.fraud.metrics import PrometheusFraudMetrics
 from app.adapters.fraud.rule_store import PiccoloFraudRuleStore
 from app.adapters.fraud.velocity import RedisVelocityCounter
@@ -126,7 +126,7 @@ def fakes(
             as_alarm]
 
 
-def fraud_adapters(rules: PiccoloFraudRuleStore, velocity: RedisVelocityCounter, prints: HmacCardFingerprints,
+def fraud_adapters(rules: PiccoloFraudRuleStore, velocity: RedisVelocityCounter, prints: VaultCardFingerprints,
                    metrics: PrometheusFraudMetrics) -> list[object]:
     as_rules: ports.FraudRuleStore = rules
     as_velocity: ports.VelocityCounter = velocity

@@ -120,7 +120,9 @@ async def test_paying_with_a_token_opens_the_card_only_inside_the_provider_call(
     attempt = await world.payments.request(world.merchant_id, order.id, "sandbox", CardToken(card.token),
                                            customer_id=world.customer_id)
     assert (attempt.card_brand, attempt.card_last4) == ("visa", "4242")
-    assert await world.attempt_cards.get(attempt.id) == CardToken(card.token, "visa", "4242")  # no number cached
+    # no number cached: the token, with what the vault shows of the card
+    assert await world.attempt_cards.get(attempt.id) == CardToken(card.token, "visa", "4242", card.fingerprint)
+    assert attempt.card_fingerprint == card.fingerprint  # fraud rules see the vault's fingerprint
     await world.payments.dispatch(attempt.id)
     [sent] = world.provider.purchases
     assert isinstance(sent.payment_method, CardDetails) and sent.payment_method.number == "4242424242424242"

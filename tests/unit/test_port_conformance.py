@@ -21,7 +21,7 @@ from app.adapters.vault.cvc_cache import RedisCvcCache
 from app.adapters.vault.keyring import VaultKeyring
 from app.adapters.db import repositories as db
 from app.adapters.providers.verdict_alarm import LoggingVerdictAlarm
-from app.adapters.fraud.fingerprints import HmacCardFingerprints
+from app.adapters.fraud.fingerprints import VaultCardFingerprints
 from app.adapters.fraud.metrics import PrometheusFraudMetrics
 from app.adapters.fraud.rule_store import PiccoloFraudRuleStore
 from app.adapters.fraud.velocity import RedisVelocityCounter
@@ -65,7 +65,7 @@ PORT_ADAPTERS = [
     (ports.ProviderRegistry, ProviderRegistry),
     (ports.FraudRuleStore, PiccoloFraudRuleStore),
     (ports.VelocityCounter, RedisVelocityCounter),
-    (ports.CardFingerprints, HmacCardFingerprints),
+    (ports.CardFingerprints, VaultCardFingerprints),
     (ports.FraudDecisionMetrics, PrometheusFraudMetrics),
     (ports.WebhookTargetPolicy, WebhookTargetGuard),
     (ports_accounts.UserRepository, PiccoloUserRepository),

@@ -77,6 +77,7 @@ class CardToken:
     token: str
     brand: str | None = None
     last4: str | None = None
+    fingerprint: str | None = None  # the vault's fingerprint of the saved card (fraud rules use it)
 
 
 PaymentMethod = CardDetails | CardToken | None  # None: a redirect provider (PayPal) collects it

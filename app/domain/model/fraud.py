@@ -18,7 +18,7 @@ MAX_RULES = 100
 MAX_LIST_VALUES = 1_000
 BIN = re.compile(r"^[0-9]{6,8}$")
 DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-FINGERPRINT = re.compile(r"^[0-9a-f]{16,64}$")
+FINGERPRINT = re.compile(r"^[A-Za-z0-9_\-]{16,64}$")  # the vault's (urlsafe base64)
 
 VelocitySubject = Literal["card", "customer", "ip", "email"]
 ListKind = Literal["card_fingerprint", "bin", "ip", "email_domain"]

@@ -33,8 +33,8 @@ class FraudScreen:
         self._rules, self._counter, self._fingerprints = rules, counter, fingerprints
         self._metrics, self.enabled = metrics, enabled
 
-    def fingerprint(self, method: PaymentMethod) -> str | None:
-        return self._fingerprints.of(method) if method is not None else None
+    def fingerprint(self, merchant_id: uuid.UUID, method: PaymentMethod) -> str | None:
+        return self._fingerprints.of(merchant_id, method) if method is not None else None
 
     async def screen(self, uow: UnitOfWork, order: Order, attempt: PaymentAttempt, method: PaymentMethod,
                      client_ip: str | None, now: datetime) -> FraudDecision | None:

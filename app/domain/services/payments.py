@@ -100,7 +100,7 @@ class PaymentService:
                 order.start_payment(now, self._policy.max_attempts)
                 attempt = PaymentAttempt.start(order, provider, method, now, return_url)
                 if self._fraud is not None:
-                    attempt.card_fingerprint = self._fraud.fingerprint(method)
+                    attempt.card_fingerprint = self._fraud.fingerprint(merchant_id, method)
                     if decision := await self._fraud.screen(uow, order, attempt, method, client_ip, now):
                         attempt.screen(decision, now)
                 if attempt.status is AttemptStatus.FAILED:  # blocked: no stock held, no card kept

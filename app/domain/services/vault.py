@@ -41,7 +41,7 @@ async def usable_card(uow: UnitOfWork, order: Order, customer_id: uuid.UUID | No
         raise ValidationFailed("unknown card token", field="payment_method.token", code="invalid_card_token")
     if card.expired(clock.now().date()):
         raise ValidationFailed("the saved card has expired", field="payment_method.token", code="expired_card")
-    return CardToken(card.token, card.brand, card.last4)
+    return CardToken(card.token, card.brand, card.last4, card.fingerprint)
 
 
 class CardVaultService:
