@@ -161,7 +161,7 @@ async def test_ready_names_the_dependency_that_is_down(container, tmp_path):
 
 async def test_ready_reports_an_unreachable_rabbitmq_without_failing(container):
     from app.entrypoints.http.app import create_app
-    from app.entrypoints.processes import free_port
+    from tests.processes import free_port
 
     settings = msgspec.structs.replace(container.settings, workers=msgspec.structs.replace(
         container.settings.workers, broker="rabbitmq", rabbitmq_url=f"amqp://guest:guest@127.0.0.1:{free_port()}/"))
