@@ -74,7 +74,8 @@ class TestServices:
             self._stop_abandoned_postgres()
 
     def remove_run_dirs(self) -> None:
-        shutil.rmtree(self.runs, ignore_errors=True)
+        if not os.environ.get("FXP_KEEP_RUNS"):  # set it to read a failed crash test's server logs
+            shutil.rmtree(self.runs, ignore_errors=True)
 
     @staticmethod
     def _stop_abandoned_postgres() -> None:

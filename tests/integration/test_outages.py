@@ -70,7 +70,7 @@ def app_with(container, **broken: BaseException):
 
     settings = msgspec.structs.replace(container.settings, api=msgspec.structs.replace(
         container.settings.api, admin_api_key=ADMIN_KEY))
-    replaced = dataclasses.replace(container, settings=settings, extras={},
+    replaced = dataclasses.replace(container, settings=settings,
                                    **{name: down(getattr(container, name), exc) for name, exc in broken.items()})
     return create_app(replaced)
 
@@ -106,6 +106,8 @@ async def test_every_route_answers_503_when_its_use_case_hits_an_outage(containe
 
 
 async def test_admin_routes_answer_503_when_the_broker_is_down(container, tmp_path):
+    """A real Redis broker on a socket nobody listens on, as the admin's dead letters see it."""
+    from app.bootstrap import build_container
     from app.entrypoints.http.app import create_app
 
     dead = f"unix://{tmp_path}/no-redis.sock"
@@ -113,11 +115,14 @@ async def test_admin_routes_answer_503_when_the_broker_is_down(container, tmp_pa
         container.settings, redis=msgspec.structs.replace(container.settings.redis, url=dead),
         api=msgspec.structs.replace(container.settings.api, admin_api_key=ADMIN_KEY),
         workers=msgspec.structs.replace(container.settings.workers, broker="redis"))
-    app = create_app(dataclasses.replace(container, settings=settings, extras={}))
+    broken = build_container(settings, engine=container.engine, providers=container.providers)
     admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
-    for method, path in [("GET", "/admin/dead-letters"), ("POST", "/admin/dead-letters/replay"),
-                         ("POST", f"/admin/dead-letters/{SOME_ID}/replay")]:
-        assert_outage(await call(app, method, path, None, admin), "redis", f"{method} {path}")
+    try:
+        for method, path in [("GET", "/admin/dead-letters"), ("POST", "/admin/dead-letters/replay"),
+                             ("POST", f"/admin/dead-letters/{SOME_ID}/replay")]:
+            assert_outage(await call(create_app(broken), method, path, None, admin), "redis", f"{method} {path}")
+    finally:
+        await broken.redis.aclose()
 
 
 async def test_real_redis_outage_on_payments_is_503(client, container, merchant, tmp_path):
@@ -130,7 +135,7 @@ async def test_real_redis_outage_on_payments_is_503(client, container, merchant,
                                                                   "Idempotency-Key": uuid.uuid4().hex})).json()
     settings = msgspec.structs.replace(container.settings, redis=msgspec.structs.replace(
         container.settings.redis, url=f"unix://{tmp_path}/no-redis.sock"))
-    broken = build_container(settings)
+    broken = build_container(settings, engine=container.engine, providers=container.providers)
     try:
         response = await call(create_app(broken), "POST", "/payments", {
             "order_id": created["id"], "provider": "sandbox", "payment_method": CARD}, merchant.headers)
@@ -139,14 +144,13 @@ async def test_real_redis_outage_on_payments_is_503(client, container, merchant,
         assert order["status"] == "CREATED" and order["payments"] == []  # nothing half-done
     finally:
         await broken.redis.aclose()
-        await broken.providers.aclose()
 
 
 async def test_ready_names_the_dependency_that_is_down(container, tmp_path):
     from app.entrypoints.http.app import create_app
 
     dead_redis = redis_async.Redis.from_url(f"unix://{tmp_path}/no-redis.sock")
-    app = create_app(dataclasses.replace(container, redis=dead_redis, extras={}))
+    app = create_app(dataclasses.replace(container, redis=dead_redis))
     try:
         response = await call(app, "GET", "/ready", None, {})
     finally:
@@ -165,7 +169,7 @@ async def test_ready_reports_an_unreachable_rabbitmq_without_failing(container):
 
     settings = msgspec.structs.replace(container.settings, workers=msgspec.structs.replace(
         container.settings.workers, broker="rabbitmq", rabbitmq_url=f"amqp://guest:guest@127.0.0.1:{free_port()}/"))
-    response = await call(create_app(dataclasses.replace(container, settings=settings, extras={})),
+    response = await call(create_app(dataclasses.replace(container, settings=settings)),
                           "GET", "/ready", None, {})
     body = response.json()
     assert response.status_code == 200 and body["status"] == "degraded" and body["down"] == ["broker"]

@@ -12,7 +12,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 import structlog
@@ -35,15 +35,34 @@ class Publisher(Protocol):
         """Hand one message to the broker; returns once the broker has accepted it."""
 
 
+class DurableConsumer(Protocol):
+    async def enlist(self, connection: Any, events: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> None:
+        """Record the (event id, merchant id) jobs in the relay's transaction."""
+
+
 class OutboxRelay:
     def __init__(self, engine: PostgresEngine, publisher: Publisher,
-                 routes: Mapping[str, tuple[Route, ...]] = EVENT_ROUTES, batch_size: int = 500) -> None:
+                 routes: Mapping[str, tuple[Route, ...]] = EVENT_ROUTES, batch_size: int = 500,
+                 durable: Mapping[str, DurableConsumer] | None = None) -> None:
         self._engine, self._publisher, self._routes, self._batch_size = engine, publisher, routes, batch_size
+        # Consumers whose work is a job row in PostgreSQL, woken by their own poller: the
+        # relay records the job instead of sending a message a broker could lose.
+        self._durable = dict(durable or {})
 
-    def _publish(self, events: list[StoredEvent], accepted: list[uuid.UUID]) -> None:
+    async def _messages(self, connection: Any, events: list[StoredEvent],
+                        ) -> list[tuple[StoredEvent, list[tuple[str, dict[str, Any]]]]]:
+        routed = [(event, messages_for(event, self._routes)) for event in events]
+        for consumer, jobs in self._durable.items():
+            await jobs.enlist(connection, [(event.id, event.merchant_id) for event, messages in routed
+                                           if any(name == consumer for name, _ in messages)])
+        return [(event, [(name, kwargs) for name, kwargs in messages if name not in self._durable])
+                for event, messages in routed]
+
+    def _publish(self, batch: list[tuple[StoredEvent, list[tuple[str, dict[str, Any]]]]],
+                 accepted: list[uuid.UUID]) -> None:
         # Blocking broker clients: runs in a thread, appending as the broker accepts.
-        for event in events:
-            for consumer, kwargs in messages_for(event, self._routes):
+        for event, messages in batch:
+            for consumer, kwargs in messages:
                 self._publisher.publish(consumer, kwargs, event.correlation_id)
             accepted.append(event.id)
 
@@ -59,8 +78,9 @@ class OutboxRelay:
             events = [StoredEvent(row["id"], row["event_type"], row["merchant_id"],
                                   json.loads(row["payload"]) if isinstance(row["payload"], str) else row["payload"],
                                   row["occurred_at"], row["correlation_id"]) for row in rows]
+            batch = await self._messages(connection, events)
             try:
-                await asyncio.to_thread(self._publish, events, accepted)
+                await asyncio.to_thread(self._publish, batch, accepted)
             except Exception as exc:  # keep (commit) what the broker took before it failed
                 failure = exc
             if accepted:
