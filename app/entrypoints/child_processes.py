@@ -43,6 +43,11 @@ class Child:
     delay_s: float = RESTART_DELAY_S
     restarts: int = field(default=0)
 
+    @property
+    def pid(self) -> int:
+        assert self.process is not None, f"{self.name} was never started"
+        return self.process.pid
+
 
 class ChildSupervisor:
     def __init__(self, children: list[Child], env: dict[str, str],

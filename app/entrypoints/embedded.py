@@ -36,14 +36,14 @@ def start_redis(data_dir: Path) -> str:
 def embedded_servers() -> list[tuple[int, int]]:
     """(pid, signal that stops it quickly) of each server this process started: the
     PostgreSQL postmaster (SIGINT: fast shutdown) and redis-server (SIGTERM)."""
-    servers = []
+    servers: list[tuple[int, int]] = []
     for server in _keep_alive:
         if hasattr(server, "get_pid"):
             pid = server.get_pid()
             if pid is not None:
-                servers.append((pid, signal.SIGINT))
+                servers.append((pid, int(signal.SIGINT)))
         elif getattr(server, "pid", None):
-            servers.append((server.pid, signal.SIGTERM))
+            servers.append((server.pid, int(signal.SIGTERM)))
     return servers
 
 

@@ -146,7 +146,7 @@ def run_stack(worker_processes: int | None = None, api_workers: int = 2) -> int:
         # Children get SIGTERM from PR_SET_PDEATHSIG should we die: the reaper only kills
         # those still there after its grace period.
         children = ChildSupervisor(_children(port, api_workers, workers), {**os.environ, **env},
-                                   on_start=lambda child: reaper.register(child.process.pid, 0, group=True))
+                                   on_start=lambda child: reaper.register(child.pid, 0, group=True))
         children.start_all()
         _banner(port, data_dir, demo)
         try:
