@@ -10,6 +10,7 @@ from typing import Any
 import dramatiq
 from dramatiq import Broker
 
+from app.adapters.outages import outage_of
 from app.adapters.queue.broker import ACTOR_QUEUES
 from app.workers.actors.fulfillment import allocate_stock
 from app.workers.actors.payments import dispatch_payment, dispatch_refund
@@ -21,17 +22,29 @@ from config.settings import WorkerSettings
 ActorBody = Callable[..., Awaitable[Any]]  # async (container, **message kwargs)
 
 
+def retry_while_outage(max_retries: int) -> Callable[[int, BaseException], bool]:
+    """Dramatiq's retry_when: while a failure is an outage (PostgreSQL, Redis or the broker
+    down, app/adapters/outages.py) the message is retried, its age limit bounding how
+    long; any other failure up to `max_retries` times, then the dead letters. A restart
+    of the database is not a reason to dead-letter a payment."""
+
+    def retry_when(retries: int, exception: BaseException) -> bool:
+        return outage_of(exception) is not None or retries < max_retries
+
+    return retry_when
+
+
 def actor_table(workers: WorkerSettings) -> list[tuple[ActorBody, dict[str, Any]]]:
-    longest_webhook_delay_ms = int(max(workers.webhook_retry_delays_s, default=0) * 1000)
     periodic = {"max_retries": 0}  # the next tick is the retry
+    # Bounded exponential backoff (Retries middleware settings), then the dead-letter queue.
+    retried = {"retry_when": retry_while_outage(workers.max_retries)}
     return [
-        # Bounded exponential backoff (Retries middleware defaults), then the dead-letter queue.
-        (dispatch_payment, {}),
-        (dispatch_refund, {}),
-        (allocate_stock, {}),
-        # Delivery failures follow the webhook schedule; a delayed attempt must not
-        # outlive the age limit while it waits.
-        (notify_merchant, {"throws": (WebhookGaveUp,), "max_age": workers.max_age_ms + longest_webhook_delay_ms}),
+        (dispatch_payment, retried),
+        (dispatch_refund, retried),
+        (allocate_stock, retried),
+        # Delivery failures follow the webhook schedule (jobs in PostgreSQL); an exhausted
+        # schedule raises WebhookGaveUp, straight to the dead letters.
+        (notify_merchant, {**retried, "throws": (WebhookGaveUp,)}),
         (relay_outbox, periodic),
         (reconcile_payments, periodic),
         (purge_idempotency_keys, periodic),

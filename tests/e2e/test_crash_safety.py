@@ -14,9 +14,11 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -94,7 +96,12 @@ class ClientView:
         self.transport_errors = 0
 
     def record(self, route: str, response: httpx.Response) -> None:
-        code = response.json().get("code") if response.status_code >= 400 else None
+        code = None
+        if response.status_code >= 400:
+            try:
+                code = response.json().get("code")
+            except ValueError:
+                code = f"<not JSON: {response.text[:80]!r}>"  # not even a problem document
         self.seen[(route, response.status_code, code)] += 1
         allowed = code in self.ALLOWED.get(response.status_code, set())
         if response.status_code == 503 and int(response.headers.get("retry-after", "0")) <= 0:
@@ -152,9 +159,11 @@ def postgres_crash(servers: CrashServers, fleet: WorkerFleet) -> list[tuple[floa
             (8, "SIGKILL one worker process", fleet.kill_one)]
 
 
-async def chaos(steps, started: float, done: list[str]) -> None:
+async def chaos(steps, started: float, done: list[str], halt: threading.Event) -> None:
     for at, what, action in steps:
         await asyncio.sleep(max(0.0, started + at - time.monotonic()))
+        if halt.is_set():  # the test failed meanwhile: start nothing the clean-up would miss
+            return
         await asyncio.to_thread(action)
         done.append(what)
 
@@ -210,6 +219,12 @@ VARIANTS = {"restarts": (restarts, 200, True), "postgres-immediate-stop": (postg
             "redis-sigkill": (redis_loss, 100, False)}
 
 
+def unhandled_errors(api_log: Path) -> list[str]:
+    """The API's own account of any 500 (its structured log lines), for the failure message."""
+    lines = api_log.read_text(errors="replace").splitlines() if api_log.exists() else []
+    return [line[:1500] for line in lines if "unhandled_error" in line or "Traceback" in line][:5]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("variant", list(VARIANTS))
 async def test_payments_survive_worker_kills_and_server_restarts(run_dirs, variant):
@@ -228,7 +243,7 @@ async def _run_crash_test(folder, receiver: WebhookReceiver, variant: str) -> No
     except BaseException:
         servers.stop()
         raise
-    stack = LiveStack({
+    stack = LiveStack(api_log=folder / "api.log", extra_env={
         "FXP_DATABASE_URL": servers.database_url, "FXP_REDIS_URL": servers.redis_url,
         "FXP_PAYMENTS__DISPATCH": "outbox", "FXP_PAYMENTS__PENDING_TIMEOUT_S": "2",
         "FXP_WORKERS__RELAY_INTERVAL_S": "0.1", "FXP_WORKERS__RECONCILE_INTERVAL_S": "1",
@@ -242,7 +257,7 @@ async def _run_crash_test(folder, receiver: WebhookReceiver, variant: str) -> No
     })
     fleet = WorkerFleet(stack.env, folder / "workers.log")
     view = ClientView()
-    started_at = time.monotonic()
+    started_at, halt, disruptions = time.monotonic(), threading.Event(), None
     try:
         stack.start()
         fleet.start()
@@ -253,7 +268,7 @@ async def _run_crash_test(folder, receiver: WebhookReceiver, variant: str) -> No
         headers = {"Authorization": f"Bearer {merchant['api_key']}"}
         async with httpx.AsyncClient(base_url=stack.api_url, timeout=10) as api:
             started, injected = time.monotonic(), []
-            disruptions = asyncio.create_task(chaos(script(servers, fleet), started, injected))
+            disruptions = asyncio.create_task(chaos(script(servers, fleet), started, injected, halt))
             order_ids = await asyncio.gather(*(pay(api, view, headers, n, started + n * 0.1)
                                                for n in range(payments)))
             await disruptions
@@ -278,6 +293,9 @@ async def _run_crash_test(folder, receiver: WebhookReceiver, variant: str) -> No
             for msgs in [json.loads(raw)]]
         dead = len(dead_letters)
     finally:
+        halt.set()
+        if disruptions is not None:
+            await asyncio.gather(disruptions, return_exceptions=True)  # let a step in progress end
         fleet.stop()
         stack.stop()
         servers.stop()
@@ -291,7 +309,7 @@ async def _run_crash_test(folder, receiver: WebhookReceiver, variant: str) -> No
     assert len(injected) == len(script(servers, fleet))
     # What clients saw: only success, 503 service_unavailable with Retry-After, or 409 from
     # their own retry racing the first try; never a 500, never a dropped connection.
-    assert not view.unexpected, view.unexpected[:5]
+    assert not view.unexpected, (view.unexpected[:5], unhandled_errors(folder / "api.log"))
     assert view.transport_errors == 0
     if variant == "postgres-immediate-stop":
         assert 503 in view.statuses(), f"PostgreSQL was down for 3 s, yet no client saw a 503: {view.summary()}"

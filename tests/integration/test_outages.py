@@ -174,3 +174,23 @@ async def test_ready_reports_an_unreachable_rabbitmq_without_failing(container):
     body = response.json()
     assert response.status_code == 200 and body["status"] == "degraded" and body["down"] == ["broker"]
     assert body["checks"]["broker"]["required"] is False and body["checks"]["broker"]["status"] == "down"
+
+
+async def test_an_answer_that_cannot_be_committed_is_a_503_problem(container, merchant):
+    """The database goes away between the handler's answer and the commit that stores it
+    with the Idempotency-Key: Litestar already holds the response as started, the
+    middleware answers the outage itself (a bare-text 500 before)."""
+    kind = type(container.idempotency)
+
+    class StoreFailsAtCommit(kind):  # type: ignore[misc, valid-type]
+        async def store(self, *args, **kwargs):
+            raise asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed in the middle of operation")
+
+    failing = object.__new__(StoreFailsAtCommit)
+    failing.__dict__.update(container.idempotency.__dict__)
+    app = app_with(container)
+    app.state.container = dataclasses.replace(app.state.container, idempotency=failing)
+    response = await call(app, "POST", "/orders", ORDER, merchant.headers)
+    assert_outage(response, "database", "POST /orders at commit")
+    listed = await call(app_with(container), "GET", "/orders", None, merchant.headers)
+    assert listed.json()["data"] == []  # nothing was committed

@@ -47,8 +47,8 @@ async def settle(services, broker, event_id: uuid.UUID, timeout_s: float = 10.0)
 
 
 async def notify(broker, event_id: uuid.UUID, services=None) -> None:
-    """A notify_merchant message without a lease (as a replay is): the job is scheduled,
-    due now, and the poller sends it."""
+    """A notify_merchant message without a lease: delivered at once, its retries then
+    woken from PostgreSQL by the poller."""
     from app.workers.broker import container_boot
 
     broker.get_actor("notify_merchant").send(event_id=str(event_id))

@@ -49,21 +49,17 @@ class OutboxRelay:
         # relay records the job instead of sending a message a broker could lose.
         self._durable = dict(durable or {})
 
-    async def _messages(self, connection: Any, events: list[StoredEvent],
-                        ) -> list[tuple[StoredEvent, list[tuple[str, dict[str, Any]]]]]:
-        routed = [(event, messages_for(event, self._routes)) for event in events]
+    async def _enlist(self, connection: Any, events: list[StoredEvent]) -> None:
         for consumer, jobs in self._durable.items():
-            await jobs.enlist(connection, [(event.id, event.merchant_id) for event, messages in routed
-                                           if any(name == consumer for name, _ in messages)])
-        return [(event, [(name, kwargs) for name, kwargs in messages if name not in self._durable])
-                for event, messages in routed]
+            await jobs.enlist(connection, [(event.id, event.merchant_id) for event in events
+                                           if any(name == consumer for name, _ in messages_for(event, self._routes))])
 
-    def _publish(self, batch: list[tuple[StoredEvent, list[tuple[str, dict[str, Any]]]]],
-                 accepted: list[uuid.UUID]) -> None:
+    def _publish(self, events: list[StoredEvent], accepted: list[uuid.UUID]) -> None:
         # Blocking broker clients: runs in a thread, appending as the broker accepts.
-        for event, messages in batch:
-            for consumer, kwargs in messages:
-                self._publisher.publish(consumer, kwargs, event.correlation_id)
+        for event in events:
+            for consumer, kwargs in messages_for(event, self._routes):
+                if consumer not in self._durable:
+                    self._publisher.publish(consumer, kwargs, event.correlation_id)
             accepted.append(event.id)
 
     async def relay_once(self) -> int:
@@ -78,9 +74,9 @@ class OutboxRelay:
             events = [StoredEvent(row["id"], row["event_type"], row["merchant_id"],
                                   json.loads(row["payload"]) if isinstance(row["payload"], str) else row["payload"],
                                   row["occurred_at"], row["correlation_id"]) for row in rows]
-            batch = await self._messages(connection, events)
+            await self._enlist(connection, events)
             try:
-                await asyncio.to_thread(self._publish, batch, accepted)
+                await asyncio.to_thread(self._publish, events, accepted)
             except Exception as exc:  # keep (commit) what the broker took before it failed
                 failure = exc
             if accepted:

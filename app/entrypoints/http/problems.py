@@ -96,13 +96,33 @@ def from_http_error(exc: HTTPException) -> ProblemDetailsException:
     return _exception(problem(status, CODES_BY_STATUS.get(status, "http_error"), str(exc.detail)), exc.headers)
 
 
+def _outage_body(dependency: str) -> dict[str, Any]:
+    return problem(503, "service_unavailable",
+                   f"a service this request needs is unavailable ({dependency}); retry later", dependency=dependency)
+
+
 def outage_problem(dependency: str) -> ProblemDetailsException:
     """503 for a dependency that is down: the request may be retried as it is (with its
     Idempotency-Key) after Retry-After seconds."""
-    return _exception(problem(503, "service_unavailable",
-                              f"a service this request needs is unavailable ({dependency}); retry later",
-                              dependency=dependency),
-                      {"Retry-After": str(RETRY_AFTER_S)})
+    return _exception(_outage_body(dependency), {"Retry-After": str(RETRY_AFTER_S)})
+
+
+def late_failure(exc: Exception, path: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """Status, headers and body for a failure after the handler answered but before its
+    answer could be committed (the idempotency middleware's commit), which Litestar's
+    handlers no longer see: 503 for an outage, else 500, as problem details."""
+    dependency = outage_of(exc)
+    headers = [(b"content-type", b"application/problem+json")]
+    if dependency is not None:
+        logger.warning("dependency_unavailable", path=path, dependency=dependency,
+                       error=f"{type(exc).__name__}: {exc}"[:300])
+        body = _outage_body(dependency)
+        headers.append((b"retry-after", str(RETRY_AFTER_S).encode()))
+    else:
+        logger.error("unhandled_error", path=path, error_type=type(exc).__name__, exc_info=exc)
+        body = problem(500, "internal_error", "an unexpected error occurred")
+    encoded = msgspec.json.encode(body)
+    return body["status"], [*headers, (b"content-length", str(len(encoded)).encode())], encoded
 
 
 def handle_unexpected_error(request: Request, exc: Exception) -> Response:

@@ -26,18 +26,20 @@ def _replayed() -> bool:
 
 async def notify_merchant(container: Container, event_id: str, attempt: int = 1, resend: bool = False,
                           lease: str | None = None) -> None:
-    """Deliver one event to its merchant's webhook endpoint, if `lease` still owns its job."""
+    """Deliver one event to its merchant's webhook endpoint: the wake-up of a job holding
+    `lease`, or a message without one (sent before jobs existed, or by a test), which is
+    delivered now; a failure goes on the durable schedule either way."""
     event, jobs = uuid.UUID(event_id), container.webhook_schedule
-    if lease is None or _replayed():
-        # Not a wake-up of the current job (an admin replaying a dead letter, a message
-        # without a lease): (re)schedule the delivery, due now; the poller wakes it.
-        await jobs.schedule(event, 1 if _replayed() else attempt, 0.0, resend=resend)
+    if _replayed():  # an admin replaying a dead letter: a fresh schedule, due now
+        await jobs.schedule(event, 1, 0.0, resend=resend)
         return
-    claimed = await jobs.claim(event, lease)
-    if claimed is None:
-        return  # a duplicate or stale wake-up: the job has moved on
-    outcome = await container.consumers.notify_merchant(event_id, claimed.attempt, claimed.resend)
+    if lease is not None:
+        claimed = await jobs.claim(event, lease)
+        if claimed is None:
+            return  # a duplicate or stale wake-up: the job has moved on
+        attempt, resend = claimed.attempt, claimed.resend
+    outcome = await container.consumers.notify_merchant(event_id, attempt, resend)
     if outcome is not DeliveryOutcome.RETRY_SCHEDULED:
         await jobs.close(event, outcome)
     if outcome is DeliveryOutcome.GAVE_UP:
-        raise WebhookGaveUp(f"webhook {event_id} failed {claimed.attempt} times")
+        raise WebhookGaveUp(f"webhook {event_id} failed {attempt} times")
