@@ -23,8 +23,13 @@ OUTAGE_FAMILIES: tuple[tuple[str, tuple[type[BaseException], ...]], ...] = (
 
 
 def _closed_connection(exc: BaseException) -> bool:
-    # asyncpg reports use of a connection the server dropped as an InterfaceError.
-    return isinstance(exc, asyncpg.InterfaceError) and "closed" in str(exc)
+    # asyncpg reports use of a connection the server dropped as an InterfaceError, and a
+    # pooled connection left mid-operation by a server restart as an InternalClientError
+    # ("cannot switch to state ...; another operation is in progress"): seen in the crash
+    # test right after PostgreSQL restarts. A retry gets another connection.
+    if isinstance(exc, asyncpg.InterfaceError):
+        return "closed" in str(exc)
+    return isinstance(exc, pg.InternalClientError) and "cannot switch to state" in str(exc)
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
