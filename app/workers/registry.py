@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import dramatiq
+import structlog
 from dramatiq import Broker
 
 from app.adapters.outages import outage_of
@@ -20,6 +21,7 @@ from app.workers.middleware import ContainerBoot
 from config.settings import WorkerSettings
 
 ActorBody = Callable[..., Awaitable[Any]]  # async (container, **message kwargs)
+logger = structlog.get_logger("fusionxpay.workers")
 
 
 def retry_while_outage(max_retries: int) -> Callable[[int, BaseException], bool]:
@@ -35,7 +37,7 @@ def retry_while_outage(max_retries: int) -> Callable[[int, BaseException], bool]
 
 
 def actor_table(workers: WorkerSettings) -> list[tuple[ActorBody, dict[str, Any]]]:
-    periodic = {"max_retries": 0}  # the next tick is the retry
+    periodic = {"max_retries": 0}  # the next tick is the retry (PERIODIC, below)
     # Bounded exponential backoff (Retries middleware settings), then the dead-letter queue.
     retried = {"retry_when": retry_while_outage(workers.max_retries)}
     return [
@@ -51,9 +53,21 @@ def actor_table(workers: WorkerSettings) -> list[tuple[ActorBody, dict[str, Any]
     ]
 
 
+PERIODIC = frozenset({relay_outbox, reconcile_payments, purge_idempotency_keys})
+
+
 def _bound(body: ActorBody, boot: ContainerBoot) -> ActorBody:
     async def actor(*args: Any, **kwargs: Any) -> Any:
-        return await body(await boot.container(), *args, **kwargs)
+        try:
+            container = await boot.container()
+        except Exception as exc:
+            if body not in PERIODIC:
+                raise  # retried (while an outage lasts), then dead-lettered
+            # A tick whose worker cannot boot (the database restarting) is dropped, not
+            # dead-lettered: the next tick is its retry.
+            logger.warning("tick_skipped", actor=body.__name__, error=f"{type(exc).__name__}: {exc}"[:300])
+            return None
+        return await body(container, *args, **kwargs)
 
     actor.__name__, actor.__qualname__, actor.__doc__ = body.__name__, body.__qualname__, body.__doc__
     return actor

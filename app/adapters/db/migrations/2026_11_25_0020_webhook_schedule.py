@@ -2,10 +2,10 @@
 
 from app.adapters.db.migrations.raw_sql import raw_sql_migration
 
-ID = "2026-11-25T19:00:00:000000"
+ID = "2026-11-25T20:30:00:000020"
 VERSION = "1.38.0"
 DESCRIPTION = "webhook_schedule: durable webhook delivery jobs with leases"
 
 
 async def forwards():
-    return raw_sql_migration(ID, DESCRIPTION, "schema_webhook_schedule.sql", "webhook_schedule")
+    return raw_sql_migration(ID, DESCRIPTION, "schema_0020_webhook_schedule.sql", "webhook_schedule")
