@@ -39,7 +39,7 @@ async def notify_merchant(container: Container, event_id: str, attempt: int = 1,
             return  # a duplicate or stale wake-up: the job has moved on
         attempt, resend = claimed.attempt, claimed.resend
     outcome = await container.consumers.notify_merchant(event_id, attempt, resend)
-    if outcome is not DeliveryOutcome.RETRY_SCHEDULED:
-        await jobs.close(event, outcome)
+    if lease is not None and outcome is not DeliveryOutcome.RETRY_SCHEDULED:
+        await jobs.close(event, outcome)  # (a message without a lease has no job to close)
     if outcome is DeliveryOutcome.GAVE_UP:
         raise WebhookGaveUp(f"webhook {event_id} failed {attempt} times")
