@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from app.entrypoints.orphans import OrphanSweeper
+
 
 RESTART_DELAY_S = 1.0
 MAX_RESTART_DELAY_S = 30.0
@@ -51,10 +53,15 @@ class Child:
 
 class ChildSupervisor:
     def __init__(self, children: list[Child], env: dict[str, str],
-                 on_start: Callable[[Child], None] = lambda child: None) -> None:
+                 on_start: Callable[[Child], None] = lambda child: None, spare: frozenset[int] = frozenset()) -> None:
         self.children = children
         self._env = env
         self._on_start = on_start
+        self._spare = spare  # our other children (the reaper): not orphans
+        self._orphans = OrphanSweeper()
+
+    def _known(self) -> set[int]:
+        return set(self._spare) | {c.process.pid for c in self.children if c.process is not None}
 
     def _start(self, child: Child) -> None:
         child.process = subprocess.Popen(child.command, env=self._env, start_new_session=True,
@@ -82,6 +89,7 @@ class ChildSupervisor:
                 child.restarts += 1
                 self._start(child)
                 logger.info("child_restarted", child=child.name, pid=child.process.pid, restarts=child.restarts)
+        self._orphans.sweep(self._known())  # what a dead child left behind
 
     def run(self, stopping: Callable[[], bool], poll_s: float = 0.2) -> None:
         while not stopping():
@@ -103,6 +111,7 @@ class ChildSupervisor:
         for process in running:
             _kill_group(process.pid)
             process.wait()
+        self._orphans.clear(set(self._spare), timeout_s=grace_s)
 
 
 def _kill_group(leader: int) -> None:

@@ -25,6 +25,7 @@ from app.entrypoints.embedded import (
     embedded_servers, ensure_database, start_postgres, start_redis, stop_embedded, with_database,
 )
 from app.entrypoints.migrate import apply_migrations
+from app.entrypoints.orphans import adopt_orphans
 from app.entrypoints.reaper import Reaper
 from app.entrypoints.server_command import api_server_command
 from config.settings import get_settings
@@ -146,7 +147,9 @@ def run_stack(worker_processes: int | None = None, api_workers: int = 2) -> int:
         # Children get SIGTERM from PR_SET_PDEATHSIG should we die: the reaper only kills
         # those still there after its grace period.
         children = ChildSupervisor(_children(port, api_workers, workers), {**os.environ, **env},
-                                   on_start=lambda child: reaper.register(child.pid, 0, group=True))
+                                   on_start=lambda child: reaper.register(child.pid, 0, group=True),
+                                   spare=frozenset({reaper.pid}))
+        adopt_orphans()  # the embedded servers have daemonized already: only our children's
         children.start_all()
         _banner(port, data_dir, demo)
         try:
