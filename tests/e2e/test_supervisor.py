@@ -168,8 +168,12 @@ def test_killed_processes_come_back_and_the_api_keeps_answering(data_dir, tmp_pa
 
         workers.kill()  # the whole workers process: the supervisor starts a new one
         wait_until(lambda: stack.child("app.workers.main").pid != workers.pid, 30, "workers not restarted")
+        old_api_workers = api.children()
         api.kill()  # granian itself: the supervisor starts a new one
         wait_until(lambda: stack.child("granian").pid != api.pid, 30, "API server not restarted")
+        # The killed granian's workers may still answer on the port until the supervisor reaps
+        # them: wait for them to be gone, so the health check below reaches the new server.
+        wait_until(lambda: all(gone(p) for p in old_api_workers), 30, "the old API workers were left running")
         wait_for_http(f"{stack.api_url}/health", lambda: stack.process.poll() is None, timeout_s=60)
         assert paid(stack) == "PAYMENT_DONE"
         assert httpx.get(f"{stack.api_url}/ready").status_code == 200
