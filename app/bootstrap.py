@@ -23,6 +23,7 @@ from app.adapters.db.idempotency import PiccoloIdempotencyStore
 from app.adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
 from app.adapters.notify.delivery_log import PiccoloWebhookStore
 from app.adapters.notify.target_guard import WebhookTargetGuard
+from app.adapters.notify.webhook_schedule import PiccoloWebhookSchedule
 from app.adapters.notify.webhooks import StandardWebhookSender
 from app.adapters.providers.factory import build_providers
 from app.adapters.providers.registry import ProviderRegistry
@@ -32,7 +33,7 @@ from app.adapters.queue.dead_letters import DeadLetterQueue
 from app.adapters.queue.inline_bus import InProcessEventBus, InProcessRetryScheduler
 from app.adapters.queue.outbox_relay import OutboxRelay
 from app.adapters.queue.processed_events import PiccoloProcessedEvents
-from app.adapters.queue.publisher import DramatiqPublisher, DramatiqRetryScheduler
+from app.adapters.queue.publisher import DramatiqPublisher
 from app.adapters.redis.locks import RedisLockManager
 from app.adapters.redis.login_throttle import RedisLoginThrottle, ThrottlePolicy
 from app.adapters.redis.revocations import RedisSessionRevocations
@@ -48,6 +49,7 @@ from app.domain.ports import (
 from app.domain.ports_accounts import AccessTokenIssuer, LoginThrottle, PasswordHasher, SessionRevocations
 from app.domain.ports_vault import CardSealer, CvcCache
 from app.domain.services.accounts import AccountService
+from app.domain.routing import NOTIFY_MERCHANT
 from app.domain.services.fraud import FraudRuleService, FraudScreen
 from app.domain.services.reviews import ReviewPolicy, ReviewService
 from app.domain.services.callbacks import CallbackService
@@ -94,6 +96,7 @@ class Container:
     relay: OutboxRelay
     processed: PiccoloProcessedEvents
     webhooks: PiccoloWebhookStore
+    webhook_schedule: PiccoloWebhookSchedule  # webhook deliveries as durable jobs (workers)
     sender: StandardWebhookSender
     dead_letters: DeadLetterQueue
     fraud_rules: FraudRuleService
@@ -194,8 +197,9 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
     webhooks = PiccoloWebhookStore(engine, processed)
     target_guard = WebhookTargetGuard(workers.webhook_allowlist)
     sender = StandardWebhookSender(workers.webhook_timeout_s, target_guard)
-    retries = o["retries"] if "retries" in o else (
-        InProcessRetryScheduler(bus) if inline else DramatiqRetryScheduler(publisher))
+    webhook_schedule = PiccoloWebhookSchedule(engine, workers.webhook_lease_s, workers.webhook_timeout_s)
+    # With workers, retries are rows in PostgreSQL that the poller wakes when due.
+    retries = o["retries"] if "retries" in o else (InProcessRetryScheduler(bus) if inline else webhook_schedule)
     notifications = NotificationService(o.get("webhook_store", webhooks), o.get("webhook_sender", sender),
                                         retries, workers.webhook_retry_delays_s)
     consumers = EventConsumers(payments, refunds, notifications, fulfillment)
@@ -217,8 +221,10 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
         payments=payments, refunds=refunds, callbacks=CallbackService(uow, providers, payments, refunds),
         catalog=CatalogService(uow, clock, p.max_amount_minor), fulfillment=fulfillment,
         notifications=notifications, consumers=consumers, publisher=publisher,
-        relay=OutboxRelay(engine, publisher, batch_size=workers.relay_batch_size),
-        processed=processed, webhooks=webhooks, sender=sender, dead_letters=dead_letters_for(broker),
+        relay=OutboxRelay(engine, publisher, batch_size=workers.relay_batch_size,
+                          durable={NOTIFY_MERCHANT: webhook_schedule}),
+        processed=processed, webhooks=webhooks, webhook_schedule=webhook_schedule, sender=sender,
+        dead_letters=dead_letters_for(broker),
         fraud_rules=FraudRuleService(uow, fraud_rules),
         reviews=ReviewService(uow, clock, stock, ReviewPolicy(settings.fraud.review_deadline_s)),
         access_tokens=access_tokens, sessions=sessions, accounts=accounts, vault=vault,

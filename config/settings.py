@@ -140,6 +140,9 @@ class WorkerSettings(msgspec.Struct, frozen=True):
     # Non-public webhook targets are refused unless named here: comma-separated CIDRs
     # ("10.1.2.0/24") and/or host:port entries ("127.0.0.1:8200", "hooks.internal:443").
     webhook_allowlist: str = ""
+    # A webhook wake-up not acted on this long after it was sent is presumed lost (Redis
+    # restarted empty, a worker killed mid-send) and is sent again from PostgreSQL.
+    webhook_lease_s: float = 60.0
 
     @property
     def webhook_retry_delays_s(self) -> tuple[float, ...]:

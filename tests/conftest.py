@@ -10,6 +10,31 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.leftovers import leftovers, mark_session
+
+_session = ""
+_servers: list = []  # the session's TestServices, once a test needed them
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _session
+    _session = mark_session()  # before anything is started: every child inherits it
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Once every fixture is torn down (the session's servers stopped), fail the run if a
+    process it started lives on."""
+    folders: list[object] = [session.config._tmp_path_factory.getbasetemp()]
+    shared: set[int] = set()
+    for servers in _servers:
+        shared |= servers.still_shared()
+        folders += [servers.redis_dir, servers.runs]
+    left = leftovers(_session, folders, ignore=shared)
+    for servers in _servers:
+        servers.remove_run_dirs()
+    if left:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        print("\nprocesses left behind by this test session (now killed):\n  " + "\n  ".join(left))
 
 
 @pytest.fixture(scope="session")
@@ -18,9 +43,16 @@ def test_servers():
     from tests.provisioning import TestServices
 
     servers = TestServices()
+    _servers.append(servers)
     servers.up()
     yield servers
     servers.down()
+
+
+@pytest.fixture(scope="session")
+def run_dirs(test_servers):
+    """run_dirs("name"): a fresh folder for servers a test starts itself (see provisioning)."""
+    return test_servers.run_dir
 
 
 @pytest.fixture(scope="session")

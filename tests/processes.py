@@ -3,7 +3,9 @@ benchmarks (not part of the product, so not under app/)."""
 
 from __future__ import annotations
 
+import signal
 import socket
+import sys
 import time
 from collections.abc import Callable
 
@@ -29,3 +31,12 @@ def wait_for_http(url: str, alive: Callable[[], bool], timeout_s: float = 30.0) 
             pass
         time.sleep(0.1)
     raise TimeoutError(f"{url} did not answer within {timeout_s:.0f}s")
+
+
+def die_with_parent(signum: int = signal.SIGTERM) -> None:
+    """In a child, before exec (`preexec_fn`): Linux sends it `signum` when its parent dies,
+    however the parent died (SIGKILL included), so no child outlives its supervisor."""
+    if sys.platform == "linux":
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signum)  # PR_SET_PDEATHSIG

@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("migrate", help="apply database migrations to FXP_DATABASE_URL")
     run = commands.add_parser("run", help="run API, workers and sandbox (embedded DB/Redis if no URLs set)")
     run.add_argument("--workers", type=int, default=None, help="worker processes (default 2)")
+    run.add_argument("--api-workers", type=int, default=2, help="API server processes (default 2)")
 
     args = parser.parse_args(argv)
     if args.command == "merchants":
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from app.entrypoints.supervisor import run_stack
 
-    return run_stack(worker_processes=args.workers)
+    return run_stack(worker_processes=args.workers, api_workers=args.api_workers)
 
 
 if __name__ == "__main__":

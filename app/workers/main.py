@@ -18,6 +18,7 @@ import structlog
 
 from app.adapters.queue.broker import connect_broker
 from app.adapters.queue.publisher import DramatiqPublisher
+from app.entrypoints.child_processes import die_with_parent
 from app.workers.scheduler import PeriodicScheduler, periodic_jobs
 from config.logging import configure_logging
 from config.settings import Settings, get_settings
@@ -36,14 +37,6 @@ def pool_command(processes: int, threads: int) -> list[str]:
 def pool_env(settings: Settings) -> dict[str, str]:
     # Dramatiq reads the idle poll interval (its "worker timeout") from the environment only.
     return {**os.environ, "dramatiq_worker_timeout": str(settings.workers.idle_poll_ms)}
-
-
-def _die_with_parent() -> None:
-    # Linux: the pool gets SIGTERM if this process is killed outright (no orphans).
-    if sys.platform == "linux":
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 async def _stop_pool(pool: asyncio.subprocess.Process) -> None:
@@ -70,7 +63,7 @@ async def run(settings: Settings, processes: int, threads: int, scheduler: bool)
     while not stop.is_set():
         # Own session: a terminal's Ctrl-C reaches only us, and we send the pool one SIGTERM.
         pool = await asyncio.create_subprocess_exec(*command, env=env, start_new_session=True,
-                                                    preexec_fn=_die_with_parent)
+                                                    preexec_fn=die_with_parent)
         started = loop.time()
         logger.info("worker_pool_started", pid=pool.pid, processes=processes, threads=threads)
         stopping = asyncio.create_task(stop.wait())

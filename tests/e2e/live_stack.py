@@ -50,8 +50,8 @@ class LiveStack:
         self.sandbox_auth = {"Authorization": f"Bearer {self.env['SANDBOX_API_KEY']}"}  # the gateway's API key
 
     def spawn(self, *args: str, stdout: object = subprocess.DEVNULL) -> subprocess.Popen:
-        process = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=self.env,
-                                   stdout=stdout, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=self.env, stdout=stdout,
+                                   stderr=subprocess.DEVNULL if stdout is subprocess.DEVNULL else subprocess.STDOUT)
         self.processes.append(process)
         return process
 

@@ -22,6 +22,7 @@ from app.adapters.db.repositories import (
 from app.adapters.db.unit_of_work import PiccoloUnitOfWork, PiccoloUnitOfWorkFactory
 from app.adapters.notify.delivery_log import PiccoloWebhookStore
 from app.adapters.notify.target_guard import WebhookTargetGuard
+from app.adapters.notify.webhook_schedule import PiccoloWebhookSchedule
 from app.adapters.notify.webhooks import StandardWebhookSender
 from app.adapters.providers.card_processor import CardProcessorProvider
 from app.adapters.providers.paypal import PayPalProvider
@@ -33,7 +34,7 @@ from app.adapters.providers.verdict_alarm import LoggingVerdictAlarm
 from app.adapters.queue.inline_bus import InProcessEventBus, InProcessRetryScheduler
 from app.adapters.queue.outbox_relay import Publisher
 from app.adapters.queue.processed_events import PiccoloProcessedEvents
-from app.adapters.queue.publisher import DramatiqPublisher, DramatiqRetryScheduler
+from app.adapters.queue.publisher import DramatiqPublisher
 from app.adapters.redis.locks import RedisLockManager
 from app.adapters.vault.card_cache import RedisCardDataCache
 from app.adapters.fraud.fingerprints import VaultCardFingerprints
@@ -61,7 +62,7 @@ def real_adapters(
     unit: PiccoloUnitOfWork, units: PiccoloUnitOfWorkFactory, bus: InProcessEventBus, locks: RedisLockManager,
     cards: RedisCardDataCache, sandbox: SandboxProvider, stripe: StripeProvider, paypal: PayPalProvider,
     card: CardProcessorProvider, resilient: ResilientProvider, registry: ProviderRegistry,
-    webhook_store: PiccoloWebhookStore, sender: StandardWebhookSender, broker_retries: DramatiqRetryScheduler,
+    webhook_store: PiccoloWebhookStore, sender: StandardWebhookSender, broker_retries: PiccoloWebhookSchedule,
     inline_retries: InProcessRetryScheduler, publisher: DramatiqPublisher, products: PiccoloProductRepository,
     reservations: PiccoloReservationRepository, processed: PiccoloProcessedEvents,
     mismatches: PiccoloMismatchRepository, alarm: LoggingVerdictAlarm,

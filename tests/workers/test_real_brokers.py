@@ -14,6 +14,7 @@ import pytest
 from dramatiq import Worker
 
 from tests.workers.conftest import add_event, worker_container_on
+from tests.workers.rabbitmq_namespace import RabbitmqNamespace
 from tests.workers.test_actors import FakePayments, with_fake_payments
 
 
@@ -26,20 +27,67 @@ def _answers(url: str) -> bool:
         return False
 
 
+@pytest.fixture(scope="session")
+def rabbitmq_namespace(worker_settings):
+    """One vhost (or queue prefix) of our own on the machine's RabbitMQ for the session."""
+    url = worker_settings.workers.rabbitmq_url
+    if not _answers(url):
+        pytest.skip(f"RabbitMQ does not answer at {url}: RabbitMQ broker tests skipped")
+    namespace = RabbitmqNamespace(url).create()
+    declared: set[str] = set()
+    yield namespace, declared
+    namespace.delete(declared)
+
+
+def _rabbitmq_broker(settings, namespace: RabbitmqNamespace):
+    """Our broker on RabbitMQ in the namespace: its own vhost, or, on a shared one, queues
+    renamed with the namespace's prefix before anything is declared on the server (Dramatiq
+    declares RabbitMQ queues when first used)."""
+    from app.workers.broker import build_broker
+
+    settings = msgspec.structs.replace(settings, workers=msgspec.structs.replace(
+        settings.workers, rabbitmq_url=namespace.url))
+    broker = build_broker(settings, loop=asyncio.get_running_loop())
+    if namespace.prefix:
+        for queue in list(broker.queues):
+            broker.queues.discard(queue)
+            broker.queues_pending.discard(queue)
+        for actor in broker.actors.values():
+            actor.queue_name = namespace.prefix + actor.queue_name
+            broker.declare_queue(actor.queue_name)
+    return broker
+
+
 @pytest.fixture(params=["redis", "rabbitmq"])
 async def real_broker(request, worker_settings):
     from app.workers.broker import build_broker
 
     workers = worker_settings.workers
-    if request.param == "rabbitmq" and not _answers(workers.rabbitmq_url):
-        pytest.skip(f"RabbitMQ does not answer at {workers.rabbitmq_url}: RabbitMQ broker tests skipped")
+    # A Redis namespace of our own (key prefix): flushing it touches nothing else.
     settings = msgspec.structs.replace(worker_settings, workers=msgspec.structs.replace(
         workers, broker=request.param, namespace=f"fxp-test-{uuid.uuid4().hex[:8]}"))
-    broker = build_broker(settings, loop=asyncio.get_running_loop())
-    broker.flush_all()
-    yield broker
-    broker.flush_all()
+    if request.param == "rabbitmq":
+        namespace, declared = request.getfixturevalue("rabbitmq_namespace")
+        broker = _rabbitmq_broker(settings, namespace)
+        yield broker
+        declared.update(broker.get_declared_queues())
+        if namespace.prefix:  # a shared vhost: empty only our own queues
+            _purge_own_queues(broker, namespace.prefix)
+        else:
+            broker.flush_all()  # our own vhost: everything in it is ours
+    else:
+        broker = build_broker(settings, loop=asyncio.get_running_loop())
+        yield broker
+        broker.flush_all()
     broker.close()
+
+
+def _purge_own_queues(broker, prefix: str) -> None:
+    channel = broker.channel
+    for queue in broker.get_declared_queues():
+        if queue.startswith(prefix):
+            for name in (queue, f"{queue}.DQ", f"{queue}.XQ"):
+                channel.queue_purge(name)
 
 
 @pytest.fixture
@@ -91,7 +139,7 @@ async def test_dead_letters_on_the_real_broker_list_and_replay(real_services, re
         await asyncio.sleep(0.1)
     [letter] = letters
     assert letter.message_id == message.message_id and letter.actor == "dispatch_payment"
-    assert letter.queue == "payments" and len(payments.calls) == 3
+    assert letter.queue.endswith("payments") and len(payments.calls) == 3
     assert await real_services.dead_letters.replay(message.message_id)
     await eventually(lambda: len(payments.calls) == 4)
     assert await real_services.dead_letters.list() == []

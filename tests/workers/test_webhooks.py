@@ -4,6 +4,7 @@ private targets, dead-lettering once the schedule is exhausted, and admin resend
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 
@@ -32,9 +33,27 @@ async def shop(container, receiver):
     return await webhook_merchant(container, receiver.url)
 
 
-async def notify(broker, event_id: uuid.UUID) -> None:
+async def settle(services, broker, event_id: uuid.UUID, timeout_s: float = 10.0) -> None:
+    """Run the poller (what the periodic tick does) until the delivery's job is over."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        await services.webhook_schedule.wake_due(services.publisher)
+        await join(broker, "webhooks")
+        job = await services.webhook_schedule.status(event_id)
+        if job is None or job["status"] != "pending":
+            return
+        assert asyncio.get_running_loop().time() < deadline, f"delivery still pending: {job}"
+        await asyncio.sleep(0.05)  # the next retry is not due yet
+
+
+async def notify(broker, event_id: uuid.UUID, services=None) -> None:
+    """A notify_merchant message without a lease: delivered at once, its retries then
+    woken from PostgreSQL by the poller."""
+    from app.workers.broker import container_boot
+
     broker.get_actor("notify_merchant").send(event_id=str(event_id))
     await join(broker, "webhooks")
+    await settle(services or await container_boot(broker).container(), broker, event_id)
 
 
 async def test_delivery_is_signed_per_standard_webhooks(services, stub_broker, worker, receiver, shop):
@@ -78,8 +97,9 @@ async def test_unreachable_endpoint_is_logged_then_dead_lettered(services, stub_
     assert [row["attempt"] for row in log] == [1, 2, 3]  # 1 + the two scheduled retries
     assert all(row["status_code"] is None and "ConnectError" in row["error"] for row in log)
     [dead] = await services.dead_letters.list()
-    assert dead.actor == "notify_merchant" and dead.kwargs == {"event_id": str(event_id), "attempt": 3,
-                                                               "resend": False}
+    assert dead.actor == "notify_merchant" and dead.kwargs["event_id"] == str(event_id)
+    job = await services.webhook_schedule.status(event_id)
+    assert job["status"] == "dead" and job["attempt"] == 3 and "ConnectError" in job["last_error"]
 
 
 async def test_gone_disables_the_endpoint_and_stops(services, stub_broker, worker, receiver, shop):
@@ -142,7 +162,7 @@ async def test_admin_resend_delivers_again_with_the_same_id(services, stub_broke
     await notify(stub_broker, event_id)
     response = await admin.post(f"/admin/webhooks/{event_id}/resend")
     assert response.status_code == 202, response.text
-    await join(stub_broker, "webhooks")
+    await settle(services, stub_broker, event_id)
     assert [r.headers["webhook-id"] for r in receiver.received] == [str(event_id)] * 2
     assert json.loads(receiver.received[1].body)["id"] == str(event_id)
     missing = await admin.post(f"/admin/webhooks/{uuid.uuid4()}/resend")

@@ -20,6 +20,7 @@ INSERT_DELIVERY = """
 INSERT INTO webhook_deliveries (event_id, merchant_id, attempt, url, status_code, latency_ms, error)
 VALUES ({}, {}, {}, {}, {}, {}, {})
 """
+LAST_ERROR = "UPDATE webhook_schedule SET last_error = {}, updated_at = now() WHERE event_id = {}"
 
 
 class PiccoloWebhookStore:
@@ -57,6 +58,9 @@ class PiccoloWebhookStore:
                                   redact_url(response.error) if response.error else None).run()
             if response.ok:
                 await self._processed.claim(CONSUMER, attempt.event_id)
+            else:  # the durable schedule's row (workers) shows the latest failure
+                await OutboxTable.raw(LAST_ERROR, response.error or f"HTTP {response.status_code}",
+                                      attempt.event_id).run()
 
     async def disable_endpoint(self, merchant_id: uuid.UUID) -> None:
         await MerchantTable.update({MerchantTable.webhook_enabled: False}).where(

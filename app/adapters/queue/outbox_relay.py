@@ -12,7 +12,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 import structlog
@@ -35,16 +35,31 @@ class Publisher(Protocol):
         """Hand one message to the broker; returns once the broker has accepted it."""
 
 
+class DurableConsumer(Protocol):
+    async def enlist(self, connection: Any, events: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> None:
+        """Record the (event id, merchant id) jobs in the relay's transaction."""
+
+
 class OutboxRelay:
     def __init__(self, engine: PostgresEngine, publisher: Publisher,
-                 routes: Mapping[str, tuple[Route, ...]] = EVENT_ROUTES, batch_size: int = 500) -> None:
+                 routes: Mapping[str, tuple[Route, ...]] = EVENT_ROUTES, batch_size: int = 500,
+                 durable: Mapping[str, DurableConsumer] | None = None) -> None:
         self._engine, self._publisher, self._routes, self._batch_size = engine, publisher, routes, batch_size
+        # Consumers whose work is a job row in PostgreSQL, woken by their own poller: the
+        # relay records the job instead of sending a message a broker could lose.
+        self._durable = dict(durable or {})
+
+    async def _enlist(self, connection: Any, events: list[StoredEvent]) -> None:
+        for consumer, jobs in self._durable.items():
+            await jobs.enlist(connection, [(event.id, event.merchant_id) for event in events
+                                           if any(name == consumer for name, _ in messages_for(event, self._routes))])
 
     def _publish(self, events: list[StoredEvent], accepted: list[uuid.UUID]) -> None:
         # Blocking broker clients: runs in a thread, appending as the broker accepts.
         for event in events:
             for consumer, kwargs in messages_for(event, self._routes):
-                self._publisher.publish(consumer, kwargs, event.correlation_id)
+                if consumer not in self._durable:
+                    self._publisher.publish(consumer, kwargs, event.correlation_id)
             accepted.append(event.id)
 
     async def relay_once(self) -> int:
@@ -59,6 +74,7 @@ class OutboxRelay:
             events = [StoredEvent(row["id"], row["event_type"], row["merchant_id"],
                                   json.loads(row["payload"]) if isinstance(row["payload"], str) else row["payload"],
                                   row["occurred_at"], row["correlation_id"]) for row in rows]
+            await self._enlist(connection, events)
             try:
                 await asyncio.to_thread(self._publish, events, accepted)
             except Exception as exc:  # keep (commit) what the broker took before it failed

@@ -1,15 +1,12 @@
-"""Sending messages to our Dramatiq actors by name (the outbox relay, the webhook retry
-scheduler, the periodic scheduler, admin resends): a message names its actor and queue,
-so the sender never imports actor code. Broker clients block: async callers use a thread."""
+"""Sending messages to our Dramatiq actors by name (the outbox relay, webhook wake-ups,
+the periodic scheduler): a message names its actor and queue, so the sender never
+imports actor code. Broker clients block: async callers use a thread."""
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
-import structlog
 from dramatiq import Broker, Message
 
 from app.adapters.queue.broker import ACTOR_QUEUES
@@ -32,18 +29,3 @@ class DramatiqPublisher:
         message: Message[Any] = Message(queue_name=self._queue(actor), actor_name=actor, args=(), kwargs=kwargs,
                           options=message_options)
         self.broker.enqueue(message, delay=delay_ms)
-
-
-class DramatiqRetryScheduler:
-    """The webhook use case's RetryScheduler with workers: the next attempt is a delayed
-    message (the delivery schedule, not the generic retry backoff, decides when)."""
-
-    def __init__(self, publisher: DramatiqPublisher, actor: str = "notify_merchant") -> None:
-        self._publisher = publisher
-        self._actor = actor
-
-    async def schedule(self, event_id: uuid.UUID, attempt: int, delay_s: float, *, resend: bool = False) -> None:
-        correlation_id = structlog.contextvars.get_contextvars().get("correlation_id")
-        kwargs = {"event_id": str(event_id), "attempt": attempt, "resend": resend}
-        delay_ms = round(delay_s * 1000) or None
-        await asyncio.to_thread(self._publisher.publish, self._actor, kwargs, correlation_id, delay_ms)

@@ -21,6 +21,7 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from app.domain.errors import Conflict, MalformedRequest, ValidationFailed
+from app.entrypoints.http.problems import late_failure
 from app.entrypoints.http.request_guard import read_body
 from app.entrypoints.http.schemas import patterns
 
@@ -69,24 +70,44 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
             key = f"user:{principal.user_id}:{key}"
         body = await read_body(receive, container.settings.api.max_body_bytes)
         request_fingerprint = fingerprint(scope["method"], scope["path"], scope.get("query_string", b""), body)
-        store = container.idempotency
         replay: list[Any] = []  # the app's messages, held until the commit
-        async with container.uow() as uow:
-            try:
-                stored = await store.claim(merchant_id, key, request_fingerprint)
-            except LockNotAvailableError:
-                raise Conflict("a request with this Idempotency-Key is still being processed; retry later",
-                               code="idempotency_key_in_use") from None
-            if stored is not None:
-                if stored.fingerprint != request_fingerprint:
-                    raise ValidationFailed("this Idempotency-Key was used with a different request",
-                                           code="idempotency_key_reused")
-                if stored.status_code is None:  # only if a claim ever committed without a response
-                    raise Conflict("a request with this Idempotency-Key is still being processed",
-                                   code="idempotency_key_in_use")
-                await _send_stored(send, stored.status_code, stored.body or b"")
-                return
+        try:
+            await _run_once(app, scope, receive, send, container, merchant_id, key, body, request_fingerprint,
+                            replay)
+        except Exception as exc:
+            if not replay:
+                raise  # the handler never answered: Litestar's handlers map it as usual
+            # It answered, but its answer could not be committed (the database went away
+            # at the commit): Litestar holds the response as started, so we answer here.
+            status, headers, problem_body = late_failure(exc, scope["path"])
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": problem_body, "more_body": False})
+            return
+        for message in replay:  # only now, after the commit, does the client hear of it
+            await send(message)
 
+    return middleware
+
+
+async def _run_once(app: ASGIApp, scope: Scope, receive: Receive, send: Send, container: Any,
+                    merchant_id: Any, key: str, body: bytes, request_fingerprint: str, replay: list[Any]) -> None:
+    """Claim the key, then replay the stored answer or run the handler, capturing its
+    messages into `replay`, and store them with the handler's effects in one transaction."""
+    store = container.idempotency
+    async with container.uow() as uow:
+        try:
+            stored = await store.claim(merchant_id, key, request_fingerprint)
+        except LockNotAvailableError:
+            raise Conflict("a request with this Idempotency-Key is still being processed; retry later",
+                           code="idempotency_key_in_use") from None
+        if stored is not None:
+            if stored.fingerprint != request_fingerprint:
+                raise ValidationFailed("this Idempotency-Key was used with a different request",
+                                       code="idempotency_key_reused")
+            if stored.status_code is None:  # only if a claim ever committed without a response
+                raise Conflict("a request with this Idempotency-Key is still being processed",
+                               code="idempotency_key_in_use")
+        else:
             delivered = False
 
             async def replay_body() -> Any:
@@ -105,10 +126,8 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
                 response_body = b"".join(m.get("body", b"") for m in replay if m["type"] == "http.response.body")
                 await store.store(merchant_id, key, start["status"], response_body)
                 await uow.commit()
-        for message in replay:  # only now, after the commit, does the client hear of it
-            await send(message)
-
-    return middleware
+    if stored is not None:  # sent once the read-only transaction is over
+        await _send_stored(send, stored.status_code, stored.body or b"")
 
 
 async def _send_stored(send: Send, status: int, body: bytes) -> None:

@@ -15,6 +15,7 @@ from litestar.types import ASGIApp
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
 from litestar.types import ExceptionHandlersMap
 
+from app.adapters.outages import RETRY_AFTER_S, outage_of
 from app.domain import errors
 from app.entrypoints.http.problem_codes import status_of
 
@@ -73,6 +74,8 @@ def from_domain_error(exc: errors.DomainError) -> ProblemDetailsException:
         headers = {"WWW-Authenticate": 'Bearer realm="fusionxpay"'}
     elif isinstance(exc, errors.Throttled):
         headers = {"Retry-After": str(exc.details["retry_after"])}
+    elif isinstance(exc, errors.ProviderUnavailable):
+        headers = {"Retry-After": str(RETRY_AFTER_S)}
     return _exception(domain_problem(exc), headers)
 
 
@@ -93,7 +96,41 @@ def from_http_error(exc: HTTPException) -> ProblemDetailsException:
     return _exception(problem(status, CODES_BY_STATUS.get(status, "http_error"), str(exc.detail)), exc.headers)
 
 
+def _outage_body(dependency: str) -> dict[str, Any]:
+    return problem(503, "service_unavailable",
+                   f"a service this request needs is unavailable ({dependency}); retry later", dependency=dependency)
+
+
+def outage_problem(dependency: str) -> ProblemDetailsException:
+    """503 for a dependency that is down: the request may be retried as it is (with its
+    Idempotency-Key) after Retry-After seconds."""
+    return _exception(_outage_body(dependency), {"Retry-After": str(RETRY_AFTER_S)})
+
+
+def late_failure(exc: Exception, path: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """Status, headers and body for a failure after the handler answered but before its
+    answer could be committed (the idempotency middleware's commit), which Litestar's
+    handlers no longer see: 503 for an outage, else 500, as problem details."""
+    dependency = outage_of(exc)
+    headers = [(b"content-type", b"application/problem+json")]
+    if dependency is not None:
+        logger.warning("dependency_unavailable", path=path, dependency=dependency,
+                       error=f"{type(exc).__name__}: {exc}"[:300])
+        body = _outage_body(dependency)
+        headers.append((b"retry-after", str(RETRY_AFTER_S).encode()))
+    else:
+        logger.error("unhandled_error", path=path, error_type=type(exc).__name__, exc_info=exc)
+        body = problem(500, "internal_error", "an unexpected error occurred")
+    encoded = msgspec.json.encode(body)
+    return body["status"], [*headers, (b"content-length", str(len(encoded)).encode())], encoded
+
+
 def handle_unexpected_error(request: Request, exc: Exception) -> Response:
+    dependency = outage_of(exc)
+    if dependency is not None:
+        logger.warning("dependency_unavailable", path=request.url.path, dependency=dependency,
+                       error=f"{type(exc).__name__}: {exc}"[:300])
+        return outage_problem(dependency).to_response(request)
     logger.exception("unhandled_error", path=request.url.path, error_type=type(exc).__name__)
     return _exception(problem(500, "internal_error", "an unexpected error occurred")).to_response(request)
 
@@ -129,6 +166,7 @@ class ProblemDetails(msgspec.Struct):
     detail: str
     code: str
     errors: list[dict[str, str]] | None = None
+    dependency: str | None = None  # 503 service_unavailable: what is down
 
 
 def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
@@ -136,5 +174,5 @@ def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
                                  media_type="application/problem+json") for status in statuses}
 
 
-# What any merchant endpoint may answer besides success.
-MERCHANT_ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 415, 422)
+# What any merchant endpoint may answer besides success (503: a dependency is down).
+MERCHANT_ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 415, 422, 503)

@@ -50,8 +50,11 @@ async def _single_flight(container: Container, name: str, interval_s: float,
 
 
 async def relay_outbox(container: Container) -> None:
-    """Publish committed outbox events to their consumers."""
+    """Publish committed outbox events to their consumers, then wake the webhook
+    deliveries that are due (retries on their schedule, wake-ups presumed lost)."""
     await _tick(container.relay.drain)
+    await _tick(lambda: container.webhook_schedule.wake_due(container.publisher,
+                                                            container.settings.workers.relay_batch_size))
 
 
 async def _reconcile(container: Container) -> None:

@@ -33,7 +33,7 @@ class ResendScheduled(msgspec.Struct):
     status: str = "scheduled"
 
 
-ADMIN_ERRORS = problem_responses(400, 401, 403, 404)
+ADMIN_ERRORS = problem_responses(400, 401, 403, 404, 503)
 ADMIN_ONLY = ADMIN.route()
 
 # Service objects, not input: Litestar must not try to validate them.

@@ -1,0 +1,132 @@
+"""Merchant webhook deliveries as durable jobs (table webhook_schedule): what is due, when,
+and who holds it. The broker carries only wake-ups, each naming the lease token it was
+sent with; a wake-up that Redis loses is sent again once its lease runs out, a duplicate
+or stale one finds the token changed and does nothing. So every scheduled retry lives in
+PostgreSQL, and Redis can lose everything it holds without losing a webhook.
+
+Rows are made by the outbox relay, in the transaction that marks the event published
+(`enlist`); the retry schedule and admin resends move them (`schedule`, the use case's
+RetryScheduler); the periodic poller, right after the relay, wakes the due ones
+(`wake_due`, FOR UPDATE SKIP LOCKED); the actor claims (`claim`) and settles (`close`)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from piccolo.engine.postgres import PostgresEngine
+
+from app.domain.services.notifications import DeliveryOutcome
+
+WAKE_UP_ACTOR = "notify_merchant"
+FINAL_STATUS = {
+    DeliveryOutcome.DELIVERED: "delivered", DeliveryOutcome.ALREADY_DELIVERED: "delivered",
+    DeliveryOutcome.GAVE_UP: "dead", DeliveryOutcome.ENDPOINT_DISABLED: "disabled",
+    DeliveryOutcome.REFUSED: "refused", DeliveryOutcome.SKIPPED: "skipped",
+}
+
+ENLIST_SQL = """
+INSERT INTO webhook_schedule (event_id, merchant_id)
+SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT (event_id) DO NOTHING
+"""
+SCHEDULE_SQL = """
+INSERT INTO webhook_schedule (event_id, merchant_id, attempt, resend, next_attempt_at)
+SELECT id, merchant_id, $2, $3, now() + make_interval(secs => $4) FROM outbox WHERE id = $1
+ON CONFLICT (event_id) DO UPDATE SET status = 'pending', attempt = EXCLUDED.attempt, resend = EXCLUDED.resend,
+    next_attempt_at = EXCLUDED.next_attempt_at, lease_token = NULL, leased_until = NULL, updated_at = now()
+"""
+WAKE_DUE_SQL = """
+WITH due AS (
+    SELECT event_id FROM webhook_schedule
+    WHERE status = 'pending' AND next_attempt_at <= now() AND (leased_until IS NULL OR leased_until <= now())
+    ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED
+)
+UPDATE webhook_schedule s SET lease_token = gen_random_uuid(), leased_until = now() + make_interval(secs => $2),
+    updated_at = now()
+FROM due LEFT JOIN outbox o ON o.id = due.event_id
+WHERE s.event_id = due.event_id
+RETURNING s.event_id, s.lease_token, o.correlation_id
+"""
+# The wake-up may arrive before the transaction that leased the row commits (it is sent
+# from inside it): locking the row first waits for that commit, then reads its token.
+LOCK_SQL = "SELECT lease_token, attempt, resend FROM webhook_schedule WHERE event_id = $1 AND status = 'pending' FOR UPDATE"
+CLAIM_SQL = """
+UPDATE webhook_schedule SET lease_token = gen_random_uuid(), leased_until = now() + make_interval(secs => $2),
+    updated_at = now()
+WHERE event_id = $1
+"""
+CLOSE_SQL = """
+UPDATE webhook_schedule SET status = $2, lease_token = NULL, leased_until = NULL, updated_at = now()
+WHERE event_id = $1 AND status = 'pending'
+"""
+
+
+class Publisher(Protocol):
+    def publish(self, actor: str, kwargs: dict[str, Any], correlation_id: str | None = None) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    attempt: int
+    resend: bool
+
+
+class PiccoloWebhookSchedule:
+    def __init__(self, engine: PostgresEngine, lease_s: float, send_timeout_s: float) -> None:
+        self._engine = engine
+        self._lease_s = lease_s  # a wake-up not acted on by then is presumed lost
+        self._send_lease_s = max(lease_s, send_timeout_s + 5.0)  # an attempt in flight
+
+    async def enlist(self, connection: Any, events: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> None:
+        """Put (event id, merchant id) deliveries on the schedule, due now, on the caller's
+        connection and transaction (the relay's, which marks the events published); the
+        poller wakes them once that has committed. Existing jobs stay as they are."""
+        if events:
+            await connection.execute(ENLIST_SQL, [e for e, _ in events], [m for _, m in events])
+
+    async def schedule(self, event_id: uuid.UUID, attempt: int, delay_s: float, *, resend: bool = False) -> None:
+        """The use case's RetryScheduler: attempt `attempt` becomes due in `delay_s`."""
+        async with self._engine.transaction() as transaction:
+            await transaction.connection.execute(SCHEDULE_SQL, event_id, attempt, resend, float(delay_s))
+
+    async def wake_due(self, publisher: Publisher, limit: int = 500) -> int:
+        """Send a wake-up for each due delivery, leasing it; in one transaction with the
+        sends, so a broker that refuses them leaves the rows due for the next round."""
+        async with self._engine.transaction() as transaction:
+            rows = await transaction.connection.fetch(WAKE_DUE_SQL, limit, self._lease_s)
+            if rows:
+                await asyncio.to_thread(_send_all, publisher, rows)
+        return len(rows)
+
+    async def claim(self, event_id: uuid.UUID, lease_token: str) -> Claimed | None:
+        """Take the delivery a wake-up names, if its lease is still the one it was sent
+        with; the token changes, so a duplicate of the wake-up finds nothing."""
+        async with self._engine.transaction() as transaction:
+            connection = transaction.connection
+            row = await connection.fetchrow(LOCK_SQL, event_id)
+            if row is None or str(row["lease_token"]) != lease_token:
+                return None
+            await connection.execute(CLAIM_SQL, event_id, self._send_lease_s)
+        return Claimed(row["attempt"], row["resend"])
+
+    async def close(self, event_id: uuid.UUID, outcome: DeliveryOutcome) -> None:
+        """The delivery is over (delivered, dead, refused...): nothing more is scheduled."""
+        async with self._engine.transaction() as transaction:
+            await transaction.connection.execute(CLOSE_SQL, event_id, FINAL_STATUS[outcome])
+
+    async def status(self, event_id: uuid.UUID) -> dict[str, Any] | None:
+        """One delivery's row (operators, tests)."""
+        async with self._engine.transaction() as transaction:
+            row = await transaction.connection.fetchrow(
+                "SELECT status, attempt, next_attempt_at, last_error FROM webhook_schedule WHERE event_id = $1",
+                event_id)
+        return dict(row) if row else None
+
+
+def _send_all(publisher: Publisher, rows: Sequence[Any]) -> None:
+    for row in rows:
+        publisher.publish(WAKE_UP_ACTOR, {"event_id": str(row["event_id"]), "lease": str(row["lease_token"])},
+                          row["correlation_id"])
