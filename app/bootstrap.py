@@ -64,7 +64,7 @@ from app.domain.services.payments import PaymentPolicy, PaymentService
 from app.domain.services.refunds import RefundPolicy, RefundService
 from app.domain.services.sessions import SessionPolicy, SessionService
 from app.domain.services.vault import CardVaultService
-from app.domain.services.verdicts import VerdictGate
+from app.domain.services.verdicts import MismatchLog, VerdictGate
 from config.settings import Settings
 
 if TYPE_CHECKING:
@@ -88,6 +88,7 @@ class Container:
     payments: PaymentService
     refunds: RefundService
     callbacks: CallbackService
+    mismatches: MismatchLog
     catalog: CatalogService
     fulfillment: FulfillmentService
     notifications: NotificationService
@@ -219,6 +220,7 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
         merchants=MerchantService(uow, clock, key_mode="live" if settings.env == "prod" else "test",
                                   target_policy=o.get("webhook_targets", target_guard)),
         payments=payments, refunds=refunds, callbacks=CallbackService(uow, providers, payments, refunds),
+        mismatches=MismatchLog(uow),
         catalog=CatalogService(uow, clock, p.max_amount_minor), fulfillment=fulfillment,
         notifications=notifications, consumers=consumers, publisher=publisher,
         relay=OutboxRelay(engine, publisher, batch_size=workers.relay_batch_size,

@@ -22,9 +22,13 @@ from app.domain.model.order import Customer, LineItem, Order
 from app.domain.model.payment import AttemptStatus, PaymentAttempt
 from app.domain.model.refund import Refund, RefundStatus
 from app.domain.services.refunds import RefundService
-from app.entrypoints.http.controllers.admin_refunds import AdminRefundsController
+from app.domain.model.provider import Outcome, ProviderResult, ReportedPayment
+from app.domain.model.verdict import VerdictOrigin, VerdictSource
+from app.domain.services.verdicts import MismatchLog, VerdictGate
+from app.entrypoints.http.controllers.admin_refunds import AdminRefundsController, AdminVerdictMismatchesController
 from app.entrypoints.http.problems import EXCEPTION_HANDLERS, problem_details_plugin
 from app.entrypoints.http.auth import Authenticator
+from tests.unit.fake_providers import RecordingVerdictAlarm
 
 ADMIN_KEY = "adm_refunds_test"
 
@@ -129,3 +133,27 @@ async def test_failed_refunds_are_listed_for_operators_and_can_be_retried(contai
         assert (await admin.get("/admin/refunds", params={"status": "bogus"}, headers=auth)).status_code == 400
     async with quiet_uow(container)() as uow:
         assert (await uow.refunds.get(refund.id)).status is RefundStatus.PENDING
+
+
+async def test_refused_verdicts_are_listed_for_operators(container, merchant):
+    attempt = await paid_attempt(container, merchant.id)
+    origin = VerdictOrigin("sandbox", VerdictSource.CALLBACK, "evt_listed")
+    result = ProviderResult(Outcome.SUCCEEDED, "sbx_pay_other", reported=ReportedPayment(1, "JPY", attempt.id))
+    gate = VerdictGate(SystemClock(), RecordingVerdictAlarm())
+    async with quiet_uow(container)() as uow:
+        assert not await gate.admit(uow, origin, attempt.id, attempt, result)
+        await uow.commit()
+    settings = container.settings
+    app = Litestar(route_handlers=[AdminVerdictMismatchesController], plugins=[problem_details_plugin],
+                   dependencies={"mismatches": Provide(lambda: MismatchLog(quiet_uow(container)), sync_to_thread=False)},
+                   exception_handlers=EXCEPTION_HANDLERS)
+    app.state.container = dataclasses.replace(container, settings=msgspec.structs.replace(
+        settings, api=msgspec.structs.replace(settings.api, admin_api_key=ADMIN_KEY)))
+    app.state.authenticator = Authenticator(container.merchants, container.access_tokens, container.sessions, ADMIN_KEY)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://admin.test") as admin:
+        assert (await admin.get("/admin/verdict-mismatches")).status_code == 401
+        listed = (await admin.get("/admin/verdict-mismatches", headers={"Authorization": f"Bearer {ADMIN_KEY}"})).json()
+    [row] = [r for r in listed["data"] if r["payment_id"] == str(attempt.id)]
+    assert (row["reasons"], row["reported_reference"], row["reported_currency"]) == (
+        ["reference", "amount", "currency"], "sbx_pay_other", "JPY")
+    assert row["refund_id"] is not None  # the 1 JPY it reported is refunded

@@ -15,7 +15,7 @@ from app.domain.model.payment import PaymentAttempt
 from app.domain.model.refund import Refund
 from app.domain.model.provider import ProviderResult
 from app.domain.model.verdict import VerdictOrigin, unrequested_capture, verdict_mismatches
-from app.domain.ports import Clock, UnitOfWork, VerdictAlarm
+from app.domain.ports import Clock, UnitOfWork, UnitOfWorkFactory, VerdictAlarm
 
 
 class VerdictGate:
@@ -42,3 +42,14 @@ class VerdictGate:
         await uow.mismatches.add(mismatch)
         self._alarm.mismatch(mismatch)
         return False
+
+
+class MismatchLog:
+    """Operators' view of the refused verdicts (GET /admin/verdict-mismatches)."""
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def recent(self, limit: int = 100) -> list[VerdictMismatch]:
+        async with self._uow() as uow:
+            return await uow.mismatches.recent(limit)

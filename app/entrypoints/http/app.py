@@ -17,7 +17,7 @@ from app.entrypoints.http.controllers.accounts import AuthController, MeControll
 from app.entrypoints.http.controllers.admin import AdminController
 from app.entrypoints.http.controllers.cards import CardController
 from app.entrypoints.http.controllers.fraud_admin import FraudAdminController
-from app.entrypoints.http.controllers.admin_refunds import AdminRefundsController
+from app.entrypoints.http.controllers.admin_refunds import AdminRefundsController, AdminVerdictMismatchesController
 from app.entrypoints.http.controllers.callbacks import provider_callback
 from app.entrypoints.http.controllers.health import health, ready
 from app.entrypoints.http.controllers.legacy import LegacyController, legacy_callback
@@ -48,7 +48,7 @@ def create_app(container: Container) -> Litestar:
     app = Litestar(
         route_handlers=[OrderController, PaymentController, ProductController, provider_callback, LegacyController,
                         legacy_callback, AdminController, FraudAdminController, AdminRefundsController,
-                        AuthController, MeController, UsersController, CardController, health, ready,
+                        AdminVerdictMismatchesController, AuthController, MeController, UsersController, CardController, health, ready,
                         MetricsController],
         dependencies={name: from_container(name) for name in ("orders", "merchants", "payments", "callbacks",
                                                               "catalog", "refunds", "accounts", "sessions", "vault")},
