@@ -73,5 +73,15 @@ class CrashServers:
         pg_ctl(["-w", "-m", "fast", "restart"], pgdata=self._pg.pgdata, user=self._pg.system_user, timeout=30)
 
     def stop(self) -> None:
+        import subprocess
+
+        from pgserver._commands import pg_ctl
+
         self.stop_redis()
+        # pgserver stops the postmaster it started; after restart_postgres that one is gone
+        # and the new one would outlive the test: stop whichever runs now.
+        try:
+            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self._pg.pgdata, user=self._pg.system_user, timeout=30)
+        except subprocess.CalledProcessError:
+            pass  # already down
         self._pg.cleanup()
