@@ -1,6 +1,6 @@
 """The real service for the payments state machine: FusionXPay's Litestar app (real
-PostgreSQL and Redis, inline dispatch) and the sandbox gateway app, both in process on one
-event loop of their own. The gateway's callbacks go to the app's POST /callbacks/sandbox
+PostgreSQL and Redis, inline dispatch; the session container's engine and Redis, whose
+pools live on the session's event loop) and the sandbox gateway app, both in process. The gateway's callbacks go to the app's POST /callbacks/sandbox
 and are recorded, so the machine can replay them (duplicates, out of order)."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from tests.integration.sandbox.support import API_KEY, SECRET, sandbox_settings
 
 
 class Stack:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, session: Container) -> None:
         self.callbacks: list[httpx.Request] = []  # every delivery the gateway made, in order
         gateway_settings = GatewaySettings(callback_secret=SECRET, api_key=API_KEY, callback_delay_s=0.005,
                                            timeout_hold_s=0.05, callback_max_attempts=2, callback_backoff_s=0.01)
@@ -31,7 +31,8 @@ class Stack:
         self.gateway: Gateway = self.gateway_app.state.gateway
         to_gateway = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.gateway_app))
         providers = ProviderRegistry([ResilientProvider(SandboxProvider(sandbox_settings(), to_gateway))])
-        self.container: Container = build_container(settings, providers=providers)
+        self.container: Container = build_container(settings, providers=providers, engine=session.engine,
+                                                    redis=session.redis)
         self.app = create_app(self.container)
         self.api = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://fusionxpay.test",
                                      timeout=30)
@@ -42,8 +43,7 @@ class Stack:
         return httpx.Response(answer.status_code, content=answer.content)
 
     async def start(self) -> dict[str, str]:
-        """Starts the app; the headers of a fresh merchant."""
-        await self.container.start()
+        """The headers of a fresh merchant (the session container started the pools)."""
         created = await self.container.merchants.create("Model shop")
         return {"Authorization": f"Bearer {created.api_key}"}
 
@@ -64,4 +64,5 @@ class Stack:
     async def stop(self) -> None:
         await self.gateway.shutdown()
         await self.api.aclose()
-        await self.container.stop()
+        await self.container.bus.drain()
+        await self.container.providers.aclose()  # the pools stay: they are the session's

@@ -4,8 +4,8 @@ cancellations, duplicate, out-of-order and forged callbacks, and checks the inva
 (tests/integration/model/invariants.py) after every step.
 
 CI runs the "ci" profile; `FXP_HYPOTHESIS_PROFILE=long make test PYTEST_ARGS=tests/integration/model`
-runs a longer search. The app and gateway run on an event loop of their own: Hypothesis
-steps are synchronous, so each one runs to completion on that loop."""
+runs a longer search. Hypothesis steps are synchronous: the machine runs on a thread of its
+own and hands each step's work to the session's event loop (where the pools live)."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ class PaymentsMachine(RuleBasedStateMachine):
         self.first_callback = len(self.stack.callbacks)  # this example's own deliveries only
 
     def run(self, work):
-        return self.loop.run_until_complete(work)
+        return asyncio.run_coroutine_threadsafe(work, self.loop).result(timeout=60)
 
     def call(self, method_: str, path: str, **kwargs) -> dict:
         response = self.run(self.stack.api.request(method_, path, headers=self.headers, **kwargs))
@@ -131,13 +131,11 @@ class PaymentsMachine(RuleBasedStateMachine):
         self.run(check_invariants(self.stack, self.order_ids))
 
 
-def test_payments_state_machine(settings) -> None:  # noqa: F811 (the pytest fixture, not hypothesis')
-    loop = asyncio.new_event_loop()
-    stack = Stack(settings)
-    PaymentsMachine.stack, PaymentsMachine.loop = stack, loop
-    PaymentsMachine.headers = loop.run_until_complete(stack.start())
+async def test_payments_state_machine(settings, container) -> None:  # noqa: F811 (fixtures, not hypothesis')
+    stack = Stack(settings, container)
+    PaymentsMachine.stack, PaymentsMachine.loop = stack, asyncio.get_running_loop()
+    PaymentsMachine.headers = await stack.start()
     try:
-        run_state_machine_as_test(PaymentsMachine, settings=PROFILE)
+        await asyncio.to_thread(run_state_machine_as_test, PaymentsMachine, settings=PROFILE)
     finally:
-        loop.run_until_complete(stack.stop())
-        loop.close()
+        await stack.stop()
