@@ -119,6 +119,42 @@ def start_smtp_sink(caught: CaughtMessages, host: str = "127.0.0.1", port: int =
     return controller
 
 
+def sink_environment(environ: dict[str, str], smtp_port: int, http_port: int) -> dict[str, str]:
+    """FXP_NOTIFICATIONS__* for `make run`: each channel not configured by the environment
+    goes to its local sink (a set SMTP host or SMS account is left alone)."""
+    env: dict[str, str] = {}
+    prefix = "FXP_NOTIFICATIONS__"
+    if not environ.get(prefix + "SMTP_HOST"):
+        env |= {prefix + "SMTP_HOST": "127.0.0.1", prefix + "SMTP_PORT": str(smtp_port),
+                prefix + "SMTP_SECURITY": "none"}
+    if not environ.get(prefix + "SMS_ACCOUNT_SID"):
+        env |= {prefix + "SMS_BASE_URL": f"http://127.0.0.1:{http_port}", prefix + "SMS_ACCOUNT_SID": "AC" + "0" * 32,
+                prefix + "SMS_AUTH_TOKEN": secrets.token_urlsafe(24), prefix + "SMS_FROM": "+15005550006"}
+    return env
+
+
+def print_caught(url: str, channel: str | None, to: str | None, limit: int, as_json: bool) -> int:
+    """`fusionxpay messages`: what the running sinks caught, newest first."""
+    import json
+
+    import httpx
+
+    params = {k: v for k, v in (("channel", channel), ("to", to)) if v}
+    try:
+        caught = httpx.get(url, params=params, timeout=5).raise_for_status().json()[:limit]
+    except httpx.HTTPError as exc:
+        print(f"cannot read {url} ({type(exc).__name__}): is `make run` running?")
+        return 1
+    if as_json:
+        print(json.dumps(caught, indent=2))
+        return 0
+    for m in caught:
+        head = m["subject"] if m["channel"] == "email" else m["text"]
+        print(f"{m['received_at']}  {m['channel']:<5} to {', '.join(m['to'])}: {head}")
+    print(f"({len(caught)} message{'s' if len(caught) != 1 else ''})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m app.entrypoints.dev_sinks")
     parser.add_argument("--host", default="127.0.0.1")
