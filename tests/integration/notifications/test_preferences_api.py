@@ -50,6 +50,7 @@ async def test_a_merchant_chooses_for_its_guests_and_customers_keep_their_own(cl
     ({"phone": "4155550100"}, 422, "invalid_phone"),
     ({"phone": "+1 415 abc"}, 422, "invalid_phone"),
     ({"channels": {"newsletter": ["email"]}}, 400, "validation_failed"),
+    ({"channels": {"x-schemathesis-additional": ["sms"]}}, 400, "validation_failed"),
     ({"channels": {"payment_receipt": ["pigeon"]}}, 400, "validation_failed"),
     ({"channels": {}, "fax": "+14155550100"}, 400, "validation_failed"),
 ])
@@ -59,6 +60,12 @@ async def test_bad_preferences_are_problems_and_nothing_is_stored(client, custom
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["code"] == code
     assert (await client.get(PATH, headers=customer)).json()["channels"] == DEFAULTS
+
+
+async def test_empty_addresses_are_none(client, customer):
+    response = await client.put(PATH, json={"channels": {"payment_failed": None}, "email": "", "phone": ""},
+                                headers=customer)
+    assert response.status_code == 200 and response.json()["email"] is None and response.json()["phone"] is None
 
 
 async def test_no_credentials_no_preferences(client):
