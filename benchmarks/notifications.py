@@ -207,6 +207,9 @@ def measure(ctx: Any) -> list[dict[str, Any]]:
     """The probe (ctx: benchmarks.stack.ProbeContext)."""
     import logging
 
+    from config.logging import configure_logging
+
+    configure_logging("WARNING")  # every attempt is logged at INFO: not news here
     logging.getLogger("piccolo").setLevel(logging.WARNING)
     concurrency = min(ctx.args.concurrency, 16)
     sinks = Sinks()

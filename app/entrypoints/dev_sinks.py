@@ -11,6 +11,7 @@ python -m app.entrypoints.dev_sinks --smtp-port 8025 --http-port 8300
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import re
 import secrets
@@ -23,6 +24,7 @@ from typing import Any
 
 import uvicorn
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 from litestar import Litestar, Request, Response, get, post
 
 SMTP_PORT, HTTP_PORT = 8025, 8300
@@ -112,8 +114,16 @@ def create_sms_sink(caught: CaughtMessages, account_sid: str, auth_token: str) -
     return Litestar([create_message, messages, health], openapi_config=None)
 
 
+async def serve_smtp_sink(caught: CaughtMessages, host: str, port: int) -> asyncio.Server:
+    """The SMTP server on the running loop (the HTTP sink's): no second thread contending
+    for the interpreter with it."""
+    handler = CatchingHandler(caught)
+    return await asyncio.get_running_loop().create_server(lambda: SMTP(handler, hostname="fusionxpay-sink"),
+                                                          host, port)
+
+
 def start_smtp_sink(caught: CaughtMessages, host: str = "127.0.0.1", port: int = SMTP_PORT) -> Controller:
-    """A real SMTP server on its own thread (stop() it when done)."""
+    """A real SMTP server on its own thread (tests; stop() it when done)."""
     controller = Controller(CatchingHandler(caught), hostname=host, port=port)
     controller.start()
     return controller
@@ -165,12 +175,19 @@ def main(argv: list[str] | None = None) -> None:
 
     n = get_settings().notifications  # the credentials the app sends with (secrets stay off argv)
     caught = CaughtMessages()
-    smtp = start_smtp_sink(caught, args.host, args.smtp_port)
-    try:
-        uvicorn.run(create_sms_sink(caught, n.sms_account_sid, n.sms_auth_token), host=args.host, port=args.http_port,
-                    log_level="warning")
-    finally:
-        smtp.stop()
+    app = create_sms_sink(caught, n.sms_account_sid, n.sms_auth_token)
+    servers: list[asyncio.Server] = []
+
+    async def start_smtp() -> None:
+        servers.append(await serve_smtp_sink(caught, args.host, args.smtp_port))
+
+    async def stop_smtp() -> None:
+        for server in servers:
+            server.close()
+
+    app.on_startup.append(start_smtp)
+    app.on_shutdown.append(stop_smtp)
+    uvicorn.run(app, host=args.host, port=args.http_port, log_level="warning")
 
 
 if __name__ == "__main__":
