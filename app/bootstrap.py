@@ -12,6 +12,7 @@ import redis.asyncio as redis_async
 from dramatiq import Broker
 from piccolo.engine.postgres import PostgresEngine
 
+from app.adapters.audit.trail import PiccoloAuditTrail
 from app.adapters.auth.jwt_tokens import JwtAccessTokens
 from app.adapters.auth.passwords import Argon2PasswordHasher
 from app.adapters.clock import SystemClock
@@ -46,6 +47,7 @@ from app.domain.ports import (
     CardDataCache, CardFingerprints, Clock, FraudDecisionMetrics, FraudRuleStore, LockManager,
     UnitOfWorkFactory, VelocityCounter, VerdictAlarm, WebhookTargetPolicy,
 )
+from app.domain.ports_audit import AuditTrail
 from app.domain.ports_accounts import AccessTokenIssuer, LoginThrottle, PasswordHasher, SessionRevocations
 from app.domain.ports_vault import CardSealer, CvcCache
 from app.domain.services.accounts import AccountService
@@ -107,6 +109,7 @@ class Container:
     accounts: AccountService
     vault: CardVaultService
     rate_limiter: RedisRateLimiter
+    audit: AuditTrail
 
     async def start(self) -> None:
         db = self.settings.database
@@ -117,6 +120,7 @@ class Container:
         await self.bus.drain()
         await self.providers.aclose()
         await self.sender.aclose()
+        await self.audit.flush()  # records of reads and failures still queued
         await self.engine.close_connection_pool()
         await self.redis.aclose()
 
@@ -162,6 +166,7 @@ class Overrides(TypedDict, total=False):
     token_issuer: AccessTokenIssuer  # what sessions sign with (HTTP still verifies with the JWT codec)
     card_sealer: CardSealer
     cvc_cache: CvcCache
+    audit: AuditTrail
 
 
 def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Container:
@@ -172,7 +177,8 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
     inline = settings.payments.dispatch == "inline"  # no workers: consumers run in-process after commit
     bus = o["bus"] if "bus" in o else InProcessEventBus() if inline else InProcessEventBus(routes={})
     clock = o["clock"] if "clock" in o else SystemClock()
-    uow = o["uow"] if "uow" in o else PiccoloUnitOfWorkFactory(engine, bus)
+    audit = o["audit"] if "audit" in o else PiccoloAuditTrail(engine)
+    uow = o["uow"] if "uow" in o else PiccoloUnitOfWorkFactory(engine, bus, audit, settings.audit.enabled)
     keyring = cache(lambda: vault_keyring(settings))  # only when an adapter that needs keys is built
     sealer = o["card_sealer"] if "card_sealer" in o else keyring()
     vault = CardVaultService(uow, clock, sealer,
@@ -230,7 +236,7 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
         fraud_rules=FraudRuleService(uow, fraud_rules),
         reviews=ReviewService(uow, clock, stock, ReviewPolicy(settings.fraud.review_deadline_s)),
         access_tokens=access_tokens, sessions=sessions, accounts=accounts, vault=vault,
-        rate_limiter=RedisRateLimiter(redis),
+        rate_limiter=RedisRateLimiter(redis), audit=audit,
     )
 
 

@@ -173,6 +173,12 @@ class RateLimitSettings(msgspec.Struct, frozen=True):
         return dict(part.split("=", 1) for part in self.groups.split() if "=" in part)
 
 
+class AuditSettings(msgspec.Struct, frozen=True):
+    """FXP_AUDIT__*: the audit trail (audit_log)."""
+
+    enabled: bool = True  # off only to measure its cost (benchmarks)
+
+
 class Settings(msgspec.Struct, frozen=True):
     env: str = "dev"
     log_level: str = "INFO"
@@ -188,6 +194,7 @@ class Settings(msgspec.Struct, frozen=True):
     fraud: FraudSettings = FraudSettings()
     auth: AuthSettings = AuthSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
+    audit: AuditSettings = AuditSettings()
 
     @property
     def public_url(self) -> str:
