@@ -130,6 +130,10 @@ class WorkerSettings(msgspec.Struct, frozen=True):
     redis_heartbeat_timeout_ms: int = 60_000
     redis_maintenance_chance: int = 1_000
     prometheus: bool = False  # dramatiq's Prometheus middleware (exposition on :9191)
+    # Our metrics, one scrape target per worker process: the first free port from this
+    # one (0: off); see app/workers/metrics.py.
+    metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
     relay_interval_s: float = 0.2
     relay_batch_size: int = 500
     reconcile_interval_s: float = 10.0

@@ -10,6 +10,7 @@ from dramatiq.middleware import AgeLimit, AsyncIO, CurrentMessage, Retries, Shut
 
 from app.adapters.queue.broker import connect_broker
 from app.bootstrap import Container, build_container
+from app.workers.metrics import MetricsExposition
 from app.workers.middleware import ContainerBoot, CorrelationLogging, SharedLoopAsyncIO
 from app.workers.registry import declare_actors
 from config.settings import Settings
@@ -23,6 +24,8 @@ def build_middleware(settings: Settings, boot: ContainerBoot, loop: asyncio.Abst
         from dramatiq.middleware.prometheus import Prometheus
 
         middleware.append(Prometheus())
+    if workers.metrics_port:
+        middleware.append(MetricsExposition(workers.metrics_port, workers.metrics_host))
     middleware += [
         AgeLimit(max_age=workers.max_age_ms),
         TimeLimit(time_limit=workers.time_limit_ms),

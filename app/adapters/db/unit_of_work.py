@@ -24,6 +24,7 @@ from app.adapters.db.repositories import (
 from app.adapters.audit import context as audit_context
 from app.adapters.audit.trail import INSERT_AUDIT, audit_values
 from app.adapters.db import hot_path
+from app.adapters.observability.business_metrics import count_committed
 from app.adapters.db.catalog_repositories import PiccoloProductRepository, PiccoloReservationRepository
 from app.adapters.queue.processed_events import PiccoloProcessedEvents
 from app.adapters.db.accounts import PiccoloRefreshTokenRepository, PiccoloUserRepository
@@ -96,6 +97,7 @@ class PiccoloUnitOfWork:
             await self._transaction.commit()
             self.audit.take()
             self.committed_events.extend(events)
+            count_committed(events)  # payments, refunds: counted once they are true
         self._committed = True
 
     async def __aexit__(self, *exc_info: Any) -> None:
