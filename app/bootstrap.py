@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, TypedDict
 
 import redis.asyncio as redis_async
 from dramatiq import Broker
+from opentelemetry.sdk.trace import TracerProvider
 from piccolo.engine.postgres import PostgresEngine
 
 from app.adapters.audit.trail import PiccoloAuditTrail
@@ -23,6 +24,7 @@ from app.adapters.fraud.velocity import RedisVelocityCounter
 from app.adapters.db.idempotency import PiccoloIdempotencyStore
 from app.adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
 from app.adapters.notify.delivery_log import PiccoloWebhookStore
+from app.adapters.observability.tracing import build_tracing, stop_tracing
 from app.adapters.notify.target_guard import WebhookTargetGuard
 from app.adapters.notify.webhook_schedule import PiccoloWebhookSchedule
 from app.adapters.notify.webhooks import StandardWebhookSender
@@ -110,6 +112,8 @@ class Container:
     vault: CardVaultService
     rate_limiter: RedisRateLimiter
     audit: AuditTrail
+    tracing: TracerProvider | None = None  # None: tracing off (FXP_TELEMETRY__ENABLED)
+    owns_tracing: bool = False
 
     async def start(self) -> None:
         db = self.settings.database
@@ -123,6 +127,8 @@ class Container:
         await self.audit.flush()  # records of reads and failures still queued
         await self.engine.close_connection_pool()
         await self.redis.aclose()
+        if self.owns_tracing:
+            stop_tracing(self.tracing)
 
     async def check_database(self) -> bool:
         async with self.engine.transaction() as transaction:
@@ -167,6 +173,7 @@ class Overrides(TypedDict, total=False):
     card_sealer: CardSealer
     cvc_cache: CvcCache
     audit: AuditTrail
+    tracing: TracerProvider | None  # the process's (a worker's, a test's in-memory one); None: off
 
 
 def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Container:
@@ -237,6 +244,8 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
         reviews=ReviewService(uow, clock, stock, ReviewPolicy(settings.fraud.review_deadline_s)),
         access_tokens=access_tokens, sessions=sessions, accounts=accounts, vault=vault,
         rate_limiter=RedisRateLimiter(redis), audit=audit,
+        tracing=o["tracing"] if "tracing" in o else build_tracing(settings.telemetry, "api"),
+        owns_tracing="tracing" not in o,
     )
 
 

@@ -183,6 +183,16 @@ class AuditSettings(msgspec.Struct, frozen=True):
     enabled: bool = True  # off only to measure its cost (benchmarks)
 
 
+class TelemetrySettings(msgspec.Struct, frozen=True):
+    """FXP_TELEMETRY__*: OpenTelemetry tracing (off by default)."""
+
+    enabled: bool = False
+    # OTLP over HTTP; empty: the exporter's own default (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+    # else http://localhost:4318/v1/traces)
+    otlp_endpoint: str = ""
+    service_name: str = "fusionxpay"
+
+
 class Settings(msgspec.Struct, frozen=True):
     env: str = "dev"
     log_level: str = "INFO"
@@ -199,6 +209,7 @@ class Settings(msgspec.Struct, frozen=True):
     auth: AuthSettings = AuthSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
     audit: AuditSettings = AuditSettings()
+    telemetry: TelemetrySettings = TelemetrySettings()
 
     @property
     def public_url(self) -> str:

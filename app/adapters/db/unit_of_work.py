@@ -25,6 +25,7 @@ from app.adapters.audit import context as audit_context
 from app.adapters.audit.trail import INSERT_AUDIT, audit_values
 from app.adapters.db import hot_path
 from app.adapters.observability.business_metrics import count_committed
+from app.adapters.observability.trace_context import current_traceparent
 from app.adapters.db.catalog_repositories import PiccoloProductRepository, PiccoloReservationRepository
 from app.adapters.queue.processed_events import PiccoloProcessedEvents
 from app.adapters.db.accounts import PiccoloRefreshTokenRepository, PiccoloUserRepository
@@ -38,9 +39,9 @@ from app.domain.ports_audit import AuditTrail
 _root: ContextVar[PiccoloUnitOfWork | None] = ContextVar("fxp_root_uow", default=None)
 
 
-def outbox_values(event: DomainEvent, correlation_id: str | None) -> tuple:
+def outbox_values(event: DomainEvent, correlation_id: str | None, traceparent: str | None = None) -> tuple:
     return (event.id, event.type, event.aggregate_id, event.merchant_id,
-            msgspec.json.encode(event.payload).decode(), correlation_id, event.occurred_at)
+            msgspec.json.encode(event.payload).decode(), correlation_id, event.occurred_at, traceparent)
 
 
 class PiccoloUnitOfWork:
@@ -81,8 +82,9 @@ class PiccoloUnitOfWork:
         events = [event for aggregate in self._touched.aggregates for event in aggregate.pull_events()]
         if events:
             correlation_id = structlog.contextvars.get_contextvars().get("correlation_id")
+            trace = current_traceparent()  # the workers' spans join this trace
             await self._transaction.connection.executemany(
-                hot_path.INSERT_OUTBOX, [outbox_values(event, correlation_id) for event in events])
+                hot_path.INSERT_OUTBOX, [outbox_values(event, correlation_id, trace) for event in events])
         # The operations recorded: in this transaction, with the change (a nested unit's go
         # to the outer one, whose outcome is theirs). Taken once committed: if the commit
         # fails, __aexit__ records them as failed.

@@ -34,6 +34,7 @@ from app.entrypoints.http.request_guard import request_guard_middleware
 from app.entrypoints.http.request_log import request_log_middleware
 from app.entrypoints.http.route_contracts import route_contracts
 from app.entrypoints.http.security_headers import cors_config, security_headers
+from app.entrypoints.http.tracing import tracing_plugins
 
 
 def create_app(container: Container) -> Litestar:
@@ -58,7 +59,7 @@ def create_app(container: Container) -> Litestar:
         # metrics middleware, so metrics count the status the client got.
         middleware=[prometheus_config.middleware, problem_boundary, rate_limit_middleware, access_middleware,
                     request_guard_middleware, idempotency_middleware],
-        plugins=[problem_details_plugin],
+        plugins=[problem_details_plugin, *tracing_plugins(container.tracing)],
         cors_config=cors_config(container.settings.api.cors_origins),
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
