@@ -9,6 +9,7 @@ from functools import cache
 from typing import TYPE_CHECKING, TypedDict
 
 import redis.asyncio as redis_async
+import structlog
 from dramatiq import Broker
 from opentelemetry.sdk.trace import TracerProvider
 from piccolo.engine.postgres import PostgresEngine
@@ -124,7 +125,10 @@ class Container:
         await self.bus.drain()
         await self.providers.aclose()
         await self.sender.aclose()
-        await self.audit.flush()  # records of reads and failures still queued
+        try:
+            await self.audit.flush()  # records of reads and failures still queued
+        except Exception as exc:  # PostgreSQL gone: the stop goes on (they are lost, and logged)
+            structlog.get_logger("fusionxpay.audit").warning("audit_records_lost", error=f"{type(exc).__name__}: {exc}")
         await self.engine.close_connection_pool()
         await self.redis.aclose()
         if self.owns_tracing:
