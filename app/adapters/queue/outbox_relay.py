@@ -57,10 +57,10 @@ class OutboxRelay:
                                            if any(name == consumer for name, _ in messages_for(event, self._routes))])
 
     def _publish(self, events: list[StoredEvent], accepted: list[uuid.UUID],
-                 traces: Mapping[uuid.UUID, str | None]) -> None:
+                 traces: Mapping[uuid.UUID, str | None] | None = None) -> None:
         # Blocking broker clients: runs in a thread, appending as the broker accepts.
         for event in events:
-            trace = traces.get(event.id)  # the writing request's trace goes on with the message
+            trace = (traces or {}).get(event.id)  # the writing request's trace goes on with the message
             for consumer, kwargs in messages_for(event, self._routes):
                 if consumer not in self._durable:
                     self._publisher.publish(consumer, kwargs, event.correlation_id,
