@@ -98,9 +98,19 @@ async def test_a_refusing_server_is_retried_on_the_schedule_then_dead(notifying,
 
 
 async def test_a_mailbox_refused_for_good_is_dead_at_once(notifying, merchant):
+    from app.adapters.observability.business_metrics import NOTIFICATION_DELIVERIES
+
     c = notifying.container
+    dead_before = NOTIFICATION_DELIVERIES.labels("email", "dead")._value.get()
     order = await guest_order(c, merchant.id, email="nobody@example.com")
     receipt = await shopper_event("payment.succeeded", merchant.id, order.id, amount=2500, currency="USD")
     assert await c.customer_notifications.notify_event(receipt) == [NotificationOutcome.DEAD]
     (row,) = await c.notification_jobs.deliveries(receipt)
     assert row["status"] == "dead" and row["attempts"] == 1 and "550" in row["last_error"]
+    assert NOTIFICATION_DELIVERIES.labels("email", "dead")._value.get() == dead_before + 1
+    async with c.engine.transaction() as transaction:  # the attempt is in the audit trail, written with it
+        (audit,) = await transaction.connection.fetch(
+            "SELECT status, action, error_code, entities FROM audit_log WHERE event_type = 'notification_sent' "
+            "AND entities @> jsonb_build_object('event', $1::text)", str(receipt))
+    assert (audit["status"], audit["action"], audit["error_code"]) == ("failed", "email", "notification_refused")
+    assert "nobody@example.com" not in str(audit["entities"])
