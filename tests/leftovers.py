@@ -1,7 +1,7 @@
 """The session-end check that `make test` leaves no process behind.
 
 A process belongs to this session when it inherited the marker every process the session
-starts gets in its environment (FXP_TEST_SESSION), or when its command line names one of
+starts gets in its environment (FUSIONXPAY_TEST_SESSION), or when its command line names one of
 the session's own folders (its pytest temp folder, its Redis folder): PostgreSQL and
 redis-server rewrite their process titles over their environment, and daemonize away
 from us, so the marker alone cannot find them. Descendants of either count too.
@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 import psutil
 
-MARKER = "FXP_TEST_SESSION"
+MARKER = "FUSIONXPAY_TEST_SESSION"
 
 
 def mark_session() -> str:
@@ -36,9 +36,12 @@ def _belongs(process: psutil.Process, session: str, folders: tuple[str, ...]) ->
 
 def _ours(session: str, folders: tuple[str, ...]) -> list[psutil.Process]:
     me = os.getpid()
+    # What runs pytest (`timeout 900 python -m pytest --basetemp=...`) names our folders too.
+    elders = {parent.pid for parent in psutil.Process(me).parents()}
     found: dict[int, psutil.Process] = {}
     for process in psutil.process_iter():
-        if process.pid != me and process.pid not in found and _belongs(process, session, folders):
+        if process.pid != me and process.pid not in found and process.pid not in elders and _belongs(
+                process, session, folders):
             found[process.pid] = process
             try:
                 found.update({child.pid: child for child in process.children(recursive=True)})

@@ -1,24 +1,35 @@
 """The `fusionxpay` command line: merchants, migrations, the card vault's keys, and the
-whole local stack."""
+whole local stack.
+
+Commands use the servers `make run` uses (app/entrypoints/local_stack.py): on a fresh
+clone with no FXP_ URLs, the embedded ones under `.fusionxpay/`, joined while `make run`
+runs and started (and migrated) otherwise. Answers are JSON on stdout, logs go to stderr;
+an expected failure (no database, a port in use, a bad setting) is one line on stderr
+naming the fix, and exit status 1 (2 for a refused input)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import os
+import socket
 import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from app.entrypoints.local_stack import CommandFailed
+
+if TYPE_CHECKING:
+    from app.bootstrap import Container
+    from config.settings import Settings
+
+Command = Callable[["Container", argparse.Namespace], Awaitable[Any]]
 
 
-async def _create_merchant(name: str, webhook_url: str | None) -> dict:
-    from app.bootstrap import build_container
-    from config.settings import get_settings
-
-    container = build_container(get_settings())
-    await container.start()
-    try:
-        created = await container.merchants.create(name, webhook_url)
-    finally:
-        await container.stop()
+async def _create_merchant(container: Container, args: argparse.Namespace) -> dict:
+    created = await container.merchants.create(args.name, args.webhook_url)
     return {
         "merchant_id": str(created.merchant.id),
         "name": created.merchant.name,
@@ -29,22 +40,14 @@ async def _create_merchant(name: str, webhook_url: str | None) -> dict:
     }
 
 
-async def _rekey_vault() -> dict:
+async def _rekey_vault(container: Container, args: argparse.Namespace) -> dict:
     """Re-seal every saved card under the newest FXP_VAULT__KEYS key (run after adding one;
     the older key can be removed once this reports nothing left under it)."""
-    from app.bootstrap import build_container
-    from config.settings import get_settings
-
-    container = build_container(get_settings())
-    await container.start()
-    try:
-        resealed = await container.vault.rekey()
-    finally:
-        await container.stop()
+    resealed = await container.vault.rekey()
     return {"resealed": resealed, "key_id": container.vault.current_key_id}
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fusionxpay", description="FusionXPay payment gateway")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -52,38 +55,131 @@ def main(argv: list[str] | None = None) -> int:
     create = merchants.add_parser("create", help="create a merchant and print its secret API key once")
     create.add_argument("--name", required=True)
     create.add_argument("--webhook-url")
+    create.set_defaults(handler=_create_merchant)
 
     vault = commands.add_parser("vault", help="the card vault").add_subparsers(dest="action", required=True)
-    vault.add_parser("rekey", help="re-encrypt every saved card under the newest FXP_VAULT__KEYS key")
+    vault.add_parser("rekey", help="re-encrypt every saved card under the newest FXP_VAULT__KEYS key").set_defaults(
+        handler=_rekey_vault)
 
-    commands.add_parser("migrate", help="apply database migrations to FXP_DATABASE_URL")
+    commands.add_parser("migrate", help="apply the database migrations (FXP_DATABASE_URL, else the embedded database)")
     run = commands.add_parser("run", help="run API, workers and sandbox (embedded DB/Redis if no URLs set)")
     run.add_argument("--workers", type=int, default=None, help="worker processes (default 2)")
     run.add_argument("--api-workers", type=int, default=2, help="API server processes (default 2)")
+    return parser
 
-    args = parser.parse_args(argv)
-    if args.command == "merchants":
-        from app.domain.errors import DomainError
 
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except CommandFailed as exc:
+        print(f"fusionxpay: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if args.command == "run":
+        _check_ports(settings)
+        from app.entrypoints.supervisor import run_stack
+
+        return run_stack(worker_processes=args.workers, api_workers=args.api_workers)
+    from config.logging import configure_logging
+
+    # Warnings and errors only, unless FXP_LOG_LEVEL asks for more; always on stderr.
+    configure_logging(os.environ.get("FXP_LOG_LEVEL", "WARNING"), stream=sys.stderr)
+    from app.entrypoints.local_stack import local_services, migrate
+
+    with local_services(Path(settings.data_dir).resolve()) as env:
+        if args.command == "migrate":
+            if os.environ.get("FXP_DATABASE_URL"):  # the embedded database was just migrated
+                migrate(env["FXP_DATABASE_URL"])
+            print(json.dumps({"migrated": True}))
+            return 0
+        return _run_command(args, _settings(env))
+
+
+def _settings(env: dict[str, str] | None = None) -> Settings:
+    """The settings, from the environment plus `env` (the servers found for us); a bad
+    FXP_ variable is a CommandFailed naming it."""
+    from config.settings import SettingsError, get_settings
+
+    if env:
+        os.environ.update(env)
+        get_settings.cache_clear()
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        raise CommandFailed(str(exc)) from None
+    if env and "config.piccolo_conf" in sys.modules:  # imported before we knew the database
+        sys.modules["config.piccolo_conf"].configure(settings.database)
+    return settings
+
+
+def _run_command(args: argparse.Namespace, settings: Settings) -> int:
+    from app.domain.errors import DomainError
+
+    try:
+        answer = asyncio.run(_with_container(settings, args.handler, args))
+    except DomainError as exc:
+        print(json.dumps({"error": exc.code, "detail": exc.message}), file=sys.stderr)
+        return 2
+    print(json.dumps(answer, indent=2))
+    return 0
+
+
+async def _with_container(settings: Settings, handler: Command, args: argparse.Namespace) -> Any:
+    import asyncpg
+
+    from app.adapters.outages import outage_of
+    from app.bootstrap import build_container
+
+    container = build_container(settings)
+    try:
+        await container.start()
         try:
-            print(json.dumps(asyncio.run(_create_merchant(args.name, args.webhook_url)), indent=2))
-        except DomainError as exc:
-            print(json.dumps({"error": exc.code, "detail": exc.message}), file=sys.stderr)
-            return 2
-        return 0
-    if args.command == "vault":
-        print(json.dumps(asyncio.run(_rekey_vault())))
-        return 0
-    if args.command == "migrate":
-        from app.entrypoints.migrate import apply_migrations
-        from config.settings import get_settings
+            return await handler(container, args)
+        finally:
+            await container.stop()
+    except asyncpg.UndefinedTableError:
+        raise CommandFailed("the database at FXP_DATABASE_URL has no FusionXPay tables yet: run "
+                            "`./fusionxpay migrate` first") from None
+    except Exception as exc:
+        dependency = outage_of(exc)
+        if dependency is None:
+            raise
+        raise CommandFailed(_unreachable(dependency, exc)) from None
 
-        apply_migrations(get_settings().database.url)
-        print("migrations applied")
-        return 0
-    from app.entrypoints.supervisor import run_stack
 
-    return run_stack(worker_processes=args.workers, api_workers=args.api_workers)
+def _unreachable(dependency: str, exc: BaseException) -> str:
+    variable = {"redis": "FXP_REDIS_URL"}.get(dependency, "FXP_DATABASE_URL")
+    where = "the configured server" if os.environ.get(variable) else "the embedded server"
+    return (f"cannot reach {'Redis' if dependency == 'redis' else 'PostgreSQL'} ({where}: {type(exc).__name__}: "
+            f"{str(exc)[:160]}): start it, or check {variable}")
+
+
+def _check_ports(settings: Settings) -> None:
+    """Before anything starts: the ports `fusionxpay run` serves on must be free."""
+    ports = [("FXP_PORT", settings.api.host, settings.api.port),
+             ("FXP_SANDBOX_PORT", "127.0.0.1", _port_variable("FXP_SANDBOX_PORT", 8100)),
+             ("FXP_DEV_RECEIVER_PORT", "127.0.0.1", _port_variable("FXP_DEV_RECEIVER_PORT", 8200))]
+    for variable, host, port in ports:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # what the servers do too
+            try:
+                probe.bind((host, port))
+            except OSError as exc:
+                raise CommandFailed(f"port {port} on {host} is in use ({exc.strerror}): stop what listens there "
+                                    f"(another `make run`?) or choose another port with {variable}") from None
+
+
+def _port_variable(name: str, default: int) -> int:
+    value = os.environ.get(name, str(default))
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise CommandFailed(f"{name}={value!r} is invalid: expected a port number (1-65535)")
+    return int(value)
 
 
 if __name__ == "__main__":

@@ -9,11 +9,8 @@ the embedded servers."""
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import json
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -21,10 +18,8 @@ from pathlib import Path
 
 from app.entrypoints.child_processes import Child, ChildSupervisor
 from app.entrypoints.dev_receiver import DEV_RECEIVER_PORT as DEV_RECEIVER_DEFAULT_PORT
-from app.entrypoints.embedded import (
-    embedded_servers, ensure_database, start_postgres, start_redis, stop_embedded, with_database,
-)
-from app.entrypoints.migrate import apply_migrations
+from app.entrypoints.embedded import embedded_servers, stop_embedded
+from app.entrypoints.local_stack import dev_secrets, migrate, provision
 from app.entrypoints.orphans import adopt_orphans
 from app.entrypoints.reaper import Reaper
 from app.entrypoints.server_command import api_server_command
@@ -33,36 +28,6 @@ from config.settings import get_settings
 SANDBOX_PORT = int(os.environ.get("FXP_SANDBOX_PORT", "8100"))
 DEV_RECEIVER_PORT = int(os.environ.get("FXP_DEV_RECEIVER_PORT", str(DEV_RECEIVER_DEFAULT_PORT)))
 DEV_RECEIVER_URL = f"http://127.0.0.1:{DEV_RECEIVER_PORT}/webhooks"
-
-
-def _provision(data_dir: Path) -> dict[str, str]:
-    env: dict[str, str] = {}
-    database_url = os.environ.get("FXP_DATABASE_URL")
-    if not database_url:
-        admin_url = start_postgres(data_dir)
-        asyncio.run(ensure_database(admin_url, "fusionxpay"))
-        database_url = with_database(admin_url, "fusionxpay")
-    env["FXP_DATABASE_URL"] = database_url
-    env["FXP_REDIS_URL"] = os.environ.get("FXP_REDIS_URL") or start_redis(data_dir / "redis")
-    return env
-
-
-def _dev_secrets(data_dir: Path) -> dict[str, str]:
-    """Secrets the processes must share (vault key, sandbox callback secret and API key, JWT secret):
-    taken from the environment, else made once and kept in the data folder (never committed)."""
-    path = data_dir / "dev-secrets.json"
-    kept = json.loads(path.read_text()) if path.exists() else {}
-    made = {
-        "FXP_VAULT__KEYS": "v1:" + base64.b64encode(os.urandom(32)).decode(),
-        "FXP_PROVIDERS__SANDBOX__CALLBACK_SECRET": secrets.token_urlsafe(24),
-        "FXP_PROVIDERS__SANDBOX__API_KEY": "sbx_" + secrets.token_urlsafe(24),
-        "FXP_AUTH__JWT_SECRET": secrets.token_urlsafe(48),
-    }
-    secrets_ = {**made, **kept}  # a data folder from before a secret existed gets it added
-    if secrets_ != kept:
-        path.write_text(json.dumps(secrets_))
-        path.chmod(0o600)
-    return {name: os.environ.get(name, value) for name, value in secrets_.items()}
 
 
 def _demo_merchant(data_dir: Path, env: dict[str, str]) -> dict:
@@ -129,12 +94,12 @@ def run_stack(worker_processes: int | None = None, api_workers: int = 2) -> int:
     signal.signal(signal.SIGTERM, stop)
     reaper = Reaper()  # first: whatever starts from here on is stopped when we are gone
     try:
-        env = _provision(data_dir)
+        env = provision(data_dir)
         for pid, signum in embedded_servers():
             reaper.register(pid, signum)
-        apply_migrations(env["FXP_DATABASE_URL"])
+        migrate(env["FXP_DATABASE_URL"])
         port = settings.api.port
-        env.update(_dev_secrets(data_dir))
+        env.update(dev_secrets(data_dir))
         env.setdefault("FXP_PROVIDERS__SANDBOX__BASE_URL", f"http://127.0.0.1:{SANDBOX_PORT}")
         env["SANDBOX_CALLBACK_SECRET"] = env["FXP_PROVIDERS__SANDBOX__CALLBACK_SECRET"]
         env["SANDBOX_API_KEY"] = env["FXP_PROVIDERS__SANDBOX__API_KEY"]  # only FusionXPay may use the gateway
