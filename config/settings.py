@@ -174,6 +174,13 @@ class RateLimitSettings(msgspec.Struct, frozen=True):
         return dict(part.split("=", 1) for part in self.groups.split() if "=" in part)
 
 
+class MerchantSettings(msgspec.Struct, frozen=True):
+    """Credential rotation (admin API, `fusionxpay merchants rotate-*`)."""
+
+    api_key_grace_s: float = 86_400.0  # a rotated API key keeps working this long, then 401
+    webhook_secret_overlap_s: float = 86_400.0  # both secrets sign webhooks this long
+
+
 class Settings(msgspec.Struct, frozen=True):
     env: str = "dev"
     log_level: str = "INFO"
@@ -189,6 +196,7 @@ class Settings(msgspec.Struct, frozen=True):
     fraud: FraudSettings = FraudSettings()
     auth: AuthSettings = AuthSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
+    merchants: MerchantSettings = MerchantSettings()
 
     @property
     def public_url(self) -> str:

@@ -25,9 +25,20 @@ def mark_session() -> str:
     return os.environ.setdefault(MARKER, uuid.uuid4().hex)
 
 
+def _names(part: str, folder: str) -> bool:
+    """`part` (an argument) names `folder` or a path inside it: /tmp/pt-a, not /tmp/pt-ab."""
+    at = part.find(folder)
+    while at != -1:
+        end = at + len(folder)
+        if end == len(part) or part[end] in "/ ":
+            return True
+        at = part.find(folder, at + 1)
+    return False
+
+
 def _belongs(process: psutil.Process, session: str, folders: tuple[str, ...]) -> bool:
     try:
-        if folders and any(folder in part for part in process.cmdline() for folder in folders):
+        if folders and any(_names(part, folder) for part in process.cmdline() for folder in folders):
             return True
         return process.environ().get(MARKER) == session
     except psutil.Error:

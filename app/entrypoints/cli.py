@@ -15,6 +15,7 @@ import json
 import os
 import socket
 import sys
+import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,11 +41,71 @@ async def _create_merchant(container: Container, args: argparse.Namespace) -> di
     }
 
 
+def _view(value: Any) -> Any:
+    import msgspec
+
+    return msgspec.to_builtins(value)
+
+
+async def _list_merchants(container: Container, args: argparse.Namespace) -> Any:
+    from app.entrypoints.http.pagination import decode_cursor, next_cursor
+    from app.entrypoints.http.schemas.merchants import Merchant, MerchantPage
+
+    found = await container.merchants.list(args.limit + 1, decode_cursor(args.cursor) if args.cursor else None)
+    page, has_more = found[:args.limit], len(found) > args.limit
+    return _view(MerchantPage([Merchant.from_domain(m) for m in page], has_more, next_cursor(page, has_more)))
+
+
+async def _show_merchant(container: Container, args: argparse.Namespace) -> Any:
+    from app.entrypoints.http.schemas.merchants import Merchant
+
+    return _view(Merchant.from_domain(await container.merchants.get(args.merchant_id)))
+
+
+async def _update_merchant(container: Container, args: argparse.Namespace) -> Any:
+    from app.entrypoints.http.schemas.merchants import Merchant
+
+    changes = {name: value for name, value in (("name", args.name), ("webhook_url", args.webhook_url))
+               if value is not None}
+    return _view(Merchant.from_domain(await container.merchants.update(args.merchant_id, **changes)))
+
+
+async def _rotate_api_key(container: Container, args: argparse.Namespace) -> Any:
+    from app.entrypoints.http.schemas.merchants import ApiKeyRotated
+
+    rotation = await container.merchants.rotate_api_key(args.merchant_id, args.idempotency_key, args.grace_period)
+    return _view(ApiKeyRotated.from_domain(rotation))
+
+
+async def _rotate_webhook_secret(container: Container, args: argparse.Namespace) -> Any:
+    from app.entrypoints.http.schemas.merchants import WebhookSecretRotated
+
+    rotation = await container.merchants.rotate_webhook_secret(args.merchant_id, args.idempotency_key, args.overlap)
+    return _view(WebhookSecretRotated.from_domain(rotation))
+
+
+async def _enable_webhooks(container: Container, args: argparse.Namespace) -> Any:
+    from app.entrypoints.http.schemas.merchants import Merchant, MerchantChanged
+
+    change = await container.merchants.enable_webhooks(args.merchant_id)
+    return _view(MerchantChanged(Merchant.from_domain(change.merchant), change.changed))
+
+
+async def _deactivate_merchant(container: Container, args: argparse.Namespace) -> Any:
+    from app.entrypoints.http.schemas.merchants import Merchant, MerchantChanged
+
+    change = await container.merchants.deactivate(args.merchant_id)
+    return _view(MerchantChanged(Merchant.from_domain(change.merchant), change.changed))
+
+
 async def _rekey_vault(container: Container, args: argparse.Namespace) -> dict:
-    """Re-seal every saved card under the newest FXP_VAULT__KEYS key (run after adding one;
+    """Re-seal every saved card and webhook secret under the newest FXP_VAULT__KEYS key (run after adding one;
     the older key can be removed once this reports nothing left under it)."""
+    from app.adapters.db.merchant_secrets import reseal_webhook_secrets
+
     resealed = await container.vault.rekey()
-    return {"resealed": resealed, "key_id": container.vault.current_key_id}
+    webhook_secrets = await reseal_webhook_secrets(container.engine, container.webhook_secrets)
+    return {"resealed": resealed, "webhook_secrets_resealed": webhook_secrets, "key_id": container.vault.current_key_id}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,6 +117,33 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--name", required=True)
     create.add_argument("--webhook-url")
     create.set_defaults(handler=_create_merchant)
+    listing = merchants.add_parser("list", help="merchants, newest first")
+    listing.add_argument("--limit", type=int, default=50, choices=range(1, 101), metavar="1-100")
+    listing.add_argument("--cursor", help="next_cursor of the previous page")
+    listing.set_defaults(handler=_list_merchants)
+    for name, help_, handler in (
+            ("show", "one merchant", _show_merchant),
+            ("update", "change its name and/or webhook URL", _update_merchant),
+            ("rotate-key", "a new API key (shown once); the current one works until its grace period ends",
+             _rotate_api_key),
+            ("rotate-webhook-secret", "a new webhook secret (shown once); both sign webhooks during the overlap",
+             _rotate_webhook_secret),
+            ("enable-webhooks", "deliver webhooks again to an endpoint disabled by a 410 Gone", _enable_webhooks),
+            ("deactivate", "its API keys stop working at once; nothing is deleted", _deactivate_merchant)):
+        command = merchants.add_parser(name, help=help_)
+        command.add_argument("merchant_id", type=_merchant_id, metavar="MERCHANT_ID")
+        command.set_defaults(handler=handler)
+        if name == "update":
+            command.add_argument("--name")
+            command.add_argument("--webhook-url")
+        if name.startswith("rotate"):
+            command.add_argument("--idempotency-key", help="the same key again is the same rotation (no second one)")
+        if name == "rotate-key":
+            command.add_argument("--grace-period", type=int, metavar="SECONDS",
+                                 help="how long the current key keeps working (default 86400)")
+        if name == "rotate-webhook-secret":
+            command.add_argument("--overlap", type=int, metavar="SECONDS",
+                                 help="how long the current secret keeps signing too (default 86400)")
 
     vault = commands.add_parser("vault", help="the card vault").add_subparsers(dest="action", required=True)
     vault.add_parser("rekey", help="re-encrypt every saved card under the newest FXP_VAULT__KEYS key").set_defaults(
@@ -66,6 +154,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=int, default=None, help="worker processes (default 2)")
     run.add_argument("--api-workers", type=int, default=2, help="API server processes (default 2)")
     return parser
+
+
+def _merchant_id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a merchant id (a UUID): {value!r}") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,7 +190,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     with local_services(Path(settings.data_dir).resolve()) as env:
         if args.command == "migrate":
             if os.environ.get("FXP_DATABASE_URL"):  # the embedded database was just migrated
-                migrate(env["FXP_DATABASE_URL"])
+                migrate(env["FXP_DATABASE_URL"], env)
             print(json.dumps({"migrated": True}))
             return 0
         return _run_command(args, _settings(env))

@@ -123,19 +123,19 @@ def local_services(data_dir: Path) -> Iterator[dict[str, str]]:
     embedded = not os.environ.get("FXP_DATABASE_URL")
     try:
         env = provision(data_dir)
-        if embedded:
-            migrate(env["FXP_DATABASE_URL"])
         if embedded or not os.environ.get("FXP_VAULT__KEYS"):
             # Without a configured vault key, the one `make run` uses: sealed secrets must
             # open in every process.
             env.update({name: value for name, value in dev_secrets(data_dir).items() if name == "FXP_VAULT__KEYS"})
+        if embedded:
+            migrate(env["FXP_DATABASE_URL"], env)
         yield env
     finally:
         stop_embedded()  # only what this process started; a joined server keeps running
 
 
-def migrate(database_url: str) -> None:
+def migrate(database_url: str, env: dict[str, str] | None = None) -> None:
     try:
-        apply_migrations(database_url)
+        apply_migrations(database_url, env)
     except RuntimeError as exc:
         raise CommandFailed(f"{exc}".strip().splitlines()[0] + " (see `fusionxpay migrate`)") from exc

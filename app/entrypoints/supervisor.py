@@ -70,8 +70,9 @@ FusionXPay is starting
   Webhooks   {DEV_RECEIVER_URL}  (the demo merchant's; GET it to see the last ones)
   Data       {data_dir}
 
-Try it (demo merchant key kept in {data_dir / 'demo-merchant.json'}):
-  curl -s -X POST {base}/orders -H 'Authorization: Bearer {demo['api_key']}' \\
+Try it (the demo merchant's key, {demo['api_key'][:12]}..., is kept in {data_dir / 'demo-merchant.json'}):
+  KEY=$(sed -n 's/.*"api_key": "\\([^"]*\\)".*/\\1/p' {data_dir / 'demo-merchant.json'})
+  curl -s -X POST {base}/orders -H "Authorization: Bearer $KEY" \\
        -H 'Content-Type: application/json' -H "Idempotency-Key: $(uuidgen || date +%s%N)" \\
        -d '{{"amount": 2500, "currency": "USD", "items": [{{"name": "Mug", "quantity": 1, "unit_amount": 2500}}]}}'
 
@@ -97,9 +98,9 @@ def run_stack(worker_processes: int | None = None, api_workers: int = 2) -> int:
         env = provision(data_dir)
         for pid, signum in embedded_servers():
             reaper.register(pid, signum)
-        migrate(env["FXP_DATABASE_URL"])
+        env.update(dev_secrets(data_dir))  # before the migrations: one seals secrets with the vault key
+        migrate(env["FXP_DATABASE_URL"], env)
         port = settings.api.port
-        env.update(dev_secrets(data_dir))
         env.setdefault("FXP_PROVIDERS__SANDBOX__BASE_URL", f"http://127.0.0.1:{SANDBOX_PORT}")
         env["SANDBOX_CALLBACK_SECRET"] = env["FXP_PROVIDERS__SANDBOX__CALLBACK_SECRET"]
         env["SANDBOX_API_KEY"] = env["FXP_PROVIDERS__SANDBOX__API_KEY"]  # only FusionXPay may use the gateway

@@ -16,6 +16,7 @@ import msgspec
 import structlog
 from piccolo.engine.postgres import PostgresEngine
 
+from app.adapters.db.merchant_secrets import WebhookSecretBox
 from app.adapters.db.repositories import (
     PiccoloCallbackInbox, PiccoloMerchantRepository, PiccoloMismatchRepository, PiccoloOrderRepository,
     PiccoloPaymentRepository, PiccoloRefundRepository, Touched,
@@ -38,14 +39,15 @@ def outbox_values(event: DomainEvent, correlation_id: str | None) -> tuple:
 
 
 class PiccoloUnitOfWork:
-    def __init__(self, engine: PostgresEngine, bus: EventBus | None = None) -> None:
+    def __init__(self, engine: PostgresEngine, bus: EventBus | None = None,
+                 secrets: WebhookSecretBox | None = None) -> None:
         self._engine = engine
         self._bus = bus
         self._touched = Touched()
         self.orders = PiccoloOrderRepository(self._touched)
         self.payments = PiccoloPaymentRepository(self._touched)
         self.refunds = PiccoloRefundRepository(self._touched)
-        self.merchants = PiccoloMerchantRepository()
+        self.merchants = PiccoloMerchantRepository(secrets)
         self.callbacks = PiccoloCallbackInbox()
         self.products = PiccoloProductRepository(self._touched)
         self.reservations = PiccoloReservationRepository(self._touched)
@@ -99,9 +101,11 @@ class PiccoloUnitOfWork:
 
 
 class PiccoloUnitOfWorkFactory:
-    def __init__(self, engine: PostgresEngine, bus: EventBus | None = None) -> None:
+    def __init__(self, engine: PostgresEngine, bus: EventBus | None = None,
+                 secrets: WebhookSecretBox | None = None) -> None:
         self.engine = engine
         self.bus = bus
+        self.secrets = secrets  # how merchants' webhook secrets are sealed at rest
 
     def __call__(self) -> PiccoloUnitOfWork:
-        return PiccoloUnitOfWork(self.engine, self.bus)
+        return PiccoloUnitOfWork(self.engine, self.bus, self.secrets)

@@ -4,14 +4,18 @@
 - the static admin key (FXP_ADMIN_API_KEY): an admin, to bootstrap the first admin user.
 
 Resolved merchant keys are cached in-process for a short time so the hot path does not
-pay a database round trip per request; a revoked key stops working within the TTL. A JWT
-costs no database query: its signature, then one Redis lookup of revoked sessions."""
+pay a database round trip per request. Revocation still takes effect at once in every
+process: each key-authenticated request reads the keys' version in Redis (one GET) and
+drops the cache when a deactivation or rotation changed it; a rotated key is never cached
+past the end of its grace period. A JWT costs no database query: its signature, then one
+Redis lookup of revoked sessions."""
 
 from __future__ import annotations
 
 import hmac
 import time
 import uuid
+from datetime import UTC, datetime
 
 import structlog
 from litestar import Request
@@ -20,6 +24,7 @@ from app.adapters.auth.jwt_tokens import JwtAccessTokens
 from app.domain.errors import Forbidden, Unauthenticated
 from app.domain.model.principal import Credential, Principal
 from app.domain.model.user import Role
+from app.domain.ports import KeyRevocations
 from app.domain.services.merchants import KEY_PREFIX, MerchantService
 from app.domain.services.sessions import SessionService
 
@@ -38,10 +43,12 @@ def bearer_token(authorization: str | None) -> str:
 
 class Authenticator:
     def __init__(self, merchants: MerchantService, tokens: JwtAccessTokens, sessions: SessionService,
-                 admin_api_key: str) -> None:
+                 admin_api_key: str, revocations: KeyRevocations) -> None:
         self._merchants, self._tokens, self._sessions = merchants, tokens, sessions
         self._admin_key = admin_api_key.encode()
+        self._revocations = revocations
         self._cache: dict[str, tuple[float, Principal]] = {}
+        self._cache_version: str | None = None  # the keys' version the cache was filled under
 
     async def authenticate(self, authorization: str | None) -> Principal:
         token = bearer_token(authorization)
@@ -58,15 +65,22 @@ class Authenticator:
         return principal
 
     async def _merchant(self, api_key: str) -> Principal:
+        version = await self._revocations.version()
+        if version != self._cache_version:  # a key was revoked somewhere: forget them all
+            self._cache.clear()
+            self._cache_version = version
         cached = self._cache.get(api_key)
         now = time.monotonic()
         if cached and cached[0] > now:
             return cached[1]
-        merchant = await self._merchants.authenticate(api_key)
-        principal = Principal(Role.MERCHANT, Credential.API_KEY, merchant.id)
+        key = await self._merchants.authenticate(api_key)
+        principal = Principal(Role.MERCHANT, Credential.API_KEY, key.merchant.id)
         if len(self._cache) >= CACHE_MAX_ENTRIES:
             self._cache.clear()
-        self._cache[api_key] = (now + CACHE_TTL_S, principal)
+        ttl_s = CACHE_TTL_S
+        if key.expires_at is not None:  # a rotated key: not one request past its grace period
+            ttl_s = min(ttl_s, (key.expires_at - datetime.now(UTC)).total_seconds())
+        self._cache[api_key] = (now + ttl_s, principal)
         return principal
 
 
