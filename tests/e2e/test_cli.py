@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import uuid
 from pathlib import Path
 
 import httpx
@@ -82,9 +83,40 @@ def test_readme_merchant_create_while_make_run_runs(run_dirs, tmp_path):
         assert orders.status_code == 200, orders.text
         # The command joined make run's servers and left them running.
         assert httpx.get(f"{stack.api_url}/ready").status_code == 200
+        manage_while_running(data_dir, stack, created)
     finally:
         stack.close()
     assert servers_of(data_dir) == []
+
+
+def manage_while_running(data_dir: Path, stack: RunningStack, created: dict) -> None:
+    """The README's merchant management commands against make run's API processes: what
+    the CLI changes, the API's in-process key caches see at once."""
+    merchant_id, old_key = created["merchant_id"], created["api_key"]
+
+    def status(key: str) -> int:
+        return httpx.get(f"{stack.api_url}/orders", headers={"Authorization": f"Bearer {key}"}).status_code
+
+    listed = answer(cli(data_dir, "merchants", "list"))
+    assert merchant_id in [m["id"] for m in listed["data"]]
+    updated = answer(cli(data_dir, "merchants", "update", merchant_id, "--webhook-url", "https://shop.example/v2"))
+    assert updated["webhook_url"] == "https://shop.example/v2"
+    rotated = answer(cli(data_dir, "merchants", "rotate-key", merchant_id, "--grace-period", "0"))
+    assert rotated["api_key"] and rotated["previous_key_expires_at"]
+    assert status(rotated["api_key"]) == 200
+    assert status(old_key) == 401  # no grace: refused at once, though every API worker had it cached
+    secret = answer(cli(data_dir, "merchants", "rotate-webhook-secret", merchant_id, "--idempotency-key", "s-1"))
+    assert secret["webhook_secret"].startswith("whsec_")
+    assert answer(cli(data_dir, "merchants", "rotate-webhook-secret", merchant_id, "--idempotency-key", "s-1"))[
+        "replayed"]
+    shown = answer(cli(data_dir, "merchants", "show", merchant_id))
+    assert shown["webhook_secret_overlap_until"] and len(shown["api_keys"]) == 2
+    for _ in range(4):  # every API worker process caches the key
+        assert status(rotated["api_key"]) == 200
+    assert answer(cli(data_dir, "merchants", "deactivate", merchant_id))["changed"]
+    assert [status(rotated["api_key"]) for _ in range(4)] == [401] * 4
+    refused = cli(data_dir, "merchants", "show", str(uuid.uuid4()))
+    assert refused.returncode == 2 and json.loads(refused.stderr)["error"] == "not_found"
 
 
 def test_a_bad_setting_is_one_line_naming_the_variable(tmp_path):
