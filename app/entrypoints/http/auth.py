@@ -7,7 +7,8 @@ Resolved merchant keys are cached in-process for a short time so the hot path do
 pay a database round trip per request. Revocation still takes effect at once in every
 process: each key-authenticated request reads the keys' version in Redis (one GET) and
 drops the cache when a deactivation or rotation changed it; a rotated key is never cached
-past the end of its grace period. A JWT costs no database query: its signature, then one
+past the end of its grace period. While that version cannot be read (Redis down or
+loading), nothing is cached: each request asks PostgreSQL. A JWT costs no database query: its signature, then one
 Redis lookup of revoked sessions."""
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from app.domain.errors import Forbidden, Unauthenticated
 from app.domain.model.principal import Credential, Principal
 from app.domain.model.user import Role
 from app.domain.ports import KeyRevocations
-from app.domain.services.merchants import KEY_PREFIX, MerchantService
+from app.domain.services.merchants import KEY_PREFIX, AuthenticatedKey, MerchantService
 from app.domain.services.sessions import SessionService
 
 CACHE_TTL_S = 60.0
@@ -65,16 +66,21 @@ class Authenticator:
         return principal
 
     async def _merchant(self, api_key: str) -> Principal:
-        version = await self._revocations.version()
-        if version != self._cache_version:  # a key was revoked somewhere: forget them all
+        try:
+            version: str | None = await self._revocations.version()
+        except Exception:  # noqa: BLE001 - Redis down or loading: no cache, ask PostgreSQL
+            version = None
+        if version is None or version != self._cache_version:  # a key was revoked somewhere: forget them all
             self._cache.clear()
             self._cache_version = version
+        if version is None:  # revocations cannot be seen now: nothing is cached meanwhile
+            return self._principal(await self._merchants.authenticate(api_key))
         cached = self._cache.get(api_key)
         now = time.monotonic()
         if cached and cached[0] > now:
             return cached[1]
         key = await self._merchants.authenticate(api_key)
-        principal = Principal(Role.MERCHANT, Credential.API_KEY, key.merchant.id)
+        principal = self._principal(key)
         if len(self._cache) >= CACHE_MAX_ENTRIES:
             self._cache.clear()
         ttl_s = CACHE_TTL_S
@@ -82,6 +88,10 @@ class Authenticator:
             ttl_s = min(ttl_s, (key.expires_at - datetime.now(UTC)).total_seconds())
         self._cache[api_key] = (now + ttl_s, principal)
         return principal
+
+    @staticmethod
+    def _principal(key: AuthenticatedKey) -> Principal:
+        return Principal(Role.MERCHANT, Credential.API_KEY, key.merchant.id)
 
 
 def merchant_of(principal: Principal) -> uuid.UUID:
