@@ -208,3 +208,7 @@ async def test_webhook_secrets_are_sealed_at_rest_with_the_vault_keys(container)
         MerchantTable.id == legacy.merchant.id).run()
     with pytest.raises(Exception):
         await store.endpoint(legacy.merchant.id)
+    # Under a key no longer listed: re-sealing leaves it (logged), it does not stop the run.
+    await MerchantTable.update({MerchantTable.webhook_secret: "sealed:v9:AAAA"}).where(
+        MerchantTable.id == legacy.merchant.id).run()
+    await reseal_webhook_secrets(container.engine, newer)
