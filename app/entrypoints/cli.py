@@ -187,7 +187,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     configure_logging(os.environ.get("FXP_LOG_LEVEL", "WARNING"), stream=sys.stderr)
     from app.entrypoints.local_stack import local_services, migrate
 
-    with local_services(Path(settings.data_dir).resolve()) as env:
+    with local_services(Path(settings.data_dir).resolve(), redis=args.command != "migrate") as env:
         if args.command == "migrate":
             if os.environ.get("FXP_DATABASE_URL"):  # the embedded database was just migrated
                 migrate(env["FXP_DATABASE_URL"], env)

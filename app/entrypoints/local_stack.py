@@ -34,9 +34,9 @@ class CommandFailed(Exception):
     """An expected failure, told as one line that names the fix (no traceback)."""
 
 
-def provision(data_dir: Path) -> dict[str, str]:
-    """FXP_DATABASE_URL and FXP_REDIS_URL: the configured servers, else the embedded ones
-    (started, or joined when another process of this checkout runs them)."""
+def provision(data_dir: Path, redis: bool = True) -> dict[str, str]:
+    """FXP_DATABASE_URL and (with `redis`) FXP_REDIS_URL: the configured servers, else the
+    embedded ones (started, or joined when another process of this checkout runs them)."""
     env: dict[str, str] = {}
     database_url = os.environ.get("FXP_DATABASE_URL")
     if database_url:
@@ -50,6 +50,8 @@ def provision(data_dir: Path) -> dict[str, str]:
         asyncio.run(ensure_database(admin_url, "fusionxpay"))
         database_url = with_database(admin_url, "fusionxpay")
     env["FXP_DATABASE_URL"] = database_url
+    if not redis:
+        return env
     if redis_url := os.environ.get("FXP_REDIS_URL"):
         asyncio.run(_check_redis(redis_url))
     env["FXP_REDIS_URL"] = redis_url or running_redis(data_dir / "redis") or start_redis(data_dir / "redis")
@@ -115,17 +117,19 @@ def dev_secrets(data_dir: Path) -> dict[str, str]:
 
 
 @contextmanager
-def local_services(data_dir: Path) -> Iterator[dict[str, str]]:
+def local_services(data_dir: Path, redis: bool = True) -> Iterator[dict[str, str]]:
     """The environment a one-off command (merchants, vault, migrate) runs with: the servers
     `make run` uses (see the module doc) and the data folder's shared secrets. The embedded
     database is migrated first (a fresh clone has no tables); a configured one is left to
-    `fusionxpay migrate`, which its owner runs."""
+    `fusionxpay migrate`, which its owner runs. `redis`: False for commands that need
+    none (migrate: a deployment's migration job runs before Redis is up)."""
     embedded = not os.environ.get("FXP_DATABASE_URL")
     try:
-        env = provision(data_dir)
-        if embedded or not os.environ.get("FXP_VAULT__KEYS"):
-            # Without a configured vault key, the one `make run` uses: sealed secrets must
-            # open in every process.
+        env = provision(data_dir, redis)
+        # The vault key `make run` uses (sealed secrets must open in every process): for the
+        # embedded database, or a configured one `make run` used, never made up for one
+        # that a deployment manages (its jobs set FXP_VAULT__KEYS or seal nothing).
+        if embedded or (not os.environ.get("FXP_VAULT__KEYS") and (data_dir / "dev-secrets.json").exists()):
             env.update({name: value for name, value in dev_secrets(data_dir).items() if name == "FXP_VAULT__KEYS"})
         if embedded:
             migrate(env["FXP_DATABASE_URL"], env)
