@@ -195,6 +195,32 @@ class MerchantSettings(msgspec.Struct, frozen=True):
     webhook_secret_overlap_s: float = 86_400.0  # both secrets sign webhooks this long
 
 
+class NotificationSettings(msgspec.Struct, frozen=True):
+    """Shopper email (SMTP) and SMS (a Twilio-shaped REST API). A channel with no server
+    configured is not used; `make run` points both at local sinks (app/entrypoints/dev_sinks.py)."""
+
+    smtp_host: str = ""  # empty: no email
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_security: str = "starttls"  # "starttls", "tls" (implicit, port 465) or "none"
+    smtp_timeout_s: float = 10.0
+    mail_from: str = "FusionXPay <no-reply@fusionxpay.local>"
+    sms_base_url: str = "https://api.twilio.com"
+    sms_account_sid: str = ""  # empty: no SMS
+    sms_auth_token: str = ""
+    sms_from: str = ""  # E.164 sender number
+    sms_timeout_s: float = 10.0
+    # Delays (seconds) before attempt 2, 3, ...; then the delivery is dead (dead letters).
+    retry_schedule: str = "10,60,300,1800,7200,21600"
+    max_retry_after_s: float = 86_400.0  # a provider's Retry-After is honoured up to this
+    lease_s: float = 60.0  # a wake-up not acted on this long after it was sent is sent again
+
+    @property
+    def retry_delays_s(self) -> tuple[float, ...]:
+        return tuple(float(part) for part in self.retry_schedule.split(",") if part.strip())
+
+
 class Settings(msgspec.Struct, frozen=True):
     env: str = "dev"
     log_level: str = "INFO"
@@ -211,6 +237,7 @@ class Settings(msgspec.Struct, frozen=True):
     auth: AuthSettings = AuthSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
     merchants: MerchantSettings = MerchantSettings()
+    notifications: NotificationSettings = NotificationSettings()
 
     @property
     def public_url(self) -> str:
@@ -238,6 +265,8 @@ ALIASES = {
 OTHER_VARIABLES = {
     "FXP_SANDBOX_PORT": "the sandbox gateway's port under `fusionxpay run` (8100)",
     "FXP_DEV_RECEIVER_PORT": "the dev webhook receiver's port under `fusionxpay run` (8200)",
+    "FXP_DEV_SMTP_PORT": "the local email sink's SMTP port under `fusionxpay run`",
+    "FXP_DEV_SINKS_PORT": "the local email/SMS sinks' HTTP port under `fusionxpay run`",
     "FXP_MIGRATE_ON_START": "deploy/docker-entrypoint.sh: 0 leaves migrations to the migrate job",
     "FXP_HYPOTHESIS_PROFILE": "tests: the model-based test's Hypothesis profile (ci, long)",
     "FXP_KEEP_RUNS": "tests: keep the crash tests' server folders",

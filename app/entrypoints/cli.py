@@ -149,6 +149,13 @@ def _parser() -> argparse.ArgumentParser:
     vault.add_parser("rekey", help="re-encrypt every saved card under the newest FXP_VAULT__KEYS key").set_defaults(
         handler=_rekey_vault)
 
+    messages = commands.add_parser("messages", help="shopper email and SMS caught by `make run`'s local sinks")
+    messages.add_argument("--channel", choices=["email", "sms"])
+    messages.add_argument("--to", help="only messages to this address or number")
+    messages.add_argument("--limit", type=int, default=20)
+    messages.add_argument("--json", action="store_true", help="whole messages (text and HTML bodies) as JSON")
+    messages.add_argument("--url", default="http://127.0.0.1:8300/messages", help="the sinks' listing")
+
     commands.add_parser("migrate", help="apply the database migrations (FXP_DATABASE_URL, else the embedded database)")
     run = commands.add_parser("run", help="run API, workers and sandbox (embedded DB/Redis if no URLs set)")
     run.add_argument("--workers", type=int, default=None, help="worker processes (default 2)")
@@ -176,6 +183,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     settings = _settings()
+    if args.command == "messages":  # reads make run's sinks over HTTP: no database
+        from app.entrypoints.dev_sinks import print_caught
+
+        return print_caught(args.url, args.channel, args.to, args.limit, args.json)
     if args.command == "run":
         _check_ports(settings)
         from app.entrypoints.supervisor import run_stack
@@ -257,9 +268,13 @@ def _unreachable(dependency: str, exc: BaseException) -> str:
 
 def _check_ports(settings: Settings) -> None:
     """Before anything starts: the ports `fusionxpay run` serves on must be free."""
+    from app.entrypoints.dev_sinks import HTTP_PORT, SMTP_PORT
+
     ports = [("FXP_PORT", settings.api.host, settings.api.port),
              ("FXP_SANDBOX_PORT", "127.0.0.1", _port_variable("FXP_SANDBOX_PORT", 8100)),
-             ("FXP_DEV_RECEIVER_PORT", "127.0.0.1", _port_variable("FXP_DEV_RECEIVER_PORT", 8200))]
+             ("FXP_DEV_RECEIVER_PORT", "127.0.0.1", _port_variable("FXP_DEV_RECEIVER_PORT", 8200)),
+             ("FXP_DEV_SMTP_PORT", "127.0.0.1", _port_variable("FXP_DEV_SMTP_PORT", SMTP_PORT)),
+             ("FXP_DEV_SINKS_PORT", "127.0.0.1", _port_variable("FXP_DEV_SINKS_PORT", HTTP_PORT))]
     for variable, host, port in ports:
         with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # what the servers do too

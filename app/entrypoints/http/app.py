@@ -22,6 +22,7 @@ from app.entrypoints.http.controllers.admin_refunds import AdminRefundsControlle
 from app.entrypoints.http.controllers.callbacks import provider_callback
 from app.entrypoints.http.controllers.health import health, ready
 from app.entrypoints.http.controllers.legacy import LegacyController, legacy_callback
+from app.entrypoints.http.controllers.notification_preferences import NotificationPreferencesController
 from app.entrypoints.http.controllers.orders import OrderController
 from app.entrypoints.http.controllers.payments import PaymentController
 from app.entrypoints.http.controllers.products import ProductController
@@ -50,9 +51,10 @@ def create_app(container: Container) -> Litestar:
         route_handlers=[OrderController, PaymentController, ProductController, provider_callback, LegacyController,
                         legacy_callback, AdminController, AdminMerchantsController, FraudAdminController, AdminRefundsController,
                         AdminVerdictMismatchesController, AuthController, MeController, UsersController, CardController, health, ready,
-                        MetricsController],
+                        MetricsController, NotificationPreferencesController],
         dependencies={name: from_container(name) for name in ("orders", "merchants", "payments", "callbacks",
-                                                              "catalog", "refunds", "accounts", "sessions", "vault")},
+                                                              "catalog", "refunds", "accounts", "sessions", "vault",
+                                                              "notification_preferences")},
         guards=[authorize],
         # Errors raised by our middleware become responses at problem_boundary, inside the
         # metrics middleware, so metrics count the status the client got.
@@ -94,9 +96,10 @@ def _forbid_unknown_fields_in_schema(app: Litestar) -> None:
     OpenAPI document too (additionalProperties: false), which Litestar leaves out."""
     import msgspec
 
-    from app.entrypoints.http.schemas import accounts, cards, fraud, merchants, orders, payments, products
+    from app.entrypoints.http.schemas import accounts, cards, fraud, merchants, notifications, orders, payments, products
 
-    strict = {name for module in (orders, payments, products, fraud, accounts, cards, merchants) for name, value in vars(module).items()
+    strict = {name for module in (orders, payments, products, fraud, accounts, cards, notifications, merchants)
+              for name, value in vars(module).items()
               if isinstance(value, type) and issubclass(value, msgspec.Struct)
               and value.__struct_config__.forbid_unknown_fields}
     for name, schema in (app.openapi_schema.components.schemas or {}).items():
