@@ -37,8 +37,8 @@ class WebhookSecretBox:
         return self._sealer.key_ids if self._sealer else []
 
     def seal(self, merchant_id: uuid.UUID, secret: str | None) -> str | None:
-        if secret is None or self._sealer is None:
-            return secret
+        if secret is None or self._sealer is None or secret.startswith(PREFIX):
+            return secret  # nothing to seal with, or still sealed (read without the key: see readable)
         sealed = self._sealer.seal(secret.encode(), _context(merchant_id))
         return f"{PREFIX}{sealed.key_id}:{base64.b64encode(sealed.ciphertext).decode()}"
 
@@ -49,6 +49,17 @@ class WebhookSecretBox:
             raise LookupError("a sealed webhook secret, and no vault key configured (FXP_VAULT__KEYS)")
         key_id, _, blob = stored.removeprefix(PREFIX).partition(":")
         return self._sealer.open(SealedNumber(key_id, base64.b64decode(blob)), _context(merchant_id)).decode()
+
+    def readable(self, merchant_id: uuid.UUID, stored: str | None) -> str | None:
+        """`open`, or the stored value itself when this process cannot open it (no key, or a
+        key no longer listed): listing and managing merchants must not depend on it, and
+        writing the merchant back keeps the sealed value as it was. Such a value never
+        signs a webhook (the sender refuses a secret it cannot use)."""
+        try:
+            return self.open(merchant_id, stored)
+        except (LookupError, ValueError, InvalidTag):
+            logger.warning("webhook_secret_unreadable", merchant_id=str(merchant_id))
+            return stored
 
     def needs_sealing(self, stored: str | None) -> bool:
         """Stored in clear, or under another key than the current one."""

@@ -257,7 +257,7 @@ class PiccoloMerchantRepository:
     async def _merchant(self, row: dict[str, Any]) -> Merchant:
         row = dict(row)
         for name in ("webhook_secret", "previous_webhook_secret"):
-            row[name] = self._secrets.open(row["id"], row[name])
+            row[name] = self._secrets.readable(row["id"], row[name])
         keys = await MerchantTable.raw(
             "SELECT key_hash, created_at, expires_at FROM merchant_api_keys WHERE merchant_id = {} ORDER BY created_at",
             row["id"]).run()

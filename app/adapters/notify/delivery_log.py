@@ -52,8 +52,8 @@ class PiccoloWebhookStore:
             return None
         previous: tuple[str, ...] = ()
         if row["previous_webhook_secret"] and row["previous_webhook_secret_expires_at"] > datetime.now(UTC):
-            previous = (self._secrets.open(merchant_id, row["previous_webhook_secret"]) or "",)
-        return WebhookEndpoint(merchant_id, row["webhook_url"], self._secrets.open(merchant_id, row["webhook_secret"]),
+            previous = (self._secrets.readable(merchant_id, row["previous_webhook_secret"]) or "",)
+        return WebhookEndpoint(merchant_id, row["webhook_url"], self._secrets.readable(merchant_id, row["webhook_secret"]),
                                row["webhook_enabled"], also_sign_with=previous)
 
     async def delivered(self, event_id: uuid.UUID) -> bool:
