@@ -19,12 +19,15 @@ from app.adapters.fraud.fingerprints import VaultCardFingerprints
 from app.adapters.fraud.metrics import PrometheusFraudMetrics
 from app.adapters.fraud.rule_store import PiccoloFraudRuleStore
 from app.adapters.fraud.velocity import RedisVelocityCounter
+from app.adapters.db.admin_queries import AdminQueries
 from app.adapters.db.idempotency import PiccoloIdempotencyStore
+from app.adapters.db.reports import ProviderReports
 from app.adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
 from app.adapters.notify.delivery_log import PiccoloWebhookStore
 from app.adapters.notify.target_guard import WebhookTargetGuard
 from app.adapters.notify.webhook_schedule import PiccoloWebhookSchedule
 from app.adapters.notify.webhooks import StandardWebhookSender
+from app.adapters.providers.call_log import PiccoloProviderCallLog
 from app.adapters.providers.factory import build_providers
 from app.adapters.providers.registry import ProviderRegistry
 from app.adapters.providers.verdict_alarm import LoggingVerdictAlarm
@@ -107,6 +110,8 @@ class Container:
     accounts: AccountService
     vault: CardVaultService
     rate_limiter: RedisRateLimiter
+    admin_queries: AdminQueries  # the operator's read model (admin search, timeline, dashboard)
+    reports: ProviderReports
 
     async def start(self) -> None:
         db = self.settings.database
@@ -177,7 +182,8 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
     sealer = o["card_sealer"] if "card_sealer" in o else keyring()
     vault = CardVaultService(uow, clock, sealer,
                              o["cvc_cache"] if "cvc_cache" in o else RedisCvcCache(redis, keyring(), settings.vault.cvc_ttl_s))
-    providers = o["providers"] if "providers" in o else build_providers(settings, reveal=vault.reveal)
+    providers = o["providers"] if "providers" in o else build_providers(settings, reveal=vault.reveal,
+                                                                                 calls=PiccoloProviderCallLog(engine))
     locks = o["locks"] if "locks" in o else RedisLockManager(redis)
     card_cache = o["card_cache"] if "card_cache" in o else _card_cache(settings, redis, keyring())
     p, workers, inv = settings.payments, settings.workers, settings.inventory
@@ -231,6 +237,7 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
         reviews=ReviewService(uow, clock, stock, ReviewPolicy(settings.fraud.review_deadline_s)),
         access_tokens=access_tokens, sessions=sessions, accounts=accounts, vault=vault,
         rate_limiter=RedisRateLimiter(redis),
+        admin_queries=AdminQueries(engine), reports=ProviderReports(engine),
     )
 
 

@@ -15,6 +15,8 @@ from app.entrypoints.http.auth import Authenticator
 from app.entrypoints.http.client_address import CallbackSources, ClientAddress
 from app.entrypoints.http.controllers.accounts import AuthController, MeController, UsersController
 from app.entrypoints.http.controllers.admin import AdminController
+from app.entrypoints.http.controllers.admin_reports import AdminReportsController
+from app.entrypoints.http.controllers.admin_search import AdminSearchController
 from app.entrypoints.http.controllers.cards import CardController
 from app.entrypoints.http.controllers.fraud_admin import FraudAdminController
 from app.entrypoints.http.controllers.admin_refunds import AdminRefundsController, AdminVerdictMismatchesController
@@ -49,7 +51,7 @@ def create_app(container: Container) -> Litestar:
         route_handlers=[OrderController, PaymentController, ProductController, provider_callback, LegacyController,
                         legacy_callback, AdminController, FraudAdminController, AdminRefundsController,
                         AdminVerdictMismatchesController, AuthController, MeController, UsersController, CardController, health, ready,
-                        MetricsController],
+                        MetricsController, AdminSearchController, AdminReportsController],
         dependencies={name: from_container(name) for name in ("orders", "merchants", "payments", "callbacks",
                                                               "catalog", "refunds", "accounts", "sessions", "vault")},
         guards=[authorize],
