@@ -37,6 +37,7 @@ from app.adapters.queue.inline_bus import InProcessEventBus, InProcessRetrySched
 from app.adapters.queue.outbox_relay import OutboxRelay
 from app.adapters.queue.processed_events import PiccoloProcessedEvents
 from app.adapters.queue.publisher import DramatiqPublisher
+from app.adapters.redis.dashboard_sessions import RedisDashboardSessions
 from app.adapters.redis.locks import RedisLockManager
 from app.adapters.redis.login_throttle import RedisLoginThrottle, ThrottlePolicy
 from app.adapters.redis.revocations import RedisSessionRevocations
@@ -112,6 +113,7 @@ class Container:
     rate_limiter: RedisRateLimiter
     admin_queries: AdminQueries  # the operator's read model (admin search, timeline, dashboard)
     reports: ProviderReports
+    dashboard_sessions: RedisDashboardSessions
 
     async def start(self) -> None:
         db = self.settings.database
@@ -238,6 +240,7 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
         access_tokens=access_tokens, sessions=sessions, accounts=accounts, vault=vault,
         rate_limiter=RedisRateLimiter(redis),
         admin_queries=AdminQueries(engine), reports=ProviderReports(engine),
+        dashboard_sessions=RedisDashboardSessions(redis),
     )
 
 

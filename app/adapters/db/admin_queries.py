@@ -72,6 +72,8 @@ FROM payment_attempts a
 JOIN orders o ON o.id = a.order_id
 JOIN merchants m ON m.id = a.merchant_id
 """
+AUDIT_COLUMNS = ("SELECT id, occurred_at, event_type, status, action, actor_kind, actor_id, entities, error_code"
+                 " FROM audit_log")
 
 
 class AdminQueries:
@@ -189,20 +191,34 @@ class AdminQueries:
         entries += [_entry(d["created_at"], "webhook_delivery",
                            f"webhook attempt {d['attempt']}: {d['status_code'] or d['error']}", d) for d in deliveries]
         entries += [_entry(j["updated_at"], "webhook_job", f"webhook job {j['status']}", j) for j in jobs]
-        entries += await self._audit(ids)
+        entries += await self._audit(order_id, [a["id"] for a in attempts], [r["id"] for r in refunds])
         entries.sort(key=lambda entry: entry["at"])
         return entries
 
-    async def _audit(self, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
-        """Audit records of the order and its payments, once an audit_log table exists."""
-        exists = await self._fetch("SELECT to_regclass('audit_log') IS NOT NULL AS present")
-        if not exists[0]["present"]:
+    async def _audit_present(self) -> bool:
+        """Whether the audit trail's table exists (it arrives in its own migration)."""
+        return bool((await self._fetch("SELECT to_regclass('audit_log') IS NOT NULL AS present"))[0]["present"])
+
+    async def _audit(self, order_id: uuid.UUID, attempt_ids: list[uuid.UUID],
+                     refund_ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+        """Audit records naming the order, one of its payments or refunds (containment
+        queries: the audit table's GIN index serves each)."""
+        if not await self._audit_present():
             return []
-        rows = await self._fetch("SELECT * FROM audit_log WHERE target_id = ANY($1::text[]) ORDER BY 1",
-                                 [str(i) for i in ids])
-        at_key = next((k for k in ("occurred_at", "created_at", "at") if rows and k in rows[0]), None)
-        return [_entry(row[at_key] if at_key else None, "audit", str(row.get("action", "audit")), row)
-                for row in rows if at_key]
+        wanted = ([{"order": str(order_id)}] + [{"payment": str(i)} for i in attempt_ids]
+                  + [{"refund": str(i)} for i in refund_ids])
+        where = " OR ".join(f"entities @> ${n}::jsonb" for n in range(1, len(wanted) + 1))
+        rows = await self._fetch(f"{AUDIT_COLUMNS} WHERE {where} ORDER BY occurred_at, id",
+                                 *[json.dumps(w) for w in wanted])
+        return [_entry(r["occurred_at"], "audit", f"{r['event_type']} {r['action'] or ''} by {r['actor_kind']}: "
+                       f"{r['status']}".replace("  ", " "), r, entities=_json(r["entities"])) for r in rows]
+
+    async def audit_log(self, limit: int = 100) -> list[dict[str, Any]] | None:
+        """The newest audit records; None while the audit table does not exist."""
+        if not await self._audit_present():
+            return None
+        rows = await self._fetch(f"{AUDIT_COLUMNS} ORDER BY occurred_at DESC, id DESC LIMIT $1", limit)
+        return [{**r, "entities": _json(r["entities"])} for r in rows]
 
     async def overview(self, day_start: datetime, now: datetime) -> dict[str, Any]:
         """Today's (UTC) volume and success rate with hourly buckets, outbox lag, open
@@ -257,11 +273,18 @@ class AdminQueries:
             "                    ORDER BY attempt DESC LIMIT 1) d ON true"
             f" {where} ORDER BY s.updated_at DESC LIMIT $1", *args)
 
+    async def recent_deliveries(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Webhook delivery attempts, newest first (the log is append-only: newest = highest id)."""
+        return await self._fetch(
+            "SELECT d.event_id, d.merchant_id, m.name AS merchant_name, d.attempt, d.url, d.status_code,"
+            " d.latency_ms, d.error, d.created_at FROM webhook_deliveries d JOIN merchants m ON m.id = d.merchant_id"
+            " ORDER BY d.id DESC LIMIT $1", limit)
+
 
 def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
 def _entry(at: datetime | None, kind: str, summary: str, row: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    detail = {k: v for k, v in row.items() if k not in ("payload",)}
+    detail = {k: v for k, v in row.items() if k not in ("payload", "entities")}
     return {"at": at, "kind": kind, "summary": summary, "detail": {**detail, **extra}}

@@ -26,6 +26,7 @@ from app.entrypoints.http.controllers.legacy import LegacyController, legacy_cal
 from app.entrypoints.http.controllers.orders import OrderController
 from app.entrypoints.http.controllers.payments import PaymentController
 from app.entrypoints.http.controllers.products import ProductController
+from app.entrypoints.http.dashboard import dashboard_handlers, template_config
 from app.entrypoints.http.dependencies import from_container
 from app.entrypoints.http.idempotency import idempotency_middleware
 from app.entrypoints.http.metrics import MetricsController, count_unmatched, metrics_port, prometheus_config
@@ -51,7 +52,8 @@ def create_app(container: Container) -> Litestar:
         route_handlers=[OrderController, PaymentController, ProductController, provider_callback, LegacyController,
                         legacy_callback, AdminController, FraudAdminController, AdminRefundsController,
                         AdminVerdictMismatchesController, AuthController, MeController, UsersController, CardController, health, ready,
-                        MetricsController, AdminSearchController, AdminReportsController],
+                        MetricsController, AdminSearchController, AdminReportsController, *dashboard_handlers()],
+        template_config=template_config(),
         dependencies={name: from_container(name) for name in ("orders", "merchants", "payments", "callbacks",
                                                               "catalog", "refunds", "accounts", "sessions", "vault")},
         guards=[authorize],

@@ -109,14 +109,7 @@ class AdminReportsController(Controller):
                             to: Stamp = None) -> Stream:
         start, end = report_range(from_, to, bucket)
         rows = await reports.providers(start, end, bucket)
-
-        async def lines() -> AsyncIterator[list[Any]]:
-            for r in rows:
-                yield [r.bucket.isoformat(), r.provider, r.attempts, r.succeeded, r.failed, r.success_rate,
-                       _pairs(r.captured), r.refunds, _pairs(r.refunded), _pairs(r.failure_codes),
-                       r.latency_p50_ms, r.latency_p95_ms]
-
-        return _csv_response(csv_stream(REPORT_HEADER, lines()), f"providers-{bucket}-{start:%Y%m%d}.csv")
+        return provider_report_csv(rows, f"providers-{bucket}-{start:%Y%m%d}.csv")
 
     @get("/orders.csv", responses=ADMIN_ERRORS, **ADMIN_ONLY, media_type="text/csv",
          summary="The order search as CSV (every page, up to 100,000 rows), streamed")
@@ -143,6 +136,16 @@ async def _all_orders(queries: AdminQueries, search: Any) -> AsyncIterator[list[
         if not has_more or not rows:
             return
         search = dataclasses.replace(search, after=(rows[-1]["created_at"], rows[-1]["id"]))
+
+
+def provider_report_csv(rows: list[ReportRow], filename: str) -> Stream:
+    async def lines() -> AsyncIterator[list[Any]]:
+        for r in rows:
+            yield [r.bucket.isoformat(), r.provider, r.attempts, r.succeeded, r.failed, r.success_rate,
+                   _pairs(r.captured), r.refunds, _pairs(r.refunded), _pairs(r.failure_codes),
+                   r.latency_p50_ms, r.latency_p95_ms]
+
+    return _csv_response(csv_stream(REPORT_HEADER, lines()), filename)
 
 
 def _csv_response(body: AsyncIterator[bytes], filename: str) -> Stream:
