@@ -3,7 +3,7 @@
 
 Seeds 100,000 orders over the last 30 days across 20 merchants, each with one payment
 attempt (three providers, about 1 in 7 failed with a failure code), a provider call with
-its latency, and a published outbox event, straight into the run's database
+its latency, a published outbox event and its webhook job (1 in 1000 dead), straight into the run's database
 (generate_series: seconds, not the hours the API would take), then ANALYZE. Then, one
 request at a time (latency, not throughput), against the API server under test:
 
@@ -66,6 +66,11 @@ FROM payment_attempts;
 INSERT INTO outbox (id, event_type, aggregate_id, merchant_id, payload, occurred_at, published_at)
 SELECT gen_random_uuid(), 'order.created', id, merchant_id, '{{}}'::jsonb, created_at, created_at
 FROM orders WHERE merchant_reference LIKE 'bench-ref-%';
+
+INSERT INTO webhook_schedule (event_id, merchant_id, status, attempt, next_attempt_at, created_at, updated_at)
+SELECT id, merchant_id, CASE WHEN seq % 1000 = 0 THEN 'dead' ELSE 'delivered' END, 1, occurred_at, occurred_at,
+       occurred_at
+FROM outbox WHERE event_type = 'order.created';
 
 ANALYZE;
 """
