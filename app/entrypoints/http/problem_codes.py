@@ -14,6 +14,8 @@ PROBLEM_CODES: dict[str, tuple[int, str]] = {
     "malformed_request": (400, "The request is malformed."),
     "invalid_json": (400, "The body is not valid JSON: malformed, not UTF-8, or nested more than 32 levels deep."),
     "unknown_query_parameter": (400, "A query parameter this operation does not define."),
+    "invalid_filter": (400, "A list filter has a value it does not take (an unknown type, status or actor kind, "
+                            "or not in its kind:id form)."),
     "invalid_timestamp": (400, "A timestamp is not an RFC 3339 date-time with an offset."),
     "invalid_idempotency_key": (400, "Idempotency-Key must be 1-255 printable ASCII characters."),
     "malformed_callback": (400, "A provider callback body that cannot be parsed."),
@@ -95,6 +97,8 @@ PROBLEM_CODES: dict[str, tuple[int, str]] = {
     "duplicate_fraud_rule": (422, "Two rules of the set have the same id."),
     "idempotency_key_reused": (422, "This Idempotency-Key was used with a different request."),
     "invalid_email": (422, "The email is not a valid address."),
+    "invalid_phone": (422, "The phone number is not E.164 (a plus, the country code, at most 15 digits)."),
+    "invalid_preferences": (422, "A notification preference names an unknown category or channel."),
     "weak_password": (422, "The password is under 10 characters, common, one repeated character, or contains "
                            "the email."),
     "password_too_long": (422, "The password is over 128 characters."),
