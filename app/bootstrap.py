@@ -9,9 +9,12 @@ from functools import cache
 from typing import TYPE_CHECKING, TypedDict
 
 import redis.asyncio as redis_async
+import structlog
 from dramatiq import Broker
+from opentelemetry.sdk.trace import TracerProvider
 from piccolo.engine.postgres import PostgresEngine
 
+from app.adapters.audit.trail import PiccoloAuditTrail
 from app.adapters.auth.jwt_tokens import JwtAccessTokens
 from app.adapters.auth.passwords import Argon2PasswordHasher
 from app.adapters.clock import SystemClock
@@ -19,17 +22,21 @@ from app.adapters.fraud.fingerprints import VaultCardFingerprints
 from app.adapters.fraud.metrics import PrometheusFraudMetrics
 from app.adapters.fraud.rule_store import PiccoloFraudRuleStore
 from app.adapters.fraud.velocity import RedisVelocityCounter
+from app.adapters.db.admin_queries import AdminQueries
 from app.adapters.db.idempotency import PiccoloIdempotencyStore
+from app.adapters.db.reports import ProviderReports
 from app.adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
 from app.adapters.db.notification_preferences import PiccoloPreferenceStore
 from app.adapters.notify.channels import close_senders, message_senders
 from app.adapters.notify.delivery_log import PiccoloWebhookStore
+from app.adapters.observability.tracing import build_tracing, stop_tracing
 from app.adapters.notify.message_facts import PiccoloMessageFacts
 from app.adapters.notify.notification_jobs import PiccoloNotificationJobs, PolledRetries
 from app.adapters.notify.rendering import JinjaMessageRenderer
 from app.adapters.notify.target_guard import WebhookTargetGuard
 from app.adapters.notify.webhook_schedule import PiccoloWebhookSchedule
 from app.adapters.notify.webhooks import StandardWebhookSender
+from app.adapters.providers.call_log import PiccoloProviderCallLog
 from app.adapters.providers.factory import build_providers
 from app.adapters.providers.registry import ProviderRegistry
 from app.adapters.providers.verdict_alarm import LoggingVerdictAlarm
@@ -39,6 +46,7 @@ from app.adapters.queue.inline_bus import InProcessEventBus, InProcessNotificati
 from app.adapters.queue.outbox_relay import DurableConsumer, OutboxRelay
 from app.adapters.queue.processed_events import PiccoloProcessedEvents
 from app.adapters.queue.publisher import DramatiqPublisher
+from app.adapters.redis.dashboard_sessions import RedisDashboardSessions
 from app.adapters.redis.locks import RedisLockManager
 from app.adapters.redis.login_throttle import RedisLoginThrottle, ThrottlePolicy
 from app.adapters.db.merchant_secrets import WebhookSecretBox
@@ -52,6 +60,7 @@ from app.domain.ports import (
     CardDataCache, CardFingerprints, Clock, FraudDecisionMetrics, FraudRuleStore, KeyRevocations, LockManager,
     UnitOfWorkFactory, VelocityCounter, VerdictAlarm, WebhookTargetPolicy,
 )
+from app.domain.ports_audit import AuditTrail
 from app.domain.ports_accounts import AccessTokenIssuer, LoginThrottle, PasswordHasher, SessionRevocations
 from app.domain.ports_notifications import MessageSender, NotificationJobs, PreferenceStore
 from app.domain.model.notification import Channel
@@ -119,10 +128,16 @@ class Container:
     rate_limiter: RedisRateLimiter
     key_revocations: KeyRevocations  # merchant keys changed: API processes drop their key caches
     webhook_secrets: WebhookSecretBox
+    audit: AuditTrail
     customer_notifications: CustomerNotifications  # shopper email/SMS
     notification_jobs: NotificationJobs  # their durable jobs (PiccoloNotificationJobs unless overridden)
     notification_preferences: NotificationPreferenceService
     message_senders: dict[Channel, MessageSender]
+    admin_queries: AdminQueries  # the operator's read model (admin search, timeline, dashboard)
+    reports: ProviderReports
+    dashboard_sessions: RedisDashboardSessions
+    tracing: TracerProvider | None = None  # None: tracing off (FXP_TELEMETRY__ENABLED)
+    owns_tracing: bool = False
 
     async def start(self) -> None:
         db = self.settings.database
@@ -133,9 +148,15 @@ class Container:
         await self.bus.drain()
         await self.providers.aclose()
         await self.sender.aclose()
+        try:
+            await self.audit.flush()  # records of reads and failures still queued
+        except Exception as exc:  # PostgreSQL gone: the stop goes on (they are lost, and logged)
+            structlog.get_logger("fusionxpay.audit").warning("audit_records_lost", error=f"{type(exc).__name__}: {exc}")
         await close_senders(self.message_senders)
         await self.engine.close_connection_pool()
         await self.redis.aclose()
+        if self.owns_tracing:
+            stop_tracing(self.tracing)
 
     async def check_database(self) -> bool:
         async with self.engine.transaction() as transaction:
@@ -180,6 +201,8 @@ class Overrides(TypedDict, total=False):
     token_issuer: AccessTokenIssuer  # what sessions sign with (HTTP still verifies with the JWT codec)
     card_sealer: CardSealer
     cvc_cache: CvcCache
+    audit: AuditTrail
+    tracing: TracerProvider | None  # the process's (a worker's, a test's in-memory one); None: off
     message_senders: dict[Channel, MessageSender]  # shopper email/SMS transports, by channel
     notification_jobs: NotificationJobs
     preference_store: PreferenceStore
@@ -193,15 +216,18 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
     inline = settings.payments.dispatch == "inline"  # no workers: consumers run in-process after commit
     bus = o["bus"] if "bus" in o else InProcessEventBus() if inline else InProcessEventBus(routes={})
     clock = o["clock"] if "clock" in o else SystemClock()
+    audit = o["audit"] if "audit" in o else PiccoloAuditTrail(engine)
     keyring = cache(lambda: vault_keyring(settings))  # only when an adapter that needs keys is built
     # Webhook secrets are sealed under configured vault keys only: a process-local key
     # (none configured, dev/tests) would make them unreadable to the other processes.
     webhook_secrets = WebhookSecretBox(keyring() if settings.vault.keys else None)
-    uow = o["uow"] if "uow" in o else PiccoloUnitOfWorkFactory(engine, bus, webhook_secrets)
+    uow = o["uow"] if "uow" in o else PiccoloUnitOfWorkFactory(engine, bus, audit, settings.audit.enabled,
+                                                              secrets=webhook_secrets)
     sealer = o["card_sealer"] if "card_sealer" in o else keyring()
     vault = CardVaultService(uow, clock, sealer,
                              o["cvc_cache"] if "cvc_cache" in o else RedisCvcCache(redis, keyring(), settings.vault.cvc_ttl_s))
-    providers = o["providers"] if "providers" in o else build_providers(settings, reveal=vault.reveal)
+    providers = o["providers"] if "providers" in o else build_providers(settings, reveal=vault.reveal,
+                                                                                 calls=PiccoloProviderCallLog(engine))
     locks = o["locks"] if "locks" in o else RedisLockManager(redis)
     card_cache = o["card_cache"] if "card_cache" in o else _card_cache(settings, redis, keyring())
     p, workers, inv = settings.payments, settings.workers, settings.inventory
@@ -265,10 +291,15 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
         reviews=ReviewService(uow, clock, stock, ReviewPolicy(settings.fraud.review_deadline_s)),
         access_tokens=access_tokens, sessions=sessions, accounts=accounts, vault=vault,
         rate_limiter=RedisRateLimiter(redis), key_revocations=key_revocations, webhook_secrets=webhook_secrets,
+        audit=audit,
+        tracing=o["tracing"] if "tracing" in o else build_tracing(settings.telemetry, "api"),
+        owns_tracing="tracing" not in o,
         customer_notifications=customers, notification_jobs=jobs,
         notification_preferences=NotificationPreferenceService(
             o["preference_store"] if "preference_store" in o else PiccoloPreferenceStore(engine)),
         message_senders=senders,
+        admin_queries=AdminQueries(engine), reports=ProviderReports(engine),
+        dashboard_sessions=RedisDashboardSessions(redis),
     )
 
 

@@ -131,6 +131,10 @@ class WorkerSettings(msgspec.Struct, frozen=True):
     redis_heartbeat_timeout_ms: int = 60_000
     redis_maintenance_chance: int = 1_000
     prometheus: bool = False  # dramatiq's Prometheus middleware (exposition on :9191)
+    # Our metrics, one scrape target per worker process: the first free port from this
+    # one (0: off); see app/workers/metrics.py.
+    metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
     relay_interval_s: float = 0.2
     relay_batch_size: int = 500
     reconcile_interval_s: float = 10.0
@@ -195,6 +199,22 @@ class MerchantSettings(msgspec.Struct, frozen=True):
     webhook_secret_overlap_s: float = 86_400.0  # both secrets sign webhooks this long
 
 
+class AuditSettings(msgspec.Struct, frozen=True):
+    """FXP_AUDIT__*: the audit trail (audit_log)."""
+
+    enabled: bool = True  # off only to measure its cost (benchmarks)
+
+
+class TelemetrySettings(msgspec.Struct, frozen=True):
+    """FXP_TELEMETRY__*: OpenTelemetry tracing (off by default)."""
+
+    enabled: bool = False
+    # OTLP over HTTP; empty: the exporter's own default (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+    # else http://localhost:4318/v1/traces)
+    otlp_endpoint: str = ""
+    service_name: str = "fusionxpay"
+
+
 class NotificationSettings(msgspec.Struct, frozen=True):
     """Shopper email (SMTP) and SMS (a Twilio-shaped REST API). A channel with no server
     configured is not used; `make run` points both at local sinks (app/entrypoints/dev_sinks.py)."""
@@ -237,6 +257,8 @@ class Settings(msgspec.Struct, frozen=True):
     auth: AuthSettings = AuthSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
     merchants: MerchantSettings = MerchantSettings()
+    audit: AuditSettings = AuditSettings()
+    telemetry: TelemetrySettings = TelemetrySettings()
     notifications: NotificationSettings = NotificationSettings()
 
     @property

@@ -47,12 +47,14 @@ def _belongs(process: psutil.Process, session: str, folders: tuple[str, ...]) ->
 
 def _ours(session: str, folders: tuple[str, ...]) -> list[psutil.Process]:
     me = os.getpid()
-    # What runs pytest (`timeout 900 python -m pytest --basetemp=...`) names our folders too.
-    elders = {parent.pid for parent in psutil.Process(me).parents()}
+    # What started this session (`make test PYTEST_ARGS=--basetemp=...` names the temp
+    # folder on its command line) is not something the session left behind.
+    starters = {parent.pid for parent in psutil.Process(me).parents()}
     found: dict[int, psutil.Process] = {}
     for process in psutil.process_iter():
-        if process.pid != me and process.pid not in found and process.pid not in elders and _belongs(
-                process, session, folders):
+        if process.pid in starters:
+            continue
+        if process.pid != me and process.pid not in found and _belongs(process, session, folders):
             found[process.pid] = process
             try:
                 found.update({child.pid: child for child in process.children(recursive=True)})

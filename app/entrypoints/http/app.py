@@ -16,6 +16,9 @@ from app.entrypoints.http.client_address import CallbackSources, ClientAddress
 from app.entrypoints.http.controllers.accounts import AuthController, MeController, UsersController
 from app.entrypoints.http.controllers.admin import AdminController
 from app.entrypoints.http.controllers.admin_merchants import AdminMerchantsController
+from app.entrypoints.http.controllers.admin_audit import AdminAuditController
+from app.entrypoints.http.controllers.admin_reports import AdminReportsController
+from app.entrypoints.http.controllers.admin_search import AdminSearchController
 from app.entrypoints.http.controllers.cards import CardController
 from app.entrypoints.http.controllers.fraud_admin import FraudAdminController
 from app.entrypoints.http.controllers.admin_refunds import AdminRefundsController, AdminVerdictMismatchesController
@@ -26,6 +29,7 @@ from app.entrypoints.http.controllers.notification_preferences import Notificati
 from app.entrypoints.http.controllers.orders import OrderController
 from app.entrypoints.http.controllers.payments import PaymentController
 from app.entrypoints.http.controllers.products import ProductController
+from app.entrypoints.http.dashboard import dashboard_handlers, template_config
 from app.entrypoints.http.dependencies import from_container
 from app.entrypoints.http.idempotency import idempotency_middleware
 from app.entrypoints.http.metrics import MetricsController, count_unmatched, metrics_port, prometheus_config
@@ -35,6 +39,7 @@ from app.entrypoints.http.request_guard import request_guard_middleware
 from app.entrypoints.http.request_log import request_log_middleware
 from app.entrypoints.http.route_contracts import route_contracts
 from app.entrypoints.http.security_headers import cors_config, security_headers
+from app.entrypoints.http.tracing import tracing_plugins
 
 
 def create_app(container: Container) -> Litestar:
@@ -49,9 +54,12 @@ def create_app(container: Container) -> Litestar:
 
     app = Litestar(
         route_handlers=[OrderController, PaymentController, ProductController, provider_callback, LegacyController,
-                        legacy_callback, AdminController, AdminMerchantsController, FraudAdminController, AdminRefundsController,
-                        AdminVerdictMismatchesController, AuthController, MeController, UsersController, CardController, health, ready,
-                        MetricsController, NotificationPreferencesController],
+                        legacy_callback, AdminController, AdminMerchantsController, FraudAdminController,
+                        AdminRefundsController, AdminVerdictMismatchesController, AdminAuditController, AuthController,
+                        MeController, UsersController, CardController, health, ready, MetricsController,
+                        NotificationPreferencesController, AdminSearchController, AdminReportsController,
+                        *dashboard_handlers()],
+        template_config=template_config(),
         dependencies={name: from_container(name) for name in ("orders", "merchants", "payments", "callbacks",
                                                               "catalog", "refunds", "accounts", "sessions", "vault",
                                                               "notification_preferences")},
@@ -60,7 +68,7 @@ def create_app(container: Container) -> Litestar:
         # metrics middleware, so metrics count the status the client got.
         middleware=[prometheus_config.middleware, problem_boundary, rate_limit_middleware, access_middleware,
                     request_guard_middleware, idempotency_middleware],
-        plugins=[problem_details_plugin],
+        plugins=[problem_details_plugin, *tracing_plugins(container.tracing)],
         cors_config=cors_config(container.settings.api.cors_origins),
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
