@@ -132,3 +132,11 @@ async def test_assets_are_served_by_the_app(world):
     assert htmx.status_code == 200 and "htmx" in htmx.text[:200]
     assert css.status_code == 200 and "--accent" in css.text
     assert XSS  # the world's payload is what the escaping test looks for
+
+
+async def test_the_audit_page_lists_records_with_links_to_orders(world):
+    async with browser(world) as web:
+        await login(web, world.admin_email, PASSWORD)
+        page = await web.get("/dashboard/audit")
+    assert page.status_code == 200 and 'id="audit"' in page.text
+    assert "order_creation" in page.text and "/dashboard/orders/" in page.text
