@@ -140,6 +140,9 @@ class WorkerSettings(msgspec.Struct, frozen=True):
     leader_election: bool = True
     leader_database_url: str = ""  # empty: database.url
     standby_retry_s: float = 1.0  # how often a standby scheduler asks for the lock
+    # The leader LISTENs for outbox commits (NOTIFY fxp_outbox) and relays them at once in
+    # its own process; the periodic relay tick stays as the fallback.
+    relay_on_commit: bool = True
     # Liveness/readiness HTTP probes of the worker main process (/live, /ready); 0: off.
     probe_host: str = "127.0.0.1"  # a container sets 0.0.0.0 for the kubelet
     probe_port: int = 0
