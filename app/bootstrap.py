@@ -20,6 +20,7 @@ from app.adapters.fraud.metrics import PrometheusFraudMetrics
 from app.adapters.fraud.rule_store import PiccoloFraudRuleStore
 from app.adapters.fraud.velocity import RedisVelocityCounter
 from app.adapters.db.idempotency import PiccoloIdempotencyStore
+from app.adapters.db.schema_version import SchemaVersion
 from app.adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
 from app.adapters.notify.delivery_log import PiccoloWebhookStore
 from app.adapters.notify.target_guard import WebhookTargetGuard
@@ -107,6 +108,7 @@ class Container:
     accounts: AccountService
     vault: CardVaultService
     rate_limiter: RedisRateLimiter
+    schema: SchemaVersion
 
     async def start(self) -> None:
         db = self.settings.database
@@ -125,6 +127,10 @@ class Container:
             answer = await transaction.connection.fetchval("SELECT 1")
         return bool(answer == 1)
 
+    async def check_schema(self) -> bool:
+        """The schema is at the migration this code expects (raises SchemaBehind before)."""
+        return await self.schema.check()
+
     async def check_redis(self) -> bool:
         return bool(await self.redis.ping())
 
@@ -141,6 +147,7 @@ class Overrides(TypedDict, total=False):
     engine: PostgresEngine
     redis: redis_async.Redis
     broker: Broker  # a worker process's own broker, with its actors
+    schema: SchemaVersion
     bus: InProcessEventBus
     clock: Clock
     uow: UnitOfWorkFactory
@@ -231,6 +238,7 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
         reviews=ReviewService(uow, clock, stock, ReviewPolicy(settings.fraud.review_deadline_s)),
         access_tokens=access_tokens, sessions=sessions, accounts=accounts, vault=vault,
         rate_limiter=RedisRateLimiter(redis),
+        schema=o["schema"] if "schema" in o else SchemaVersion(engine),
     )
 
 

@@ -86,6 +86,7 @@ class Stack:
     # A webhook receiver in the load generator (benchmarks/webhook_flow.py): the stack's
     # merchant gets its URL, the workers allow that loopback target.
     webhooks: bool = False
+    relay_on_commit: bool = True  # FXP_WORKERS__RELAY_ON_COMMIT: false = the relay only polls (before issue 17)
 
 
 API_ONLY = Stack()

@@ -196,6 +196,7 @@ class RunningStack:
             if stack.sandbox:
                 self.sandbox_port = free_port()
                 self.env["FXP_PROVIDERS__SANDBOX__BASE_URL"] = f"http://127.0.0.1:{self.sandbox_port}"
+            self.env["FXP_WORKERS__RELAY_ON_COMMIT"] = str(stack.relay_on_commit).lower()
             if stack.webhooks:
                 self.webhook_port = free_port()
                 self.env["FXP_WORKERS__WEBHOOK_ALLOWLIST"] = f"127.0.0.1:{self.webhook_port}"

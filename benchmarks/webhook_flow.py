@@ -128,3 +128,11 @@ register(Scenario(
     description="POST /orders, POST /payments (4242...), then wait for the signed payment.succeeded webhook on "
                 "a local receiver; workers as make run deploys them; latency = POST /payments -> webhook",
 ))
+
+register(Scenario(
+    "payment.flow.webhook_poll", "pay flow, webhook, poll", "api", kind="flow", flow=pay_and_wait_for_webhook,
+    unit="pay", stack=Stack(dispatch="outbox", sandbox=True, workers=2, webhooks=True, relay_on_commit=False),
+    on_demand=True,
+    description="payment.flow.webhook with FXP_WORKERS__RELAY_ON_COMMIT=false: the relay runs only on its "
+                "periodic tick (how it was before issue 17), for before/after in one run",
+))

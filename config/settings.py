@@ -14,6 +14,10 @@ class DatabaseSettings(msgspec.Struct, frozen=True):
     pool_min: int = 2
     pool_max: int = 20
     lock_timeout_ms: int = 5000  # a request waiting longer on a row/key lock gets 409
+    # Behind PgBouncer in transaction mode: no named prepared statements (asyncpg's statement
+    # cache off) and no session settings at connect (set lock_timeout on the role instead:
+    # ALTER ROLE ... SET lock_timeout = '5s'). See README "Connection budget".
+    pgbouncer: bool = False
 
 
 class RedisSettings(msgspec.Struct, frozen=True):
@@ -143,6 +147,7 @@ class WorkerSettings(msgspec.Struct, frozen=True):
     # The leader LISTENs for outbox commits (NOTIFY fxp_outbox) and relays them at once in
     # its own process; the periodic relay tick stays as the fallback.
     relay_on_commit: bool = True
+    relay_fallback_interval_s: float = 1.0  # the periodic relay tick while relay_on_commit is on
     # Liveness/readiness HTTP probes of the worker main process (/live, /ready); 0: off.
     probe_host: str = "127.0.0.1"  # a container sets 0.0.0.0 for the kubelet
     probe_port: int = 0
