@@ -86,7 +86,7 @@ class Stack:
     # A webhook receiver in the load generator (benchmarks/webhook_flow.py): the stack's
     # merchant gets its URL, the workers allow that loopback target.
     webhooks: bool = False
-    relay_on_commit: bool = True  # FXP_WORKERS__RELAY_ON_COMMIT: false = the relay only polls (before issue 17)
+    relay_on_commit: bool = False  # FXP_WORKERS__RELAY_ON_COMMIT (payment.flow.webhook turns it on)
 
 
 API_ONLY = Stack()

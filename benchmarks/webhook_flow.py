@@ -124,7 +124,7 @@ async def pay_and_wait_for_webhook(user: Any, ctx: dict[str, Any]) -> None:
 
 register(Scenario(
     "payment.flow.webhook", "pay flow, webhook", "api", kind="flow", flow=pay_and_wait_for_webhook, unit="pay",
-    stack=Stack(dispatch="outbox", sandbox=True, workers=2, webhooks=True), on_demand=True,
+    stack=Stack(dispatch="outbox", sandbox=True, workers=2, webhooks=True, relay_on_commit=True), on_demand=True,
     description="POST /orders, POST /payments (4242...), then wait for the signed payment.succeeded webhook on "
                 "a local receiver; workers as make run deploys them; latency = POST /payments -> webhook",
 ))
