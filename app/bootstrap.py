@@ -9,9 +9,12 @@ from functools import cache
 from typing import TYPE_CHECKING, TypedDict
 
 import redis.asyncio as redis_async
+import structlog
 from dramatiq import Broker
+from opentelemetry.sdk.trace import TracerProvider
 from piccolo.engine.postgres import PostgresEngine
 
+from app.adapters.audit.trail import PiccoloAuditTrail
 from app.adapters.auth.jwt_tokens import JwtAccessTokens
 from app.adapters.auth.passwords import Argon2PasswordHasher
 from app.adapters.clock import SystemClock
@@ -19,22 +22,32 @@ from app.adapters.fraud.fingerprints import VaultCardFingerprints
 from app.adapters.fraud.metrics import PrometheusFraudMetrics
 from app.adapters.fraud.rule_store import PiccoloFraudRuleStore
 from app.adapters.fraud.velocity import RedisVelocityCounter
+from app.adapters.db.admin_queries import AdminQueries
 from app.adapters.db.idempotency import PiccoloIdempotencyStore
+from app.adapters.db.reports import ProviderReports
 from app.adapters.db.schema_version import SchemaVersion
 from app.adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
+from app.adapters.db.notification_preferences import PiccoloPreferenceStore
+from app.adapters.notify.channels import close_senders, message_senders
 from app.adapters.notify.delivery_log import PiccoloWebhookStore
+from app.adapters.observability.tracing import build_tracing, stop_tracing
+from app.adapters.notify.message_facts import PiccoloMessageFacts
+from app.adapters.notify.notification_jobs import PiccoloNotificationJobs, PolledRetries
+from app.adapters.notify.rendering import JinjaMessageRenderer
 from app.adapters.notify.target_guard import WebhookTargetGuard
 from app.adapters.notify.webhook_schedule import PiccoloWebhookSchedule
 from app.adapters.notify.webhooks import StandardWebhookSender
+from app.adapters.providers.call_log import PiccoloProviderCallLog
 from app.adapters.providers.factory import build_providers
 from app.adapters.providers.registry import ProviderRegistry
 from app.adapters.providers.verdict_alarm import LoggingVerdictAlarm
 from app.adapters.queue.broker import connect_broker, dead_letters_for
 from app.adapters.queue.dead_letters import DeadLetterQueue
-from app.adapters.queue.inline_bus import InProcessEventBus, InProcessRetryScheduler
-from app.adapters.queue.outbox_relay import OutboxRelay
+from app.adapters.queue.inline_bus import InProcessEventBus, InProcessNotificationRetries, InProcessRetryScheduler
+from app.adapters.queue.outbox_relay import DurableConsumer, OutboxRelay
 from app.adapters.queue.processed_events import PiccoloProcessedEvents
 from app.adapters.queue.publisher import DramatiqPublisher
+from app.adapters.redis.dashboard_sessions import RedisDashboardSessions
 from app.adapters.redis.locks import RedisLockManager
 from app.adapters.redis.login_throttle import RedisLoginThrottle, ThrottlePolicy
 from app.adapters.redis.revocations import RedisSessionRevocations
@@ -47,10 +60,13 @@ from app.domain.ports import (
     CardDataCache, CardFingerprints, Clock, FraudDecisionMetrics, FraudRuleStore, LockManager,
     UnitOfWorkFactory, VelocityCounter, VerdictAlarm, WebhookTargetPolicy,
 )
+from app.domain.ports_audit import AuditTrail
 from app.domain.ports_accounts import AccessTokenIssuer, LoginThrottle, PasswordHasher, SessionRevocations
+from app.domain.ports_notifications import MessageSender, NotificationJobs, PreferenceStore
+from app.domain.model.notification import Channel
 from app.domain.ports_vault import CardSealer, CvcCache
 from app.domain.services.accounts import AccountService
-from app.domain.routing import NOTIFY_MERCHANT
+from app.domain.routing import NOTIFY_CUSTOMER, NOTIFY_MERCHANT
 from app.domain.services.fraud import FraudRuleService, FraudScreen
 from app.domain.services.reviews import ReviewPolicy, ReviewService
 from app.domain.services.callbacks import CallbackService
@@ -58,8 +74,10 @@ from app.domain.services.catalog import CatalogService
 from app.domain.services.fulfillment import FulfillmentService
 from app.domain.services.inventory import InventoryPolicy, StockKeeper
 from app.domain.services.consumers import EventConsumers
+from app.domain.services.customer_notifications import CustomerNotifications
 from app.domain.services.merchants import MerchantService
 from app.domain.services.notifications import NotificationService, RetryScheduler, WebhookSender, WebhookStore
+from app.domain.services.notification_preferences import NotificationPreferenceService
 from app.domain.services.orders import OrderService
 from app.domain.services.payments import PaymentPolicy, PaymentService
 from app.domain.services.refunds import RefundPolicy, RefundService
@@ -108,7 +126,17 @@ class Container:
     accounts: AccountService
     vault: CardVaultService
     rate_limiter: RedisRateLimiter
-    schema: SchemaVersion
+    audit: AuditTrail
+    customer_notifications: CustomerNotifications  # shopper email/SMS
+    notification_jobs: NotificationJobs  # their durable jobs (PiccoloNotificationJobs unless overridden)
+    notification_preferences: NotificationPreferenceService
+    message_senders: dict[Channel, MessageSender]
+    admin_queries: AdminQueries  # the operator's read model (admin search, timeline, dashboard)
+    reports: ProviderReports
+    dashboard_sessions: RedisDashboardSessions
+    schema: SchemaVersion  # /ready: the schema holds the newest migration this code ships
+    tracing: TracerProvider | None = None  # None: tracing off (FXP_TELEMETRY__ENABLED)
+    owns_tracing: bool = False
 
     async def start(self) -> None:
         db = self.settings.database
@@ -119,8 +147,15 @@ class Container:
         await self.bus.drain()
         await self.providers.aclose()
         await self.sender.aclose()
+        try:
+            await self.audit.flush()  # records of reads and failures still queued
+        except Exception as exc:  # PostgreSQL gone: the stop goes on (they are lost, and logged)
+            structlog.get_logger("fusionxpay.audit").warning("audit_records_lost", error=f"{type(exc).__name__}: {exc}")
+        await close_senders(self.message_senders)
         await self.engine.close_connection_pool()
         await self.redis.aclose()
+        if self.owns_tracing:
+            stop_tracing(self.tracing)
 
     async def check_database(self) -> bool:
         async with self.engine.transaction() as transaction:
@@ -169,6 +204,11 @@ class Overrides(TypedDict, total=False):
     token_issuer: AccessTokenIssuer  # what sessions sign with (HTTP still verifies with the JWT codec)
     card_sealer: CardSealer
     cvc_cache: CvcCache
+    audit: AuditTrail
+    tracing: TracerProvider | None  # the process's (a worker's, a test's in-memory one); None: off
+    message_senders: dict[Channel, MessageSender]  # shopper email/SMS transports, by channel
+    notification_jobs: NotificationJobs
+    preference_store: PreferenceStore
 
 
 def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Container:
@@ -179,12 +219,14 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
     inline = settings.payments.dispatch == "inline"  # no workers: consumers run in-process after commit
     bus = o["bus"] if "bus" in o else InProcessEventBus() if inline else InProcessEventBus(routes={})
     clock = o["clock"] if "clock" in o else SystemClock()
-    uow = o["uow"] if "uow" in o else PiccoloUnitOfWorkFactory(engine, bus)
+    audit = o["audit"] if "audit" in o else PiccoloAuditTrail(engine)
+    uow = o["uow"] if "uow" in o else PiccoloUnitOfWorkFactory(engine, bus, audit, settings.audit.enabled)
     keyring = cache(lambda: vault_keyring(settings))  # only when an adapter that needs keys is built
     sealer = o["card_sealer"] if "card_sealer" in o else keyring()
     vault = CardVaultService(uow, clock, sealer,
                              o["cvc_cache"] if "cvc_cache" in o else RedisCvcCache(redis, keyring(), settings.vault.cvc_ttl_s))
-    providers = o["providers"] if "providers" in o else build_providers(settings, reveal=vault.reveal)
+    providers = o["providers"] if "providers" in o else build_providers(settings, reveal=vault.reveal,
+                                                                                 calls=PiccoloProviderCallLog(engine))
     locks = o["locks"] if "locks" in o else RedisLockManager(redis)
     card_cache = o["card_cache"] if "card_cache" in o else _card_cache(settings, redis, keyring())
     p, workers, inv = settings.payments, settings.workers, settings.inventory
@@ -210,7 +252,14 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
     retries = o["retries"] if "retries" in o else (InProcessRetryScheduler(bus) if inline else webhook_schedule)
     notifications = NotificationService(o.get("webhook_store", webhooks), o.get("webhook_sender", sender),
                                         retries, workers.webhook_retry_delays_s)
-    consumers = EventConsumers(payments, refunds, notifications, fulfillment)
+    n = settings.notifications
+    senders = o["message_senders"] if "message_senders" in o else message_senders(n)
+    jobs = o["notification_jobs"] if "notification_jobs" in o else PiccoloNotificationJobs(
+        engine, frozenset(senders), n.lease_s, max(n.smtp_timeout_s, n.sms_timeout_s))
+    customers = CustomerNotifications(jobs, PiccoloMessageFacts(engine), JinjaMessageRenderer(), senders,
+                                      InProcessNotificationRetries(bus) if inline else PolledRetries(),
+                                      n.retry_delays_s, n.max_retry_after_s)
+    consumers = EventConsumers(payments, refunds, notifications, fulfillment, customers)
     bus.serve(consumers.by_name())
     a = settings.auth
     access_tokens = JwtAccessTokens(jwt_secret(settings), a.access_ttl_s)
@@ -231,15 +280,31 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
         catalog=CatalogService(uow, clock, p.max_amount_minor), fulfillment=fulfillment,
         notifications=notifications, consumers=consumers, publisher=publisher,
         relay=OutboxRelay(engine, publisher, batch_size=workers.relay_batch_size,
-                          durable={NOTIFY_MERCHANT: webhook_schedule}),
+                          durable=_durable(webhook_schedule, jobs)),
         processed=processed, webhooks=webhooks, webhook_schedule=webhook_schedule, sender=sender,
         dead_letters=dead_letters_for(broker),
         fraud_rules=FraudRuleService(uow, fraud_rules),
         reviews=ReviewService(uow, clock, stock, ReviewPolicy(settings.fraud.review_deadline_s)),
         access_tokens=access_tokens, sessions=sessions, accounts=accounts, vault=vault,
-        rate_limiter=RedisRateLimiter(redis),
+        rate_limiter=RedisRateLimiter(redis), audit=audit,
+        tracing=o["tracing"] if "tracing" in o else build_tracing(settings.telemetry, "api"),
+        owns_tracing="tracing" not in o,
+        customer_notifications=customers, notification_jobs=jobs,
+        notification_preferences=NotificationPreferenceService(
+            o["preference_store"] if "preference_store" in o else PiccoloPreferenceStore(engine)),
+        message_senders=senders,
+        admin_queries=AdminQueries(engine), reports=ProviderReports(engine),
+        dashboard_sessions=RedisDashboardSessions(redis),
         schema=o["schema"] if "schema" in o else SchemaVersion(engine),
     )
+
+
+def _durable(webhook_schedule: PiccoloWebhookSchedule, jobs: NotificationJobs) -> dict[str, DurableConsumer]:
+    """Consumers whose work the relay records as jobs in PostgreSQL instead of messages."""
+    durable: dict[str, DurableConsumer] = {NOTIFY_MERCHANT: webhook_schedule}
+    if isinstance(jobs, PiccoloNotificationJobs):  # a fake job store (unit tests) keeps messages
+        durable[NOTIFY_CUSTOMER] = jobs
+    return durable
 
 
 def _database() -> PostgresEngine:

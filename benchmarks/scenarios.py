@@ -83,6 +83,7 @@ class Stack:
     # screening on with no rules), "on" (both on: limits never reached, a rule set
     # evaluated on every payment), "off" (both switched off).
     security: str = "default"
+    audit: str = "on"  # FXP_AUDIT__ENABLED: the audit trail "on" (as deployed) or "off"
     # A webhook receiver in the load generator (benchmarks/webhook_flow.py): the stack's
     # merchant gets its URL, the workers allow that loopback target.
     webhooks: bool = False
@@ -204,4 +205,7 @@ register(Scenario(
 
 # --- the payment flow and the workers (on demand; their modules register them) ----------
 
-from benchmarks import auth, catalog, payment_flow, security, webhook_flow, worker_throughput  # noqa: E402,F401
+from benchmarks import (  # noqa: E402,F401
+    admin_dashboard, audit_cost, auth, catalog, notifications, payment_flow, security, webhook_flow,
+    worker_throughput,
+)

@@ -134,6 +134,10 @@ class WorkerSettings(msgspec.Struct, frozen=True):
     redis_heartbeat_timeout_ms: int = 60_000
     redis_maintenance_chance: int = 1_000
     prometheus: bool = False  # dramatiq's Prometheus middleware (exposition on :9191)
+    # Our metrics, one scrape target per worker process: the first free port from this
+    # one (0: off); see app/workers/metrics.py.
+    metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
     relay_interval_s: float = 0.2
     relay_batch_size: int = 500
     reconcile_interval_s: float = 10.0
@@ -198,6 +202,48 @@ class RateLimitSettings(msgspec.Struct, frozen=True):
         return dict(part.split("=", 1) for part in self.groups.split() if "=" in part)
 
 
+class AuditSettings(msgspec.Struct, frozen=True):
+    """FXP_AUDIT__*: the audit trail (audit_log)."""
+
+    enabled: bool = True  # off only to measure its cost (benchmarks)
+
+
+class TelemetrySettings(msgspec.Struct, frozen=True):
+    """FXP_TELEMETRY__*: OpenTelemetry tracing (off by default)."""
+
+    enabled: bool = False
+    # OTLP over HTTP; empty: the exporter's own default (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+    # else http://localhost:4318/v1/traces)
+    otlp_endpoint: str = ""
+    service_name: str = "fusionxpay"
+
+
+class NotificationSettings(msgspec.Struct, frozen=True):
+    """Shopper email (SMTP) and SMS (a Twilio-shaped REST API). A channel with no server
+    configured is not used; `make run` points both at local sinks (app/entrypoints/dev_sinks.py)."""
+
+    smtp_host: str = ""  # empty: no email
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_security: str = "starttls"  # "starttls", "tls" (implicit, port 465) or "none"
+    smtp_timeout_s: float = 10.0
+    mail_from: str = "FusionXPay <no-reply@fusionxpay.local>"
+    sms_base_url: str = "https://api.twilio.com"
+    sms_account_sid: str = ""  # empty: no SMS
+    sms_auth_token: str = ""
+    sms_from: str = ""  # E.164 sender number
+    sms_timeout_s: float = 10.0
+    # Delays (seconds) before attempt 2, 3, ...; then the delivery is dead (dead letters).
+    retry_schedule: str = "10,60,300,1800,7200,21600"
+    max_retry_after_s: float = 86_400.0  # a provider's Retry-After is honoured up to this
+    lease_s: float = 60.0  # a wake-up not acted on this long after it was sent is sent again
+
+    @property
+    def retry_delays_s(self) -> tuple[float, ...]:
+        return tuple(float(part) for part in self.retry_schedule.split(",") if part.strip())
+
+
 class Settings(msgspec.Struct, frozen=True):
     env: str = "dev"
     log_level: str = "INFO"
@@ -213,6 +259,9 @@ class Settings(msgspec.Struct, frozen=True):
     fraud: FraudSettings = FraudSettings()
     auth: AuthSettings = AuthSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
+    audit: AuditSettings = AuditSettings()
+    telemetry: TelemetrySettings = TelemetrySettings()
+    notifications: NotificationSettings = NotificationSettings()
 
     @property
     def public_url(self) -> str:

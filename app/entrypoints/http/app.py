@@ -15,15 +15,20 @@ from app.entrypoints.http.auth import Authenticator
 from app.entrypoints.http.client_address import CallbackSources, ClientAddress
 from app.entrypoints.http.controllers.accounts import AuthController, MeController, UsersController
 from app.entrypoints.http.controllers.admin import AdminController
+from app.entrypoints.http.controllers.admin_audit import AdminAuditController
+from app.entrypoints.http.controllers.admin_reports import AdminReportsController
+from app.entrypoints.http.controllers.admin_search import AdminSearchController
 from app.entrypoints.http.controllers.cards import CardController
 from app.entrypoints.http.controllers.fraud_admin import FraudAdminController
 from app.entrypoints.http.controllers.admin_refunds import AdminRefundsController, AdminVerdictMismatchesController
 from app.entrypoints.http.controllers.callbacks import provider_callback
 from app.entrypoints.http.controllers.health import health, ready
 from app.entrypoints.http.controllers.legacy import LegacyController, legacy_callback
+from app.entrypoints.http.controllers.notification_preferences import NotificationPreferencesController
 from app.entrypoints.http.controllers.orders import OrderController
 from app.entrypoints.http.controllers.payments import PaymentController
 from app.entrypoints.http.controllers.products import ProductController
+from app.entrypoints.http.dashboard import dashboard_handlers, template_config
 from app.entrypoints.http.dependencies import from_container
 from app.entrypoints.http.idempotency import idempotency_middleware
 from app.entrypoints.http.metrics import MetricsController, count_unmatched, metrics_port, prometheus_config
@@ -33,6 +38,7 @@ from app.entrypoints.http.request_guard import request_guard_middleware
 from app.entrypoints.http.request_log import request_log_middleware
 from app.entrypoints.http.route_contracts import route_contracts
 from app.entrypoints.http.security_headers import cors_config, security_headers
+from app.entrypoints.http.tracing import tracing_plugins
 
 
 def create_app(container: Container) -> Litestar:
@@ -48,16 +54,19 @@ def create_app(container: Container) -> Litestar:
     app = Litestar(
         route_handlers=[OrderController, PaymentController, ProductController, provider_callback, LegacyController,
                         legacy_callback, AdminController, FraudAdminController, AdminRefundsController,
-                        AdminVerdictMismatchesController, AuthController, MeController, UsersController, CardController, health, ready,
-                        MetricsController],
+                        AdminVerdictMismatchesController, AdminAuditController, AuthController, MeController, UsersController,
+                        CardController, health, ready, MetricsController, NotificationPreferencesController,
+                        AdminSearchController, AdminReportsController, *dashboard_handlers()],
+        template_config=template_config(),
         dependencies={name: from_container(name) for name in ("orders", "merchants", "payments", "callbacks",
-                                                              "catalog", "refunds", "accounts", "sessions", "vault")},
+                                                              "catalog", "refunds", "accounts", "sessions", "vault",
+                                                              "notification_preferences")},
         guards=[authorize],
         # Errors raised by our middleware become responses at problem_boundary, inside the
         # metrics middleware, so metrics count the status the client got.
         middleware=[prometheus_config.middleware, problem_boundary, rate_limit_middleware, access_middleware,
                     request_guard_middleware, idempotency_middleware],
-        plugins=[problem_details_plugin],
+        plugins=[problem_details_plugin, *tracing_plugins(container.tracing)],
         cors_config=cors_config(container.settings.api.cors_origins),
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
@@ -93,9 +102,9 @@ def _forbid_unknown_fields_in_schema(app: Litestar) -> None:
     OpenAPI document too (additionalProperties: false), which Litestar leaves out."""
     import msgspec
 
-    from app.entrypoints.http.schemas import accounts, cards, fraud, orders, payments, products
+    from app.entrypoints.http.schemas import accounts, cards, fraud, notifications, orders, payments, products
 
-    strict = {name for module in (orders, payments, products, fraud, accounts, cards) for name, value in vars(module).items()
+    strict = {name for module in (orders, payments, products, fraud, accounts, cards, notifications) for name, value in vars(module).items()
               if isinstance(value, type) and issubclass(value, msgspec.Struct)
               and value.__struct_config__.forbid_unknown_fields}
     for name, schema in (app.openapi_schema.components.schemas or {}).items():

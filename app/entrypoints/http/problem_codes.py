@@ -14,10 +14,15 @@ PROBLEM_CODES: dict[str, tuple[int, str]] = {
     "malformed_request": (400, "The request is malformed."),
     "invalid_json": (400, "The body is not valid JSON: malformed, not UTF-8, or nested more than 32 levels deep."),
     "unknown_query_parameter": (400, "A query parameter this operation does not define."),
+    "invalid_filter": (400, "A list filter has a value it does not take (an unknown type, status or actor kind, "
+                            "or not in its kind:id form)."),
     "invalid_timestamp": (400, "A timestamp is not an RFC 3339 date-time with an offset."),
     "invalid_idempotency_key": (400, "Idempotency-Key must be 1-255 printable ASCII characters."),
     "malformed_callback": (400, "A provider callback body that cannot be parsed."),
     "bad_request": (400, "The request cannot be read."),
+    "invalid_filter": (400, "A search or report filter is malformed, or contradicts another (min above max, "
+                            "from after to)."),
+    "range_too_large": (400, "A report range longer than its bucket allows (hour: 31 days, day: 366 days)."),
     # 401 / 403 / 404 / 405
     "unauthenticated": (401, "Missing or invalid credentials (`Authorization: Bearer <API key or access token>`)."),
     "invalid_token": (401, "The access token is invalid, tampered with, expired or not HS256."),
@@ -31,6 +36,7 @@ PROBLEM_CODES: dict[str, tuple[int, str]] = {
     "forbidden": (403, "The key may not use this operation."),
     "credential_not_accepted": (403, "This operation does not take this kind of credential (see its security)."),
     "role_not_allowed": (403, "The caller's role may not use this operation (see its description)."),
+    "csrf_failed": (403, "A dashboard form without this session's CSRF token (forged, or from an old page)."),
     "callback_source_refused": (403, "A provider callback from an address outside the provider's allowlist."),
     "not_found": (404, "No such resource for this merchant."),
     "method_not_allowed": (405, "The path does not support this method."),
@@ -91,6 +97,8 @@ PROBLEM_CODES: dict[str, tuple[int, str]] = {
     "duplicate_fraud_rule": (422, "Two rules of the set have the same id."),
     "idempotency_key_reused": (422, "This Idempotency-Key was used with a different request."),
     "invalid_email": (422, "The email is not a valid address."),
+    "invalid_phone": (422, "The phone number is not E.164 (a plus, the country code, at most 15 digits)."),
+    "invalid_preferences": (422, "A notification preference names an unknown category or channel."),
     "weak_password": (422, "The password is under 10 characters, common, one repeated character, or contains "
                            "the email."),
     "password_too_long": (422, "The password is over 128 characters."),
