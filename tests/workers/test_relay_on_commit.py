@@ -18,7 +18,7 @@ class RecordingPublisher:
     def __init__(self) -> None:
         self.sent: dict[str, float] = {}  # event id -> when the broker got it
 
-    def publish(self, actor: str, kwargs: dict, correlation_id: str | None = None) -> None:
+    def publish(self, actor: str, kwargs: dict, correlation_id: str | None = None, **_: object) -> None:
         self.sent[kwargs["event_id"]] = time.monotonic()
 
 
