@@ -8,6 +8,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
+from app.domain.model.audit import AuditType
 from app.domain.errors import Unauthenticated, ValidationFailed
 from app.domain.model.merchant import Merchant
 from app.domain.model.webhook_url import checked_webhook_url
@@ -49,6 +50,7 @@ class MerchantService:
         merchant = Merchant(uuid.uuid4(), name, hash_api_key(api_key), self._clock.now(), webhook_url,
                             webhook_secret)
         async with self._uow() as uow:
+            uow.audit.record(AuditType.ADMIN_ACTION, action="merchant_create", merchant=merchant.id)
             await uow.merchants.add(merchant)
             await uow.commit()
         return NewMerchantCredentials(merchant, api_key, webhook_secret)
