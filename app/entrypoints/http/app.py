@@ -16,6 +16,8 @@ from app.entrypoints.http.client_address import CallbackSources, ClientAddress
 from app.entrypoints.http.controllers.accounts import AuthController, MeController, UsersController
 from app.entrypoints.http.controllers.admin import AdminController
 from app.entrypoints.http.controllers.admin_audit import AdminAuditController
+from app.entrypoints.http.controllers.admin_reports import AdminReportsController
+from app.entrypoints.http.controllers.admin_search import AdminSearchController
 from app.entrypoints.http.controllers.cards import CardController
 from app.entrypoints.http.controllers.fraud_admin import FraudAdminController
 from app.entrypoints.http.controllers.admin_refunds import AdminRefundsController, AdminVerdictMismatchesController
@@ -26,6 +28,7 @@ from app.entrypoints.http.controllers.notification_preferences import Notificati
 from app.entrypoints.http.controllers.orders import OrderController
 from app.entrypoints.http.controllers.payments import PaymentController
 from app.entrypoints.http.controllers.products import ProductController
+from app.entrypoints.http.dashboard import dashboard_handlers, template_config
 from app.entrypoints.http.dependencies import from_container
 from app.entrypoints.http.idempotency import idempotency_middleware
 from app.entrypoints.http.metrics import MetricsController, count_unmatched, metrics_port, prometheus_config
@@ -52,7 +55,9 @@ def create_app(container: Container) -> Litestar:
         route_handlers=[OrderController, PaymentController, ProductController, provider_callback, LegacyController,
                         legacy_callback, AdminController, FraudAdminController, AdminRefundsController,
                         AdminVerdictMismatchesController, AdminAuditController, AuthController, MeController, UsersController,
-                        CardController, health, ready, MetricsController, NotificationPreferencesController],
+                        CardController, health, ready, MetricsController, NotificationPreferencesController,
+                        AdminSearchController, AdminReportsController, *dashboard_handlers()],
+        template_config=template_config(),
         dependencies={name: from_container(name) for name in ("orders", "merchants", "payments", "callbacks",
                                                               "catalog", "refunds", "accounts", "sessions", "vault",
                                                               "notification_preferences")},
