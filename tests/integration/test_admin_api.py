@@ -80,7 +80,9 @@ async def test_timeline_is_in_time_order_with_every_source(admin, world):
     entries = body["entries"]
     assert [e["at"] for e in entries] == sorted(e["at"] for e in entries)
     kinds = {e["kind"] for e in entries}
-    assert {"event", "attempt", "provider_call", "refund", "webhook_delivery"} <= kinds, kinds
+    assert {"event", "attempt", "provider_call", "refund", "webhook_delivery", "audit"} <= kinds, kinds
+    audits = [e["detail"] for e in entries if e["kind"] == "audit"]
+    assert {"order_creation", "payment_processing"} <= {a["event_type"] for a in audits}, audits
     events = [e["summary"] for e in entries if e["kind"] == "event"]
     assert events[0] == "order.created" and "payment.succeeded" in events and "refund.succeeded" in events
     calls = [e["detail"] for e in entries if e["kind"] == "provider_call"]
