@@ -8,21 +8,17 @@ logged (`settle`). Redis losing a wake-up delays a message by one lease, never d
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import structlog
 from piccolo.engine.postgres import PostgresEngine
 
-from app.adapters.audit import context as audit_context
-from app.adapters.audit.trail import INSERT_AUDIT, audit_values
+from app.adapters.audit.records import record_notification
 from app.adapters.notify import notification_sql as sql
 from app.adapters.observability.business_metrics import NOTIFICATION_DELIVERIES
-from app.domain.model.audit import AuditEntry, AuditRecord, AuditType, finish
 from app.domain.errors import ValidationFailed
 from app.domain.model.notification import (
     SHOPPER_EVENTS, Category, Channel, NotificationPreferences, PlannedDelivery, Recipients, category_of,
@@ -116,7 +112,11 @@ class PiccoloNotificationJobs:
                                      result.error, result.provider_message_id)
             await connection.execute(sql.SETTLE, delivery.id, uuid.UUID(delivery.lease_token), STATUS[outcome],
                                      float(delay_s or 0.0), result.error, result.provider_message_id)
-            await connection.execute(INSERT_AUDIT, *audit_values(_audit_record(delivery, result)))
+            await record_notification(  # the audit trail, in this transaction (no recipient: personal data)
+                connection, delivery.channel.value, result.latency_ms,
+                None if result.ok else "send_refused" if result.permanent else "send_failed", result.error,
+                delivery=delivery.id, event=delivery.event_id, merchant=delivery.merchant_id, order=delivery.order_id,
+                category=delivery.category.value, attempt=delivery.attempt)
         NOTIFICATION_DELIVERIES.labels(delivery.channel.value, outcome.value).inc()
         logger.info("notification_attempt", delivery_id=str(delivery.id), event_id=str(delivery.event_id),
                     channel=delivery.channel.value, category=delivery.category.value, attempt=delivery.attempt,
@@ -141,19 +141,6 @@ class PiccoloNotificationJobs:
         async with self._engine.transaction() as transaction:
             rows = await transaction.connection.fetch(sql.DELIVERIES_OF_EVENT, event_id)
         return [dict(row) for row in rows]
-
-
-def _audit_record(delivery: Delivery, result: SendResult) -> AuditRecord:
-    """notification_sent (action email or sms), its duration the attempt's own; the
-    recipient stays out of the trail (the delivery id leads to it)."""
-    entry = AuditEntry(AuditType.NOTIFICATION_SENT, {}, action=delivery.channel.value).add(
-        event=delivery.event_id, merchant=delivery.merchant_id, order=delivery.order_id, delivery=delivery.id,
-        attempt=delivery.attempt)
-    if not result.ok:
-        entry.fail("notification_refused" if result.permanent else "notification_failed", result.error)
-    actor, correlation_id = audit_context.current()
-    return dataclasses.replace(finish(entry, datetime.now(UTC), actor, correlation_id),
-                               duration_ms=float(result.latency_ms))
 
 
 def _send_all(publisher: Publisher, rows: Sequence[Any]) -> None:

@@ -112,5 +112,5 @@ async def test_a_mailbox_refused_for_good_is_dead_at_once(notifying, merchant):
         (audit,) = await transaction.connection.fetch(
             "SELECT status, action, error_code, entities FROM audit_log WHERE event_type = 'notification_sent' "
             "AND entities @> jsonb_build_object('event', $1::text)", str(receipt))
-    assert (audit["status"], audit["action"], audit["error_code"]) == ("failed", "email", "notification_refused")
+    assert (audit["status"], audit["action"], audit["error_code"]) == ("failed", "email", "send_refused")
     assert "nobody@example.com" not in str(audit["entities"])
