@@ -22,6 +22,7 @@ from app.adapters.fraud.velocity import RedisVelocityCounter
 from app.adapters.db.idempotency import PiccoloIdempotencyStore
 from app.adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
 from app.adapters.notify.delivery_log import PiccoloWebhookStore
+from app.adapters.notify.event_log import PiccoloEventLog
 from app.adapters.notify.target_guard import WebhookTargetGuard
 from app.adapters.notify.webhook_schedule import PiccoloWebhookSchedule
 from app.adapters.notify.webhooks import StandardWebhookSender
@@ -57,6 +58,7 @@ from app.domain.services.catalog import CatalogService
 from app.domain.services.fulfillment import FulfillmentService
 from app.domain.services.inventory import InventoryPolicy, StockKeeper
 from app.domain.services.consumers import EventConsumers
+from app.domain.services.events import EventLog, EventService
 from app.domain.services.merchants import MerchantService
 from app.domain.services.notifications import NotificationService, RetryScheduler, WebhookSender, WebhookStore
 from app.domain.services.orders import OrderService
@@ -92,6 +94,7 @@ class Container:
     catalog: CatalogService
     fulfillment: FulfillmentService
     notifications: NotificationService
+    events: EventService  # the merchant's events and their webhook deliveries (GET /events)
     consumers: EventConsumers
     publisher: DramatiqPublisher
     relay: OutboxRelay
@@ -148,6 +151,7 @@ class Overrides(TypedDict, total=False):
     locks: LockManager
     card_cache: CardDataCache
     webhook_store: WebhookStore
+    event_log: EventLog
     webhook_sender: WebhookSender
     retries: RetryScheduler
     fraud_rules: FraudRuleStore
@@ -222,7 +226,9 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
         payments=payments, refunds=refunds, callbacks=CallbackService(uow, providers, payments, refunds),
         mismatches=MismatchLog(uow),
         catalog=CatalogService(uow, clock, p.max_amount_minor), fulfillment=fulfillment,
-        notifications=notifications, consumers=consumers, publisher=publisher,
+        notifications=notifications,
+        events=EventService(o["event_log"] if "event_log" in o else PiccoloEventLog(engine)),
+        consumers=consumers, publisher=publisher,
         relay=OutboxRelay(engine, publisher, batch_size=workers.relay_batch_size,
                           durable={NOTIFY_MERCHANT: webhook_schedule}),
         processed=processed, webhooks=webhooks, webhook_schedule=webhook_schedule, sender=sender,

@@ -16,6 +16,7 @@ from app.entrypoints.http.client_address import CallbackSources, ClientAddress
 from app.entrypoints.http.controllers.accounts import AuthController, MeController, UsersController
 from app.entrypoints.http.controllers.admin import AdminController
 from app.entrypoints.http.controllers.cards import CardController
+from app.entrypoints.http.controllers.events import EventController
 from app.entrypoints.http.controllers.fraud_admin import FraudAdminController
 from app.entrypoints.http.controllers.admin_refunds import AdminRefundsController, AdminVerdictMismatchesController
 from app.entrypoints.http.controllers.callbacks import provider_callback
@@ -48,7 +49,8 @@ def create_app(container: Container) -> Litestar:
     app = Litestar(
         route_handlers=[OrderController, PaymentController, ProductController, provider_callback, LegacyController,
                         legacy_callback, AdminController, FraudAdminController, AdminRefundsController,
-                        AdminVerdictMismatchesController, AuthController, MeController, UsersController, CardController, health, ready,
+                        AdminVerdictMismatchesController, AuthController, MeController, UsersController, CardController, EventController,
+                        health, ready,
                         MetricsController],
         dependencies={name: from_container(name) for name in ("orders", "merchants", "payments", "callbacks",
                                                               "catalog", "refunds", "accounts", "sessions", "vault")},
