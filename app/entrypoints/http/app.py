@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from app.bootstrap import Container
 from app.entrypoints.http.access import SECURITY_COMPONENTS, access_middleware, authorize
@@ -26,7 +25,9 @@ from app.entrypoints.http.controllers.orders import OrderController
 from app.entrypoints.http.controllers.payments import PaymentController
 from app.entrypoints.http.controllers.products import ProductController
 from app.entrypoints.http.dependencies import from_container
+from app.entrypoints.http.docs import docs_assets, problem_type, problem_types, render_plugins
 from app.entrypoints.http.idempotency import idempotency_middleware
+from app.entrypoints.http.openapi_docs import document
 from app.entrypoints.http.metrics import MetricsController, count_unmatched, metrics_port, prometheus_config
 from app.entrypoints.http.problems import EXCEPTION_HANDLERS, problem_boundary, problem_details_plugin
 from app.entrypoints.http.rate_limit import RateLimitPolicy, rate_limit_middleware
@@ -50,7 +51,7 @@ def create_app(container: Container) -> Litestar:
         route_handlers=[OrderController, PaymentController, ProductController, provider_callback, LegacyController,
                         legacy_callback, AdminController, FraudAdminController, AdminRefundsController,
                         AdminVerdictMismatchesController, AuthController, MeController, UsersController, CardController, EventController,
-                        health, ready,
+                        health, ready, problem_types, problem_type, docs_assets(),
                         MetricsController],
         dependencies={name: from_container(name) for name in ("orders", "merchants", "payments", "callbacks",
                                                               "catalog", "refunds", "accounts", "sessions", "vault")},
@@ -67,10 +68,9 @@ def create_app(container: Container) -> Litestar:
         openapi_config=OpenAPIConfig(
             title="FusionXPay API",
             version="0.1.0",
-            description="One payment API in front of several providers. Amounts are integer minor units.",
             path="/schema",
             components=SECURITY_COMPONENTS,
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=render_plugins(),
         ),
         debug=False,
     )
@@ -86,6 +86,7 @@ def create_app(container: Container) -> Litestar:
     app.asgi_handler = request_log_middleware(count_unmatched(
         security_headers(app.asgi_handler, container.settings.api.hsts_max_age_s)))
     _forbid_unknown_fields_in_schema(app)
+    document(app)
     _fix_automatic_options(app)
     return app
 

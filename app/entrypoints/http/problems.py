@@ -19,7 +19,9 @@ from app.adapters.outages import RETRY_AFTER_S, outage_of
 from app.domain import errors
 from app.entrypoints.http.problem_codes import status_of
 
-PROBLEM_TYPE_BASE = "https://fusionxpay.dev/problems/"
+# A relative reference (RFC 9457 3.1.1: resolved against the response's URL): the page
+# for each code is served by the API itself, GET /problems/{code}.
+PROBLEM_TYPE_BASE = "/problems/"
 
 STATUS_BY_ERROR: list[tuple[type[errors.DomainError], int]] = [
     (errors.MalformedCallback, 400),
