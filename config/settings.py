@@ -134,6 +134,20 @@ class WorkerSettings(msgspec.Struct, frozen=True):
     relay_batch_size: int = 500
     reconcile_interval_s: float = 10.0
     purge_interval_s: float = 3600.0
+    # Every `app.workers.main` runs a scheduler; only the holder of a PostgreSQL advisory
+    # lock sends ticks. The lock's connection must reach PostgreSQL directly (or a
+    # session-mode pool), never PgBouncer in transaction mode: set this URL then.
+    leader_election: bool = True
+    leader_database_url: str = ""  # empty: database.url
+    standby_retry_s: float = 1.0  # how often a standby scheduler asks for the lock
+    # Liveness/readiness HTTP probes of the worker main process (/live, /ready); 0: off.
+    probe_host: str = "127.0.0.1"  # a container sets 0.0.0.0 for the kubelet
+    probe_port: int = 0
+    # Set by the worker main process for its pool: each worker process beats a file here
+    # from its event loop (app/workers/probes.py).
+    heartbeat_dir: str = ""
+    heartbeat_s: float = 2.0
+    heartbeat_stale_s: float = 60.0  # a worker whose beat is older is not live
     # Merchant webhook retry delays in seconds (Standard Webhooks style: seconds to a day).
     webhook_retry_schedule: str = "5,300,1800,7200,18000,36000,86400"
     webhook_timeout_s: float = 10.0

@@ -35,6 +35,10 @@ def build_middleware(settings: Settings, boot: ContainerBoot, loop: asyncio.Abst
         SharedLoopAsyncIO(loop) if loop is not None else AsyncIO(),
         boot,
     ]
+    if workers.heartbeat_dir:  # set by app.workers.main for its pool (liveness/readiness)
+        from app.workers.probes import Heartbeat
+
+        middleware.append(Heartbeat(workers.heartbeat_dir, workers.heartbeat_s, lambda: boot.booted))
     return middleware
 
 

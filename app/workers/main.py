@@ -1,5 +1,7 @@
 """`python -m app.workers.main --processes N [--threads T]`: N Dramatiq worker processes
-running our actors, and the periodic scheduler in this process.
+running our actors, and the periodic scheduler in this process (it sends ticks only while
+it holds the leader lock, so every worker host may run one; `--processes 0` runs the
+scheduler alone). `--probe-port` serves /live and /ready (app/workers/probes.py).
 
 SIGTERM/SIGINT stop the scheduler and hand the pool one SIGTERM (Dramatiq finishes the
 messages in hand; a second signal would kill them mid-message). When a worker process
@@ -11,14 +13,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import signal
 import sys
+import tempfile
+import time
+from pathlib import Path
 
 import structlog
 
+from app.adapters.db.leader_lock import AdvisoryLeaderLock
 from app.adapters.queue.broker import connect_broker
 from app.adapters.queue.publisher import DramatiqPublisher
 from app.entrypoints.child_processes import die_with_parent
+from app.workers.probes import WorkerHealth, serve_probes
 from app.workers.scheduler import PeriodicScheduler, periodic_jobs
 from config.logging import configure_logging
 from config.settings import Settings, get_settings
@@ -34,9 +42,21 @@ def pool_command(processes: int, threads: int) -> list[str]:
             "--threads", str(threads)]
 
 
-def pool_env(settings: Settings) -> dict[str, str]:
+def pool_env(settings: Settings, heartbeat_dir: Path | None = None) -> dict[str, str]:
     # Dramatiq reads the idle poll interval (its "worker timeout") from the environment only.
-    return {**os.environ, "dramatiq_worker_timeout": str(settings.workers.idle_poll_ms)}
+    env = {**os.environ, "dramatiq_worker_timeout": str(settings.workers.idle_poll_ms)}
+    if heartbeat_dir is not None:
+        env["FXP_WORKERS__HEARTBEAT_DIR"] = str(heartbeat_dir)
+    return env
+
+
+def scheduler_leader(settings: Settings) -> AdvisoryLeaderLock | None:
+    """The lock that makes one scheduler of the deployment (its namespace) the leader."""
+    workers = settings.workers
+    if not workers.leader_election:
+        return None
+    return AdvisoryLeaderLock(workers.leader_database_url or settings.database.url,
+                              f"fusionxpay-scheduler:{workers.namespace}")
 
 
 async def _stop_pool(pool: asyncio.subprocess.Process) -> None:
@@ -50,21 +70,15 @@ async def _stop_pool(pool: asyncio.subprocess.Process) -> None:
         await pool.wait()
 
 
-async def run(settings: Settings, processes: int, threads: int, scheduler: bool) -> int:
-    stop = asyncio.Event()
+async def _run_pool(settings: Settings, processes: int, threads: int, stop: asyncio.Event,
+                    health: WorkerHealth) -> None:
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    ticks = None
-    if scheduler:
-        publisher = DramatiqPublisher(connect_broker(settings))  # sends only: no actors
-        ticks = asyncio.create_task(PeriodicScheduler(publisher, periodic_jobs(settings.workers)).run(stop))
-    command, env, delay_s = pool_command(processes, threads), pool_env(settings), RESTART_DELAY_S
+    command, env, delay_s = pool_command(processes, threads), pool_env(settings, health.folder), RESTART_DELAY_S
     while not stop.is_set():
         # Own session: a terminal's Ctrl-C reaches only us, and we send the pool one SIGTERM.
         pool = await asyncio.create_subprocess_exec(*command, env=env, start_new_session=True,
                                                     preexec_fn=die_with_parent)
-        started = loop.time()
+        started, health.pool_started = loop.time(), time.monotonic()
         logger.info("worker_pool_started", pid=pool.pid, processes=processes, threads=threads)
         stopping = asyncio.create_task(stop.wait())
         exited = asyncio.create_task(pool.wait())
@@ -73,6 +87,7 @@ async def run(settings: Settings, processes: int, threads: int, scheduler: bool)
             exited.cancel()
             await _stop_pool(pool)
             break
+        health.pool_started = None
         stopping.cancel()
         # A pool that keeps dying at once (bad configuration) is restarted ever less often.
         delay_s = RESTART_DELAY_S if loop.time() - started > CRASH_LOOP_S else min(delay_s * 2, 30.0)
@@ -81,8 +96,35 @@ async def run(settings: Settings, processes: int, threads: int, scheduler: bool)
             await asyncio.wait_for(stop.wait(), delay_s)
         except TimeoutError:
             pass
-    if ticks is not None:
-        await ticks
+    health.pool_started = None
+
+
+async def run(settings: Settings, processes: int, threads: int, scheduler: bool, probe_port: int = 0) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    ticks, leader = None, scheduler_leader(settings) if scheduler else None
+    if scheduler:
+        publisher = DramatiqPublisher(connect_broker(settings))  # sends only: no actors
+        ticks = asyncio.create_task(PeriodicScheduler(publisher, periodic_jobs(settings.workers), leader,
+                                                      settings.workers.standby_retry_s).run(stop))
+    folder = Path(tempfile.mkdtemp(prefix="fxp-heartbeats-"))
+    health = WorkerHealth(folder, processes, settings.workers.heartbeat_stale_s, leader)
+    probes = await serve_probes(health, settings.workers.probe_host, probe_port) if probe_port else None
+    try:
+        if processes > 0:
+            await _run_pool(settings, processes, threads, stop, health)
+        else:
+            await stop.wait()
+        if ticks is not None:
+            await ticks
+    finally:
+        if leader is not None:
+            await leader.release()  # a standby takes over at its next try, not after a timeout
+        if probes is not None:
+            probes.close()
+        shutil.rmtree(folder, ignore_errors=True)
     logger.info("workers_stopped")
     return 0
 
@@ -92,11 +134,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--processes", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--threads", type=int, default=8, help="threads per worker process (default 8)")
     parser.add_argument("--no-scheduler", action="store_true",
-                        help="do not send periodic ticks (another host runs the scheduler)")
+                        help="run no scheduler here (by default each runs one; the lock holder sends ticks)")
+    parser.add_argument("--probe-port", type=int, default=None,
+                        help="serve GET /live and /ready on this port (default FXP_WORKERS__PROBE_PORT; 0: off)")
     args = parser.parse_args(argv)
     settings = get_settings()
     configure_logging(settings.log_level)
-    return asyncio.run(run(settings, args.processes, args.threads, not args.no_scheduler))
+    probe_port = settings.workers.probe_port if args.probe_port is None else args.probe_port
+    return asyncio.run(run(settings, args.processes, args.threads, not args.no_scheduler, probe_port))
 
 
 if __name__ == "__main__":

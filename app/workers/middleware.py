@@ -70,6 +70,11 @@ class ContainerBoot(Middleware):
                     self._container, self._owned = await self._factory(self._broker), True
         return self._container
 
+    @property
+    def booted(self) -> bool:
+        """Whether the Container is up (the readiness a worker process beats)."""
+        return self._container is not None
+
     def use(self, container: Container) -> None:
         """Run the actors against `container` from now on (tests swap in stand-ins)."""
         self._container = container

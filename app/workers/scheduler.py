@@ -1,13 +1,18 @@
 """The periodic scheduler: sends ticks to the periodic actors (outbox relay, payment
 reconciliation, idempotency-key purge) at intervals from settings. It only sends; the
-work runs in the workers, under their time limits and logging. Run one per deployment
-(more only send duplicate ticks, which the actors tolerate)."""
+work runs in the workers, under their time limits and logging. Any number may run (one
+per worker host, so none is a single point of failure): only the leader sends, the one
+holding the deployment's PostgreSQL advisory lock (app/adapters/db/leader_lock.py). The
+others stand by and ask for the lock every `standby_retry_s`; the leader confirms it
+still holds the lock before each round of ticks (fencing), so a leader that lost its
+connection stops sending instead of ticking next to its successor."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 import structlog
 
@@ -37,10 +42,25 @@ def periodic_jobs(workers: WorkerSettings) -> list[PeriodicJob]:
     ]
 
 
+class Leadership(Protocol):
+    async def is_leader(self) -> bool:
+        """Whether this process may send ticks now (confirmed with the lock's holder)."""
+
+
+async def _sleep(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=max(0.0, seconds))
+    except TimeoutError:
+        pass
+
+
 class PeriodicScheduler:
-    def __init__(self, publisher: DramatiqPublisher, jobs: list[PeriodicJob]) -> None:
+    def __init__(self, publisher: DramatiqPublisher, jobs: list[PeriodicJob], leader: Leadership | None = None,
+                 standby_retry_s: float = 1.0) -> None:
         self._publisher = publisher
         self._jobs = jobs
+        self._leader = leader  # None: this process always sends (tests, a single scheduler)
+        self._standby_retry_s = standby_retry_s
 
     def _send(self, job: PeriodicJob) -> None:
         self._publisher.publish(job.actor, {}, options={TICK_TTL_OPTION: job.tick_ttl_ms})
@@ -48,6 +68,10 @@ class PeriodicScheduler:
     async def run(self, stop: asyncio.Event) -> None:
         due = {job.actor: 0.0 for job in self._jobs}
         while not stop.is_set():
+            if self._leader is not None and not await self._leader.is_leader():
+                due = dict.fromkeys(due, 0.0)  # on taking over, tick at once
+                await _sleep(stop, self._standby_retry_s)
+                continue
             now = time.monotonic()
             for job in self._jobs:
                 if now >= due[job.actor]:
@@ -56,7 +80,4 @@ class PeriodicScheduler:
                         await asyncio.to_thread(self._send, job)
                     except Exception as exc:  # broker down: log, the next tick tries again
                         logger.warning("tick_not_sent", actor=job.actor, error=f"{type(exc).__name__}: {exc}")
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=max(0.0, min(due.values()) - time.monotonic()))
-            except TimeoutError:
-                pass
+            await _sleep(stop, min(due.values()) - time.monotonic())
