@@ -4,6 +4,7 @@ URL problem details name."""
 
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
@@ -80,3 +81,24 @@ async def test_a_problem_type_resolves_to_its_page(client, merchant):
     assert problem["type"] == "/problems/validation_failed"
     page = await client.get(urljoin(str(client.base_url) + "/orders", problem["type"]))
     assert page.status_code == 200 and page.json()["status"] == problem["status"] == 400
+
+
+async def test_problem_examples_are_problems_the_api_answers(client):
+    """No generated random strings: each documented problem has a listed code, with the
+    status that code always comes with, and its type is that code's page."""
+    schema = (await client.get("/schema/openapi.json")).json()
+    seen = 0
+    for item in schema["paths"].values():
+        for operation in item.values():
+            for status, response in operation.get("responses", {}).items():
+                for media, content in response.get("content", {}).items():
+                    # Not Litestar's own 400 shape (status_code, detail, extra): ours is the problem.
+                    assert status != "400" or media == "application/problem+json", operation["operationId"]
+                    for example in content.get("examples", {}).values():
+                        if media == "application/problem+json":
+                            value = example["value"]
+                            assert PROBLEM_CODES[value["code"]][0] == value["status"] == int(status)
+                            assert value["type"] == f"/problems/{value['code']}"
+                            seen += 1
+    assert seen > 50
+    assert "examples" not in json.dumps(schema["components"]["schemas"]["ProblemDetails"])  # no generated ones

@@ -85,7 +85,7 @@ async def problem_types(request: Request) -> Response[ProblemTypes]:
     return Response(ProblemTypes(rows))
 
 
-@get("/problems/{code:str}", tags=["docs"], **PUBLIC.route(), responses=problem_responses(404),
+@get("/problems/{code:str}", tags=["docs"], **PUBLIC.route(), responses=problem_responses(400, 404),
      summary="One problem code: the page a problem detail's `type` points to", media_type="application/json")
 async def problem_type(request: Request, code: str) -> Response[ProblemType]:
     if code not in PROBLEM_CODES:

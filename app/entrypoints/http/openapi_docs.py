@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Litestar
-from litestar.openapi.spec import Example, Operation, Reference, Schema
+from litestar.openapi.spec import OpenAPIResponse, Operation, Reference, Schema
 
 from app.entrypoints.http.openapi_operations import OPERATIONS
-from app.entrypoints.http.openapi_webhooks import webhooks
+from app.entrypoints.http.openapi_webhooks import example, webhooks
 from app.entrypoints.http.problem_codes import PROBLEM_CODES
 
 # Placeholders in examples for ids only a running API has: replace them with your own.
@@ -68,6 +68,46 @@ EXAMPLES: dict[tuple[str, str], dict[str, tuple[str, dict[str, Any]]]] = {
     },
     ("POST", "/order/create"): {"order": ("Seed 001's order creation", {"amount": 2500, "currency": "USD"})},
     ("POST", "/payment/request"): {"card": ("Seed 001's payment request", PAYMENT)},
+}
+
+NOW = "2026-11-26T10:00:00.123456Z"
+ORDER_OUT = {"id": ORDER_ID, "status": "CREATED", "amount": 2500, "currency": "USD",
+             "items": [{"name": "Mug", "quantity": 2, "unit_amount": 1000, "sku": None},
+                       {"name": "Shipping", "quantity": 1, "unit_amount": 500, "sku": None}],
+             "customer": {"email": "ada@example.com", "name": "Ada Lovelace", "phone": "+442071838750"},
+             "merchant_reference": "order-1042", "description": "Two mugs, shipped", "attempt_count": 0,
+             "estimated_delivery": None, "status_reason": None, "created_at": NOW, "updated_at": NOW,
+             "payments": [], "refunds": []}
+PAYMENT_OUT = {"id": "1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed", "order_id": ORDER_ID, "provider": "sandbox",
+               "status": "INITIATED", "amount": 2500, "currency": "USD", "attempt_number": 1, "card_brand": "visa",
+               "card_last4": "4242", "provider_reference": None, "redirect_url": None, "return_url": None,
+               "failure_code": None, "failure_message": None, "created_at": NOW, "updated_at": NOW,
+               "card_fingerprint": "fp_8c1d0a4e6b2f", "fraud": {"action": "allow", "rule_id": None, "risk_score": 0,
+                                                                "reasons": []}}
+EVENT_OUT = {"id": "0d3b1c8e-2f61-4c3e-8d51-6c1e2a9b7f40", "type": "payment.succeeded",
+             "created_at": "2026-11-26T10:00:02.123456+00:00",
+             "data": {"payment_id": PAYMENT_OUT["id"], "order_id": ORDER_ID, "provider": "sandbox", "amount": 2500,
+                      "currency": "USD", "order": {"id": ORDER_ID, "merchant_reference": "order-1042",
+                                                   "amount": 2500, "currency": "USD", "status": "PAYMENT_DONE"}},
+             "delivery": {"status": "delivered", "next_attempt_at": None, "attempts": [
+                 {"attempt": 1, "url": "https://shop.example/hooks", "status_code": 500, "latency_ms": 84,
+                  "error": "HTTP 500", "succeeded": False, "created_at": "2026-11-26T10:00:02.300000Z"},
+                 {"attempt": 2, "url": "https://shop.example/hooks", "status_code": 200, "latency_ms": 61,
+                  "error": None, "succeeded": True, "created_at": "2026-11-26T10:00:07.400000Z"}]}}
+# (method, path, status) -> example name -> (summary, body): what the API answers.
+RESPONSE_EXAMPLES: dict[tuple[str, str, str], dict[str, tuple[str, Any]]] = {
+    ("POST", "/orders", "201"): {"created": ("The new order", ORDER_OUT)},
+    ("GET", "/orders/{order_id}", "200"): {"paid": ("A paid order with its payment", {
+        **ORDER_OUT, "status": "PAYMENT_DONE", "attempt_count": 1,
+        "payments": [{**PAYMENT_OUT, "status": "SUCCESS", "provider_reference": "sbx_pay_7Hk2"}]})},
+    ("POST", "/payments", "202"): {"accepted": ("Accepted: the verdict follows (webhook, or GET /payments/{id})",
+                                                PAYMENT_OUT)},
+    ("GET", "/payments/{payment_id}", "200"): {"declined": ("A declined attempt", {
+        **PAYMENT_OUT, "status": "FAILED", "failure_code": "card_declined",
+        "failure_message": "Your card was declined.", "provider_reference": "sbx_pay_9Qz1"})},
+    ("GET", "/events/{event_id}", "200"): {"delivered": ("Delivered on the second try", EVENT_OUT)},
+    ("GET", "/events", "200"): {"page": ("A page of events", {"data": [EVENT_OUT], "has_more": True,
+                                                             "next_cursor": "MjAyNi0xMS0yNlQxMDowMDowMiswMDowMHw"})},
 }
 
 # Schema name -> field -> what it means (where the name does not say it all).
@@ -151,6 +191,12 @@ def document(app: Litestar) -> None:
 
 
 def _describe(operation: Operation, method: str, path: str) -> None:
+    for (m, p, status), answers in RESPONSE_EXAMPLES.items():
+        response = (operation.responses or {}).get(status) if (m, p) == (method, path) else None
+        media = response.content.get("application/json") if isinstance(response, OpenAPIResponse) and response.content \
+            else None
+        if media is not None:
+            media.examples = {name: example(summary, value) for name, (summary, value) in answers.items()}
     text = OPERATIONS.get((method, path))
     if text:
         operation.description = f"{text}\n\n{operation.description or ''}".strip()
@@ -159,8 +205,7 @@ def _describe(operation: Operation, method: str, path: str) -> None:
     if examples and body is not None and not isinstance(body, Reference):
         media = body.content.get("application/json")
         if media is not None:
-            media.examples = {name: Example(summary=summary, value=value)
-                              for name, (summary, value) in examples.items()}
+            media.examples = {name: example(summary, value) for name, (summary, value) in examples.items()}
 
 
 def problem_table() -> str:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from litestar.enums import ParamType
 from litestar.openapi.spec import (
     Example, OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Parameter, PathItem,
@@ -95,11 +97,17 @@ DELIVERY = ("POSTed to your webhook URL, signed per Standard Webhooks. Answer 2x
             "disables your endpoint. Every try is listed by GET /events.")
 
 
+def example(summary: str, value: Any) -> Example:
+    """An example kept as JSON as written: Litestar's to_schema drops every null in plain
+    dicts, which would leave required nullable fields out of the examples."""
+    return Example(summary=summary, value=msgspec.Raw(msgspec.json.encode(value)))
+
+
 def webhooks() -> dict[str, PathItem]:
     return {event_type: _path_item(event_type, *spec) for event_type, spec in EVENTS.items()}
 
 
-def _path_item(event_type: str, meaning: str, fields: dict[str, Schema], example: dict[str, Any]) -> PathItem:
+def _path_item(event_type: str, meaning: str, fields: dict[str, Schema], sample: dict[str, Any]) -> PathItem:
     data = Schema(type=OpenAPIType.OBJECT, required=["order_id", "order", *fields],
                   properties={"order_id": UUID, "order": ORDER_SNAPSHOT, **fields})
     message = Schema(type=OpenAPIType.OBJECT, required=["id", "type", "created_at", "data"], properties={
@@ -107,14 +115,14 @@ def _path_item(event_type: str, meaning: str, fields: dict[str, Schema], example
         "created_at": Schema(type=OpenAPIType.STRING, format="date-time"),  # type: ignore[arg-type]
         "data": data})
     body = {"id": "0d3b1c8e-2f61-4c3e-8d51-6c1e2a9b7f40", "type": event_type,
-            "created_at": "2026-11-26T10:00:00.123456+00:00", "data": {"order_id": ORDER_ID, **example}}
+            "created_at": "2026-11-26T10:00:00.123456+00:00", "data": {"order_id": ORDER_ID, **sample}}
     return PathItem(post=Operation(
         summary=event_type, description=f"{meaning}\n\n{DELIVERY}", operation_id=f"webhook_{event_type}",
         tags=["webhooks"],
         parameters=[Parameter(name=name, param_in=ParamType.HEADER, required=True, description=text, schema=STRING)
                     for name, text in HEADERS],
         request_body=RequestBody(required=True, content={"application/json": OpenAPIMediaType(
-            schema=message, examples={event_type: Example(summary=event_type, value=body)})}),
+            schema=message, examples={event_type: example(event_type, body)})}),
         responses={"2XX": OpenAPIResponse(description="Received: no retry"),
                    "410": OpenAPIResponse(description="Gone: disables the endpoint (an admin re-enables it)")},
     ))
