@@ -37,3 +37,12 @@ def test_every_example_matches_its_schema():
         checked += 1
     assert wrong == []
     assert checked > 80
+
+
+def test_every_operation_says_what_it_does():
+    """Besides its roles line, each operation has a description of its own
+    (app/entrypoints/http/openapi_operations.py)."""
+    schema = create_app(fake_container()).openapi_schema.to_schema()
+    bare = [f"{method.upper()} {path}" for path, item in schema["paths"].items() for method, op in item.items()
+            if len(op.get("description", "").split("\n\n")) < 2]
+    assert bare == [], "describe these in openapi_operations.OPERATIONS"

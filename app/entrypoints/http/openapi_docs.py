@@ -199,7 +199,7 @@ def _describe(operation: Operation, method: str, path: str) -> None:
             media.examples = {name: example(summary, value) for name, (summary, value) in answers.items()}
     text = OPERATIONS.get((method, path))
     if text:
-        operation.description = f"{text}\n\n{operation.description or ''}".strip()
+        operation.description = f"{operation.description or ''}\n\n{text}".strip()  # roles line first
     examples = EXAMPLES.get((method, path))
     body = operation.request_body
     if examples and body is not None and not isinstance(body, Reference):

@@ -1,6 +1,6 @@
 """What each operation does, in words a merchant integrates from: one table, keyed by
 (method, path as the OpenAPI document writes it). app.py's document step puts each text
-in front of the operation's roles line; a test checks that no operation lacks one."""
+after the operation's roles line; a test checks that no operation lacks one."""
 
 from __future__ import annotations
 
