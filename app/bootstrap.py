@@ -21,8 +21,13 @@ from app.adapters.fraud.rule_store import PiccoloFraudRuleStore
 from app.adapters.fraud.velocity import RedisVelocityCounter
 from app.adapters.db.idempotency import PiccoloIdempotencyStore
 from app.adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
+from app.adapters.db.notification_preferences import PiccoloPreferenceStore
+from app.adapters.notify.channels import close_senders, message_senders
 from app.adapters.notify.delivery_log import PiccoloWebhookStore
 from app.adapters.notify.event_log import PiccoloEventLog
+from app.adapters.notify.message_facts import PiccoloMessageFacts
+from app.adapters.notify.notification_jobs import PiccoloNotificationJobs, PolledRetries
+from app.adapters.notify.rendering import JinjaMessageRenderer
 from app.adapters.notify.target_guard import WebhookTargetGuard
 from app.adapters.notify.webhook_schedule import PiccoloWebhookSchedule
 from app.adapters.notify.webhooks import StandardWebhookSender
@@ -31,8 +36,8 @@ from app.adapters.providers.registry import ProviderRegistry
 from app.adapters.providers.verdict_alarm import LoggingVerdictAlarm
 from app.adapters.queue.broker import connect_broker, dead_letters_for
 from app.adapters.queue.dead_letters import DeadLetterQueue
-from app.adapters.queue.inline_bus import InProcessEventBus, InProcessRetryScheduler
-from app.adapters.queue.outbox_relay import OutboxRelay
+from app.adapters.queue.inline_bus import InProcessEventBus, InProcessNotificationRetries, InProcessRetryScheduler
+from app.adapters.queue.outbox_relay import DurableConsumer, OutboxRelay
 from app.adapters.queue.processed_events import PiccoloProcessedEvents
 from app.adapters.queue.publisher import DramatiqPublisher
 from app.adapters.redis.locks import RedisLockManager
@@ -48,9 +53,11 @@ from app.domain.ports import (
     UnitOfWorkFactory, VelocityCounter, VerdictAlarm, WebhookTargetPolicy,
 )
 from app.domain.ports_accounts import AccessTokenIssuer, LoginThrottle, PasswordHasher, SessionRevocations
+from app.domain.ports_notifications import MessageSender, NotificationJobs, PreferenceStore
+from app.domain.model.notification import Channel
 from app.domain.ports_vault import CardSealer, CvcCache
 from app.domain.services.accounts import AccountService
-from app.domain.routing import NOTIFY_MERCHANT
+from app.domain.routing import NOTIFY_CUSTOMER, NOTIFY_MERCHANT
 from app.domain.services.fraud import FraudRuleService, FraudScreen
 from app.domain.services.reviews import ReviewPolicy, ReviewService
 from app.domain.services.callbacks import CallbackService
@@ -59,8 +66,10 @@ from app.domain.services.fulfillment import FulfillmentService
 from app.domain.services.inventory import InventoryPolicy, StockKeeper
 from app.domain.services.consumers import EventConsumers
 from app.domain.services.events import EventLog, EventService
+from app.domain.services.customer_notifications import CustomerNotifications
 from app.domain.services.merchants import MerchantService
 from app.domain.services.notifications import NotificationService, RetryScheduler, WebhookSender, WebhookStore
+from app.domain.services.notification_preferences import NotificationPreferenceService
 from app.domain.services.orders import OrderService
 from app.domain.services.payments import PaymentPolicy, PaymentService
 from app.domain.services.refunds import RefundPolicy, RefundService
@@ -110,6 +119,10 @@ class Container:
     accounts: AccountService
     vault: CardVaultService
     rate_limiter: RedisRateLimiter
+    customer_notifications: CustomerNotifications  # shopper email/SMS
+    notification_jobs: NotificationJobs  # their durable jobs (PiccoloNotificationJobs unless overridden)
+    notification_preferences: NotificationPreferenceService
+    message_senders: dict[Channel, MessageSender]
 
     async def start(self) -> None:
         db = self.settings.database
@@ -120,6 +133,7 @@ class Container:
         await self.bus.drain()
         await self.providers.aclose()
         await self.sender.aclose()
+        await close_senders(self.message_senders)
         await self.engine.close_connection_pool()
         await self.redis.aclose()
 
@@ -166,6 +180,9 @@ class Overrides(TypedDict, total=False):
     token_issuer: AccessTokenIssuer  # what sessions sign with (HTTP still verifies with the JWT codec)
     card_sealer: CardSealer
     cvc_cache: CvcCache
+    message_senders: dict[Channel, MessageSender]  # shopper email/SMS transports, by channel
+    notification_jobs: NotificationJobs
+    preference_store: PreferenceStore
 
 
 def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Container:
@@ -207,7 +224,14 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
     retries = o["retries"] if "retries" in o else (InProcessRetryScheduler(bus) if inline else webhook_schedule)
     notifications = NotificationService(o.get("webhook_store", webhooks), o.get("webhook_sender", sender),
                                         retries, workers.webhook_retry_delays_s)
-    consumers = EventConsumers(payments, refunds, notifications, fulfillment)
+    n = settings.notifications
+    senders = o["message_senders"] if "message_senders" in o else message_senders(n)
+    jobs = o["notification_jobs"] if "notification_jobs" in o else PiccoloNotificationJobs(
+        engine, frozenset(senders), n.lease_s, max(n.smtp_timeout_s, n.sms_timeout_s))
+    customers = CustomerNotifications(jobs, PiccoloMessageFacts(engine), JinjaMessageRenderer(), senders,
+                                      InProcessNotificationRetries(bus) if inline else PolledRetries(),
+                                      n.retry_delays_s, n.max_retry_after_s)
+    consumers = EventConsumers(payments, refunds, notifications, fulfillment, customers)
     bus.serve(consumers.by_name())
     a = settings.auth
     access_tokens = JwtAccessTokens(jwt_secret(settings), a.access_ttl_s)
@@ -230,14 +254,25 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
         events=EventService(o["event_log"] if "event_log" in o else PiccoloEventLog(engine)),
         consumers=consumers, publisher=publisher,
         relay=OutboxRelay(engine, publisher, batch_size=workers.relay_batch_size,
-                          durable={NOTIFY_MERCHANT: webhook_schedule}),
+                          durable=_durable(webhook_schedule, jobs)),
         processed=processed, webhooks=webhooks, webhook_schedule=webhook_schedule, sender=sender,
         dead_letters=dead_letters_for(broker),
         fraud_rules=FraudRuleService(uow, fraud_rules),
         reviews=ReviewService(uow, clock, stock, ReviewPolicy(settings.fraud.review_deadline_s)),
         access_tokens=access_tokens, sessions=sessions, accounts=accounts, vault=vault,
-        rate_limiter=RedisRateLimiter(redis),
+        rate_limiter=RedisRateLimiter(redis), customer_notifications=customers, notification_jobs=jobs,
+        notification_preferences=NotificationPreferenceService(
+            o["preference_store"] if "preference_store" in o else PiccoloPreferenceStore(engine)),
+        message_senders=senders,
     )
+
+
+def _durable(webhook_schedule: PiccoloWebhookSchedule, jobs: NotificationJobs) -> dict[str, DurableConsumer]:
+    """Consumers whose work the relay records as jobs in PostgreSQL instead of messages."""
+    durable: dict[str, DurableConsumer] = {NOTIFY_MERCHANT: webhook_schedule}
+    if isinstance(jobs, PiccoloNotificationJobs):  # a fake job store (unit tests) keeps messages
+        durable[NOTIFY_CUSTOMER] = jobs
+    return durable
 
 
 def _database() -> PostgresEngine:

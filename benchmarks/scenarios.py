@@ -200,4 +200,4 @@ register(Scenario(
 
 # --- the payment flow and the workers (on demand; their modules register them) ----------
 
-from benchmarks import auth, catalog, payment_flow, security, worker_throughput  # noqa: E402,F401
+from benchmarks import auth, catalog, notifications, payment_flow, security, worker_throughput  # noqa: E402,F401

@@ -187,6 +187,32 @@ class RateLimitSettings(msgspec.Struct, frozen=True):
         return dict(part.split("=", 1) for part in self.groups.split() if "=" in part)
 
 
+class NotificationSettings(msgspec.Struct, frozen=True):
+    """Shopper email (SMTP) and SMS (a Twilio-shaped REST API). A channel with no server
+    configured is not used; `make run` points both at local sinks (app/entrypoints/dev_sinks.py)."""
+
+    smtp_host: str = ""  # empty: no email
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_security: str = "starttls"  # "starttls", "tls" (implicit, port 465) or "none"
+    smtp_timeout_s: float = 10.0
+    mail_from: str = "FusionXPay <no-reply@fusionxpay.local>"
+    sms_base_url: str = "https://api.twilio.com"
+    sms_account_sid: str = ""  # empty: no SMS
+    sms_auth_token: str = ""
+    sms_from: str = ""  # E.164 sender number
+    sms_timeout_s: float = 10.0
+    # Delays (seconds) before attempt 2, 3, ...; then the delivery is dead (dead letters).
+    retry_schedule: str = "10,60,300,1800,7200,21600"
+    max_retry_after_s: float = 86_400.0  # a provider's Retry-After is honoured up to this
+    lease_s: float = 60.0  # a wake-up not acted on this long after it was sent is sent again
+
+    @property
+    def retry_delays_s(self) -> tuple[float, ...]:
+        return tuple(float(part) for part in self.retry_schedule.split(",") if part.strip())
+
+
 class Settings(msgspec.Struct, frozen=True):
     env: str = "dev"
     log_level: str = "INFO"
@@ -202,6 +228,7 @@ class Settings(msgspec.Struct, frozen=True):
     fraud: FraudSettings = FraudSettings()
     auth: AuthSettings = AuthSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
+    notifications: NotificationSettings = NotificationSettings()
 
     @property
     def public_url(self) -> str:

@@ -11,12 +11,15 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Protocol
 
+from app.domain.model.notification import SHOPPER_EVENTS
 from app.domain.services.notifications import NOTIFIED_EVENTS
 
 DISPATCH_PAYMENT = "dispatch_payment"
 DISPATCH_REFUND = "dispatch_refund"
 ALLOCATE_STOCK = "allocate_stock"
 NOTIFY_MERCHANT = "notify_merchant"
+NOTIFY_CUSTOMER = "notify_customer"  # shopper email/SMS (app/domain/services/customer_notifications.py)
+SEND_NOTIFICATION = "send_notification"  # one delivery of it (a retry, a wake-up); not routed from events
 
 
 class RoutedEvent(Protocol):
@@ -70,6 +73,8 @@ def _routes() -> dict[str, tuple[Route, ...]]:
     }
     for event_type in sorted(NOTIFIED_EVENTS):
         routes[event_type] = routes.get(event_type, ()) + (Route(NOTIFY_MERCHANT, _event),)
+    for event_type in sorted(SHOPPER_EVENTS):
+        routes[event_type] = routes.get(event_type, ()) + (Route(NOTIFY_CUSTOMER, _event),)
     return routes
 
 

@@ -56,6 +56,13 @@ def main(argv: list[str] | None = None) -> int:
     vault = commands.add_parser("vault", help="the card vault").add_subparsers(dest="action", required=True)
     vault.add_parser("rekey", help="re-encrypt every saved card under the newest FXP_VAULT__KEYS key")
 
+    messages = commands.add_parser("messages", help="shopper email and SMS caught by `make run`'s local sinks")
+    messages.add_argument("--channel", choices=["email", "sms"])
+    messages.add_argument("--to", help="only messages to this address or number")
+    messages.add_argument("--limit", type=int, default=20)
+    messages.add_argument("--json", action="store_true", help="whole messages (text and HTML bodies) as JSON")
+    messages.add_argument("--url", default="http://127.0.0.1:8300/messages", help="the sinks' listing")
+
     commands.add_parser("migrate", help="apply database migrations to FXP_DATABASE_URL")
     run = commands.add_parser("run", help="run API, workers and sandbox (embedded DB/Redis if no URLs set)")
     run.add_argument("--workers", type=int, default=None, help="worker processes (default 2)")
@@ -74,6 +81,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "vault":
         print(json.dumps(asyncio.run(_rekey_vault())))
         return 0
+    if args.command == "messages":
+        from app.entrypoints.dev_sinks import print_caught
+
+        return print_caught(args.url, args.channel, args.to, args.limit, args.json)
     if args.command == "migrate":
         from app.entrypoints.migrate import apply_migrations
         from config.settings import get_settings

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from app.entrypoints.child_processes import Child, ChildSupervisor
 from app.entrypoints.dev_receiver import DEV_RECEIVER_PORT as DEV_RECEIVER_DEFAULT_PORT
+from app.entrypoints.dev_sinks import HTTP_PORT, SMTP_PORT, sink_environment
 from app.entrypoints.embedded import (
     embedded_servers, ensure_database, start_postgres, start_redis, stop_embedded, with_database,
 )
@@ -33,6 +34,9 @@ from config.settings import get_settings
 SANDBOX_PORT = int(os.environ.get("FXP_SANDBOX_PORT", "8100"))
 DEV_RECEIVER_PORT = int(os.environ.get("FXP_DEV_RECEIVER_PORT", str(DEV_RECEIVER_DEFAULT_PORT)))
 DEV_RECEIVER_URL = f"http://127.0.0.1:{DEV_RECEIVER_PORT}/webhooks"
+# Shopper email and SMS land in local sinks unless a real server/account is configured.
+SINKS_SMTP_PORT = int(os.environ.get("FXP_DEV_SMTP_PORT", str(SMTP_PORT)))
+SINKS_HTTP_PORT = int(os.environ.get("FXP_DEV_SINKS_PORT", str(HTTP_PORT)))
 
 
 def _provision(data_dir: Path) -> dict[str, str]:
@@ -89,6 +93,8 @@ def _children(port: int, api_workers: int, worker_processes: int) -> list[Child]
         Child("sandbox", [python, "-m", "sandbox_gateway", "--host", "127.0.0.1", "--port", str(SANDBOX_PORT)]),
         Child("dev-receiver", [python, "-m", "app.entrypoints.dev_receiver", "--host", "127.0.0.1",
                                "--port", str(DEV_RECEIVER_PORT)]),
+        Child("dev-sinks", [python, "-m", "app.entrypoints.dev_sinks", "--smtp-port", str(SINKS_SMTP_PORT),
+                            "--http-port", str(SINKS_HTTP_PORT)]),
     ]
     if worker_processes > 0:
         children.append(Child("workers", [python, "-m", "app.workers.main", "--processes", str(worker_processes)]))
@@ -103,6 +109,7 @@ FusionXPay is starting
   API docs   {base}/schema  (Swagger UI: {base}/schema/swagger)
   Sandbox    http://127.0.0.1:{SANDBOX_PORT}
   Webhooks   {DEV_RECEIVER_URL}  (the demo merchant's; GET it to see the last ones)
+  Shoppers   email and SMS caught at http://127.0.0.1:{SINKS_HTTP_PORT}/messages  (or: fusionxpay messages)
   Data       {data_dir}
 
 Try it (demo merchant key kept in {data_dir / 'demo-merchant.json'}):
@@ -136,6 +143,7 @@ def run_stack(worker_processes: int | None = None, api_workers: int = 2) -> int:
         port = settings.api.port
         env.update(_dev_secrets(data_dir))
         env.setdefault("FXP_PROVIDERS__SANDBOX__BASE_URL", f"http://127.0.0.1:{SANDBOX_PORT}")
+        env.update(sink_environment(dict(os.environ), SINKS_SMTP_PORT, SINKS_HTTP_PORT))
         env["SANDBOX_CALLBACK_SECRET"] = env["FXP_PROVIDERS__SANDBOX__CALLBACK_SECRET"]
         env["SANDBOX_API_KEY"] = env["FXP_PROVIDERS__SANDBOX__API_KEY"]  # only FusionXPay may use the gateway
         # Private targets stay refused: only the dev receiver (the demo merchant's endpoint) is

@@ -14,6 +14,7 @@ from dramatiq import Broker
 from app.adapters.outages import outage_of
 from app.adapters.queue.broker import ACTOR_QUEUES
 from app.workers.actors.fulfillment import allocate_stock
+from app.workers.actors.notifications import NotificationDead, notify_customer, send_notification
 from app.workers.actors.payments import dispatch_payment, dispatch_refund
 from app.workers.actors.periodic import purge_idempotency_keys, reconcile_payments, relay_outbox
 from app.workers.actors.webhooks import WebhookGaveUp, notify_merchant
@@ -47,6 +48,9 @@ def actor_table(workers: WorkerSettings) -> list[tuple[ActorBody, dict[str, Any]
         # Delivery failures follow the webhook schedule (jobs in PostgreSQL); an exhausted
         # schedule raises WebhookGaveUp, straight to the dead letters.
         (notify_merchant, {**retried, "throws": (WebhookGaveUp,)}),
+        # Shopper email/SMS: the same, with the notification schedule (NotificationDead).
+        (notify_customer, {**retried, "throws": (NotificationDead,)}),
+        (send_notification, {**retried, "throws": (NotificationDead,)}),
         (relay_outbox, periodic),
         (reconcile_payments, periodic),
         (purge_idempotency_keys, periodic),

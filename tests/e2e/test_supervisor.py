@@ -29,9 +29,11 @@ class RunningStack:
     def __init__(self, data_dir: Path, log: Path) -> None:
         self.data_dir = data_dir
         self.api_url = f"http://127.0.0.1:{free_port()}"
+        self.sinks_port = free_port()  # shopper email/SMS caught by the local sinks
         env = {k: v for k, v in os.environ.items() if k not in ("FXP_DATABASE_URL", "FXP_REDIS_URL")}
         env.update(FXP_DATA_DIR=str(data_dir), FXP_PORT=self.api_url.rsplit(":", 1)[1],
                    FXP_SANDBOX_PORT=str(free_port()), FXP_DEV_RECEIVER_PORT=str(free_port()), FXP_LOG_LEVEL="WARNING",
+                   FXP_DEV_SMTP_PORT=str(free_port()), FXP_DEV_SINKS_PORT=str(self.sinks_port),
                    FXP_WORKERS__RELAY_INTERVAL_S="0.1", FXP_WORKERS__IDLE_POLL_MS="100")
         self._log = log.open("a")
         self.process = subprocess.Popen([sys.executable, "-m", "app.entrypoints.cli", "run", "--workers", "1"],

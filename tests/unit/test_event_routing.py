@@ -54,7 +54,13 @@ class Recorder:
                                payment_id: uuid.UUID) -> None:
                 recorder.calls.append(("fulfillment.allocate", (event_id, merchant_id, order_id, payment_id)))
 
-        return EventConsumers(Payments(), Refunds(), Notifications(), Fulfillment())  # type: ignore[arg-type]
+        class Customers:
+            async def notify_event(self, event_id: uuid.UUID) -> list:
+                recorder.calls.append(("customers.notify_event", event_id))
+                return []
+
+        return EventConsumers(Payments(), Refunds(), Notifications(), Fulfillment(),  # type: ignore[arg-type]
+                              Customers())  # type: ignore[arg-type]
 
 
 class ProcessedNothingYet:

@@ -25,11 +25,11 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 # Separate queues so a slow kind of work never sits in front of another kind. Messages go
 # to actors by name: the sender needs the queue, never the actor's code.
 PAYMENTS, WEBHOOKS, OUTBOX, MAINTENANCE = "payments", "webhooks", "outbox", "maintenance"
-FULFILLMENT = "fulfillment"
-QUEUES = (PAYMENTS, WEBHOOKS, OUTBOX, MAINTENANCE, FULFILLMENT)
+FULFILLMENT, NOTIFICATIONS = "fulfillment", "notifications"
+QUEUES = (PAYMENTS, WEBHOOKS, OUTBOX, MAINTENANCE, FULFILLMENT, NOTIFICATIONS)
 ACTOR_QUEUES = {
     "dispatch_payment": PAYMENTS, "dispatch_refund": PAYMENTS, "notify_merchant": WEBHOOKS,
-    "allocate_stock": FULFILLMENT,
+    "allocate_stock": FULFILLMENT, "notify_customer": NOTIFICATIONS, "send_notification": NOTIFICATIONS,
     "relay_outbox": OUTBOX, "reconcile_payments": MAINTENANCE, "purge_idempotency_keys": MAINTENANCE,
 }
 

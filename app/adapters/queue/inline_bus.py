@@ -15,7 +15,7 @@ from typing import Any
 import structlog
 
 from app.domain.events import DomainEvent
-from app.domain.routing import EVENT_ROUTES, NOTIFY_MERCHANT, Route, messages_for
+from app.domain.routing import EVENT_ROUTES, NOTIFY_MERCHANT, SEND_NOTIFICATION, Route, messages_for
 
 Consumer = Callable[..., Awaitable[Any]]
 logger = structlog.get_logger("fusionxpay.bus")
@@ -72,3 +72,14 @@ class InProcessRetryScheduler:
 
     async def schedule(self, event_id: uuid.UUID, attempt: int, delay_s: float, *, resend: bool = False) -> None:
         self._bus.send(NOTIFY_MERCHANT, {"event_id": str(event_id), "attempt": attempt, "resend": resend}, delay_s)
+
+
+class InProcessNotificationRetries:
+    """The shopper notifications' retries without workers: the next attempt runs in this
+    process after the delay (the job row holds it too, due at that time)."""
+
+    def __init__(self, bus: InProcessEventBus) -> None:
+        self._bus = bus
+
+    async def schedule(self, delivery_id: uuid.UUID, delay_s: float) -> None:
+        self._bus.send(SEND_NOTIFICATION, {"delivery_id": str(delivery_id)}, delay_s)

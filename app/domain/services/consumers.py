@@ -8,7 +8,11 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from app.domain.routing import ALLOCATE_STOCK, DISPATCH_PAYMENT, DISPATCH_REFUND, NOTIFY_MERCHANT
+from app.domain.ports_notifications import NotificationOutcome
+from app.domain.routing import (
+    ALLOCATE_STOCK, DISPATCH_PAYMENT, DISPATCH_REFUND, NOTIFY_CUSTOMER, NOTIFY_MERCHANT, SEND_NOTIFICATION,
+)
+from app.domain.services.customer_notifications import CustomerNotifications
 from app.domain.services.fulfillment import Allocation, FulfillmentService
 from app.domain.services.notifications import DeliveryOutcome, NotificationService
 from app.domain.services.payments import PaymentService
@@ -19,9 +23,9 @@ Consumer = Callable[..., Awaitable[Any]]
 
 class EventConsumers:
     def __init__(self, payments: PaymentService, refunds: RefundService, notifications: NotificationService,
-                 fulfillment: FulfillmentService) -> None:
+                 fulfillment: FulfillmentService, customers: CustomerNotifications | None = None) -> None:
         self._payments, self._refunds, self._notifications = payments, refunds, notifications
-        self._fulfillment = fulfillment
+        self._fulfillment, self._customers = fulfillment, customers
 
     async def dispatch_payment(self, attempt_id: str, event_id: str | None = None) -> object:
         """payment.requested: send the INITIATED attempt to its provider."""
@@ -35,6 +39,18 @@ class EventConsumers:
         """A notified event: deliver it to the merchant's webhook endpoint (attempt `attempt`)."""
         return await self._notifications.deliver(uuid.UUID(event_id), attempt, resend=resend)
 
+    async def notify_customer(self, event_id: str) -> list[NotificationOutcome]:
+        """A shopper-facing event: plan its email/SMS deliveries and send those due."""
+        if self._customers is None:
+            return []
+        return await self._customers.notify_event(uuid.UUID(event_id))
+
+    async def send_notification(self, delivery_id: str, lease: str | None = None) -> NotificationOutcome:
+        """One attempt of one shopper delivery (a retry, or a wake-up holding `lease`)."""
+        if self._customers is None:
+            return NotificationOutcome.NOT_CLAIMED
+        return await self._customers.deliver(uuid.UUID(delivery_id), lease)
+
     async def allocate_stock(self, order_id: str, payment_id: str, merchant_id: str, event_id: str) -> Allocation:
         """payment.succeeded: allocate the order's stock and start fulfillment, or refund.
         The use case claims the event id in its transaction: a redelivery allocates nothing."""
@@ -43,4 +59,5 @@ class EventConsumers:
 
     def by_name(self) -> Mapping[str, Consumer]:
         return {DISPATCH_PAYMENT: self.dispatch_payment, DISPATCH_REFUND: self.dispatch_refund,
-                NOTIFY_MERCHANT: self.notify_merchant, ALLOCATE_STOCK: self.allocate_stock}
+                NOTIFY_MERCHANT: self.notify_merchant, ALLOCATE_STOCK: self.allocate_stock,
+                NOTIFY_CUSTOMER: self.notify_customer, SEND_NOTIFICATION: self.send_notification}

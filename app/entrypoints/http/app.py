@@ -21,6 +21,7 @@ from app.entrypoints.http.controllers.admin_refunds import AdminRefundsControlle
 from app.entrypoints.http.controllers.callbacks import provider_callback
 from app.entrypoints.http.controllers.health import health, ready
 from app.entrypoints.http.controllers.legacy import LegacyController, legacy_callback
+from app.entrypoints.http.controllers.notification_preferences import NotificationPreferencesController
 from app.entrypoints.http.controllers.orders import OrderController
 from app.entrypoints.http.controllers.payments import PaymentController
 from app.entrypoints.http.controllers.products import ProductController
@@ -50,11 +51,12 @@ def create_app(container: Container) -> Litestar:
     app = Litestar(
         route_handlers=[OrderController, PaymentController, ProductController, provider_callback, LegacyController,
                         legacy_callback, AdminController, FraudAdminController, AdminRefundsController,
-                        AdminVerdictMismatchesController, AuthController, MeController, UsersController, CardController, EventController,
-                        health, ready, problem_types, problem_type, docs_assets(),
-                        MetricsController],
+                        AdminVerdictMismatchesController, AuthController, MeController, UsersController, CardController,
+                        EventController, health, ready, problem_types, problem_type, docs_assets(),
+                        MetricsController, NotificationPreferencesController],
         dependencies={name: from_container(name) for name in ("orders", "merchants", "payments", "callbacks",
-                                                              "catalog", "refunds", "accounts", "sessions", "vault")},
+                                                              "catalog", "refunds", "accounts", "sessions", "vault",
+                                                              "notification_preferences")},
         guards=[authorize],
         # Errors raised by our middleware become responses at problem_boundary, inside the
         # metrics middleware, so metrics count the status the client got.
@@ -96,9 +98,9 @@ def _forbid_unknown_fields_in_schema(app: Litestar) -> None:
     OpenAPI document too (additionalProperties: false), which Litestar leaves out."""
     import msgspec
 
-    from app.entrypoints.http.schemas import accounts, cards, fraud, orders, payments, products
+    from app.entrypoints.http.schemas import accounts, cards, fraud, notifications, orders, payments, products
 
-    strict = {name for module in (orders, payments, products, fraud, accounts, cards) for name, value in vars(module).items()
+    strict = {name for module in (orders, payments, products, fraud, accounts, cards, notifications) for name, value in vars(module).items()
               if isinstance(value, type) and issubclass(value, msgspec.Struct)
               and value.__struct_config__.forbid_unknown_fields}
     for name, schema in (app.openapi_schema.components.schemas or {}).items():

@@ -94,6 +94,8 @@ PROBLEM_CODES: dict[str, tuple[int, str]] = {
     "duplicate_fraud_rule": (422, "Two rules of the set have the same id."),
     "idempotency_key_reused": (422, "This Idempotency-Key was used with a different request."),
     "invalid_email": (422, "The email is not a valid address."),
+    "invalid_phone": (422, "The phone number is not E.164 (a plus, the country code, at most 15 digits)."),
+    "invalid_preferences": (422, "A notification preference names an unknown category or channel."),
     "weak_password": (422, "The password is under 10 characters, common, one repeated character, or contains "
                            "the email."),
     "password_too_long": (422, "The password is over 128 characters."),

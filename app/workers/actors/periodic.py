@@ -13,6 +13,7 @@ import structlog
 from dramatiq.common import current_millis
 from dramatiq.middleware import CurrentMessage
 
+from app.adapters.notify.notification_jobs import PiccoloNotificationJobs
 from app.adapters.redis.locks import RedisLockManager
 from app.bootstrap import Container
 from app.domain.errors import Conflict
@@ -50,11 +51,15 @@ async def _single_flight(container: Container, name: str, interval_s: float,
 
 
 async def relay_outbox(container: Container) -> None:
-    """Publish committed outbox events to their consumers, then wake the webhook
-    deliveries that are due (retries on their schedule, wake-ups presumed lost)."""
+    """Publish committed outbox events to their consumers, then wake the webhook and
+    shopper notification deliveries that are due (retries on their schedule, wake-ups
+    presumed lost)."""
     await _tick(container.relay.drain)
     await _tick(lambda: container.webhook_schedule.wake_due(container.publisher,
                                                             container.settings.workers.relay_batch_size))
+    jobs = container.notification_jobs
+    if isinstance(jobs, PiccoloNotificationJobs):  # (a stand-in job store has nothing to wake)
+        await _tick(lambda: jobs.wake_due(container.publisher, container.settings.workers.relay_batch_size))
 
 
 async def _reconcile(container: Container) -> None:

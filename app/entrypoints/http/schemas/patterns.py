@@ -22,7 +22,7 @@ RFC3339 = whole(r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2
                 r"(\.[0-9]{1,6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])")
 EMAIL_PART = r"[^@\x00-\x20\x7f-\xa0]+"  # no controls, spaces (\x85 and \xa0 included)
 EMAIL = whole(rf"{EMAIL_PART}@{EMAIL_PART}\.{EMAIL_PART}")
-PHONE = whole(r"\+?[0-9 ()\-]{5,20}")
+PHONE = whole(r"\+[1-9][0-9]{1,14}")  # E.164, as SMS providers take it
 CARD_NUMBER = whole(r"[0-9 \-]{12,23}")
 CVC = whole(r"[0-9]{3,4}")
 TOKEN = whole(r"[A-Za-z0-9_\-]+")
