@@ -104,6 +104,12 @@ OPERATIONS: dict[tuple[str, str], str] = {
     ("POST", "/auth/logout"): "End the login the refresh token belongs to: its access tokens stop working.",
     ("GET", "/me"): "The logged-in user.",
     ("POST", "/me/password"): "Change the password: every other session ends, the answer is a new login.",
+    ("GET", "/me/notification-preferences"): (
+        "Which notices go out by email and by SMS, per category. A customer reads its own; a merchant key or "
+        "staff token reads the merchant's choice for guest customers (orders placed without a user)."),
+    ("PUT", "/me/notification-preferences"): (
+        "Choose email and/or SMS per category; nothing is sent on a channel switched off. A customer sets its "
+        "own; a merchant key or staff token sets the choice for guest customers."),
     ("POST", "/staff"): "Create a staff user of your merchant (role `merchant`): it sees what the API key sees.",
     ("POST", "/admin/users"): "Create a user with any role (the first admin is created with `FXP_ADMIN_API_KEY`).",
     # Admin
