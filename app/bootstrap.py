@@ -9,9 +9,12 @@ from functools import cache
 from typing import TYPE_CHECKING, TypedDict
 
 import redis.asyncio as redis_async
+import structlog
 from dramatiq import Broker
+from opentelemetry.sdk.trace import TracerProvider
 from piccolo.engine.postgres import PostgresEngine
 
+from app.adapters.audit.trail import PiccoloAuditTrail
 from app.adapters.auth.jwt_tokens import JwtAccessTokens
 from app.adapters.auth.passwords import Argon2PasswordHasher
 from app.adapters.clock import SystemClock
@@ -25,6 +28,7 @@ from app.adapters.db.notification_preferences import PiccoloPreferenceStore
 from app.adapters.notify.channels import close_senders, message_senders
 from app.adapters.notify.delivery_log import PiccoloWebhookStore
 from app.adapters.notify.event_log import PiccoloEventLog
+from app.adapters.observability.tracing import build_tracing, stop_tracing
 from app.adapters.notify.message_facts import PiccoloMessageFacts
 from app.adapters.notify.notification_jobs import PiccoloNotificationJobs, PolledRetries
 from app.adapters.notify.rendering import JinjaMessageRenderer
@@ -52,6 +56,7 @@ from app.domain.ports import (
     CardDataCache, CardFingerprints, Clock, FraudDecisionMetrics, FraudRuleStore, LockManager,
     UnitOfWorkFactory, VelocityCounter, VerdictAlarm, WebhookTargetPolicy,
 )
+from app.domain.ports_audit import AuditTrail
 from app.domain.ports_accounts import AccessTokenIssuer, LoginThrottle, PasswordHasher, SessionRevocations
 from app.domain.ports_notifications import MessageSender, NotificationJobs, PreferenceStore
 from app.domain.model.notification import Channel
@@ -119,10 +124,13 @@ class Container:
     accounts: AccountService
     vault: CardVaultService
     rate_limiter: RedisRateLimiter
+    audit: AuditTrail
     customer_notifications: CustomerNotifications  # shopper email/SMS
     notification_jobs: NotificationJobs  # their durable jobs (PiccoloNotificationJobs unless overridden)
     notification_preferences: NotificationPreferenceService
     message_senders: dict[Channel, MessageSender]
+    tracing: TracerProvider | None = None  # None: tracing off (FXP_TELEMETRY__ENABLED)
+    owns_tracing: bool = False
 
     async def start(self) -> None:
         db = self.settings.database
@@ -133,9 +141,15 @@ class Container:
         await self.bus.drain()
         await self.providers.aclose()
         await self.sender.aclose()
+        try:
+            await self.audit.flush()  # records of reads and failures still queued
+        except Exception as exc:  # PostgreSQL gone: the stop goes on (they are lost, and logged)
+            structlog.get_logger("fusionxpay.audit").warning("audit_records_lost", error=f"{type(exc).__name__}: {exc}")
         await close_senders(self.message_senders)
         await self.engine.close_connection_pool()
         await self.redis.aclose()
+        if self.owns_tracing:
+            stop_tracing(self.tracing)
 
     async def check_database(self) -> bool:
         async with self.engine.transaction() as transaction:
@@ -180,6 +194,8 @@ class Overrides(TypedDict, total=False):
     token_issuer: AccessTokenIssuer  # what sessions sign with (HTTP still verifies with the JWT codec)
     card_sealer: CardSealer
     cvc_cache: CvcCache
+    audit: AuditTrail
+    tracing: TracerProvider | None  # the process's (a worker's, a test's in-memory one); None: off
     message_senders: dict[Channel, MessageSender]  # shopper email/SMS transports, by channel
     notification_jobs: NotificationJobs
     preference_store: PreferenceStore
@@ -193,7 +209,8 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
     inline = settings.payments.dispatch == "inline"  # no workers: consumers run in-process after commit
     bus = o["bus"] if "bus" in o else InProcessEventBus() if inline else InProcessEventBus(routes={})
     clock = o["clock"] if "clock" in o else SystemClock()
-    uow = o["uow"] if "uow" in o else PiccoloUnitOfWorkFactory(engine, bus)
+    audit = o["audit"] if "audit" in o else PiccoloAuditTrail(engine)
+    uow = o["uow"] if "uow" in o else PiccoloUnitOfWorkFactory(engine, bus, audit, settings.audit.enabled)
     keyring = cache(lambda: vault_keyring(settings))  # only when an adapter that needs keys is built
     sealer = o["card_sealer"] if "card_sealer" in o else keyring()
     vault = CardVaultService(uow, clock, sealer,
@@ -260,7 +277,10 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
         fraud_rules=FraudRuleService(uow, fraud_rules),
         reviews=ReviewService(uow, clock, stock, ReviewPolicy(settings.fraud.review_deadline_s)),
         access_tokens=access_tokens, sessions=sessions, accounts=accounts, vault=vault,
-        rate_limiter=RedisRateLimiter(redis), customer_notifications=customers, notification_jobs=jobs,
+        rate_limiter=RedisRateLimiter(redis), audit=audit,
+        tracing=o["tracing"] if "tracing" in o else build_tracing(settings.telemetry, "api"),
+        owns_tracing="tracing" not in o,
+        customer_notifications=customers, notification_jobs=jobs,
         notification_preferences=NotificationPreferenceService(
             o["preference_store"] if "preference_store" in o else PiccoloPreferenceStore(engine)),
         message_senders=senders,

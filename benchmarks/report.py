@@ -87,7 +87,8 @@ def vs_off_text(results: list[dict[str, Any]]) -> str:
     lines = [f"  {r['server']:<8} {SCENARIOS[r['scenario']].title:<20} throughput {_fmt(v['rps_ratio'])}x, "
              f"p50 {_fmt(v['p50_ratio'])}x, CPU/op {_fmt(v['cpu_per_op_ratio'])}x"
              for r in results if (v := r.get("vs_off"))]
-    return "\n".join(["Rate limiting + fraud rules on / off (same server, same run):", *lines]) if lines else ""
+    return "\n".join(["On / off (same server, same run; security.*: rate limiting + fraud rules, audit.*: "
+                      "the audit trail):", *lines]) if lines else ""
 
 
 def add_ratios(results: list[dict[str, Any]]) -> None:

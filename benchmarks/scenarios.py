@@ -83,6 +83,7 @@ class Stack:
     # screening on with no rules), "on" (both on: limits never reached, a rule set
     # evaluated on every payment), "off" (both switched off).
     security: str = "default"
+    audit: str = "on"  # FXP_AUDIT__ENABLED: the audit trail "on" (as deployed) or "off"
 
 
 API_ONLY = Stack()
@@ -200,4 +201,4 @@ register(Scenario(
 
 # --- the payment flow and the workers (on demand; their modules register them) ----------
 
-from benchmarks import auth, catalog, notifications, payment_flow, security, worker_throughput  # noqa: E402,F401
+from benchmarks import audit_cost, auth, catalog, notifications, payment_flow, security, worker_throughput  # noqa: E402,F401

@@ -183,6 +183,7 @@ class RunningStack:
             self.env.setdefault("FXP_AUTH__JWT_SECRET", secrets.token_urlsafe(48))
         if target == "api":
             self.env |= SECURITY_ENV[stack.security]
+            self.env["FXP_AUDIT__ENABLED"] = "true" if stack.audit == "on" else "false"
         if target == "api" and stack != Stack():
             secret = secrets.token_urlsafe(24)
             self.env |= {

@@ -130,6 +130,10 @@ class WorkerSettings(msgspec.Struct, frozen=True):
     redis_heartbeat_timeout_ms: int = 60_000
     redis_maintenance_chance: int = 1_000
     prometheus: bool = False  # dramatiq's Prometheus middleware (exposition on :9191)
+    # Our metrics, one scrape target per worker process: the first free port from this
+    # one (0: off); see app/workers/metrics.py.
+    metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
     relay_interval_s: float = 0.2
     relay_batch_size: int = 500
     reconcile_interval_s: float = 10.0
@@ -187,6 +191,22 @@ class RateLimitSettings(msgspec.Struct, frozen=True):
         return dict(part.split("=", 1) for part in self.groups.split() if "=" in part)
 
 
+class AuditSettings(msgspec.Struct, frozen=True):
+    """FXP_AUDIT__*: the audit trail (audit_log)."""
+
+    enabled: bool = True  # off only to measure its cost (benchmarks)
+
+
+class TelemetrySettings(msgspec.Struct, frozen=True):
+    """FXP_TELEMETRY__*: OpenTelemetry tracing (off by default)."""
+
+    enabled: bool = False
+    # OTLP over HTTP; empty: the exporter's own default (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+    # else http://localhost:4318/v1/traces)
+    otlp_endpoint: str = ""
+    service_name: str = "fusionxpay"
+
+
 class NotificationSettings(msgspec.Struct, frozen=True):
     """Shopper email (SMTP) and SMS (a Twilio-shaped REST API). A channel with no server
     configured is not used; `make run` points both at local sinks (app/entrypoints/dev_sinks.py)."""
@@ -228,6 +248,8 @@ class Settings(msgspec.Struct, frozen=True):
     fraud: FraudSettings = FraudSettings()
     auth: AuthSettings = AuthSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
+    audit: AuditSettings = AuditSettings()
+    telemetry: TelemetrySettings = TelemetrySettings()
     notifications: NotificationSettings = NotificationSettings()
 
     @property

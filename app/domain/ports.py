@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import AsyncContextManager, Protocol
 
 from app.domain.events import DomainEvent
+from app.domain.model.audit import AuditLog
 from app.domain.model.card import CardDetails, CardToken
 from app.domain.model.fraud import FraudRule
 from app.domain.model.fraud_evaluation import FraudDecision
@@ -213,6 +214,9 @@ class UnitOfWork(Protocol):
 
     @property
     def cards(self) -> SavedCardRepository: ...
+
+    # The operations this unit records in the audit trail (see app/domain/model/audit.py).
+    audit: AuditLog
 
     async def __aenter__(self) -> UnitOfWork: ...
 

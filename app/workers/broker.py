@@ -6,23 +6,29 @@ from __future__ import annotations
 import asyncio
 
 from dramatiq import Broker, Middleware
+from opentelemetry.sdk.trace import TracerProvider
 from dramatiq.middleware import AgeLimit, AsyncIO, CurrentMessage, Retries, ShutdownNotifications, TimeLimit
 
 from app.adapters.queue.broker import connect_broker
 from app.bootstrap import Container, build_container
+from app.adapters.observability.tracing import build_tracing
+from app.workers.metrics import MetricsExposition
+from app.workers.tracing import TraceContext
 from app.workers.middleware import ContainerBoot, CorrelationLogging, SharedLoopAsyncIO
 from app.workers.registry import declare_actors
 from config.settings import Settings
 
 
 def build_middleware(settings: Settings, boot: ContainerBoot, loop: asyncio.AbstractEventLoop | None = None,
-                     ) -> list[Middleware]:
+                     tracing: TracerProvider | None = None) -> list[Middleware]:
     workers = settings.workers
-    middleware: list[Middleware] = []
+    middleware: list[Middleware] = [TraceContext(tracing)] if tracing is not None else []
     if workers.prometheus:
         from dramatiq.middleware.prometheus import Prometheus
 
         middleware.append(Prometheus())
+    if workers.metrics_port:
+        middleware.append(MetricsExposition(workers.metrics_port, workers.metrics_host))
     middleware += [
         AgeLimit(max_age=workers.max_age_ms),
         TimeLimit(time_limit=workers.time_limit_ms),
@@ -43,18 +49,21 @@ def build_middleware(settings: Settings, boot: ContainerBoot, loop: asyncio.Abst
 
 
 def build_broker(settings: Settings, *, container: Container | None = None,
-                 loop: asyncio.AbstractEventLoop | None = None) -> Broker:
+                 loop: asyncio.AbstractEventLoop | None = None, tracing: TracerProvider | None = None) -> Broker:
     """A broker with our middleware and actors. `container`: the actors' Container (else
     each worker process builds its own at boot). `loop`: run async actors on that running
     loop instead of a thread of their own (tests, a process embedding a worker)."""
 
+    # The process's tracer (FXP_TELEMETRY__ENABLED), made before the broker so its middleware has it.
+    tracing = tracing or (container.tracing if container else build_tracing(settings.telemetry, "worker"))
+
     async def boot_container(broker: Broker) -> Container:
-        built = build_container(settings, broker=broker)  # one broker connection per process
+        built = build_container(settings, broker=broker, tracing=tracing)  # one broker connection per process
         await built.start()
         return built
 
     boot = ContainerBoot(boot_container, container)
-    broker = connect_broker(settings, build_middleware(settings, boot, loop))
+    broker = connect_broker(settings, build_middleware(settings, boot, loop, tracing))
     declare_actors(broker, settings.workers, boot)
     return broker
 

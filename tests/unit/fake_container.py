@@ -19,6 +19,7 @@ from tests.unit.fake_fraud import (
     FakeCardFingerprints, InMemoryFraudRuleStore, InMemoryVelocityCounter, RecordingFraudMetrics,
 )
 from tests.unit.fake_providers import FakeProvider, FakeProviderRegistry, InMemoryCardDataCache, RecordingVerdictAlarm
+from tests.unit.fake_audit import InMemoryAuditTrail
 from tests.unit.fakes import FakeClock, InMemoryLockManager, InMemoryUnitOfWorkFactory
 
 
@@ -32,8 +33,10 @@ def unit_settings(env: str = "test", **groups: dict[str, Any]) -> Settings:
 
 
 def fake_container(settings: Settings | None = None, **overrides: Any) -> Container:
+    uow = overrides.get("uow") or InMemoryUnitOfWorkFactory()
     fakes: dict[str, Any] = {
-        "broker": StubBroker(), "clock": FakeClock(), "uow": InMemoryUnitOfWorkFactory(),
+        "broker": StubBroker(), "clock": FakeClock(), "uow": uow,
+        "audit": InMemoryAuditTrail(uow.db.audit if isinstance(uow, InMemoryUnitOfWorkFactory) else None),
         "providers": FakeProviderRegistry(FakeProvider()), "locks": InMemoryLockManager(),
         "card_cache": InMemoryCardDataCache(), "fraud_rules": InMemoryFraudRuleStore(),
         "velocity": InMemoryVelocityCounter(), "fingerprints": FakeCardFingerprints(),

@@ -21,6 +21,7 @@ from typing import Any
 
 from app.domain.errors import Conflict
 from app.domain.events import DomainEvent, EventRecorder
+from app.domain.model.audit import SYSTEM, Actor, AuditLog, AuditRecord
 from app.domain.model.merchant import Merchant
 from app.domain.model.order import Order, with_order_snapshots
 from app.domain.model.catalog import Product
@@ -31,6 +32,7 @@ from app.domain.model.saved_card import SavedCard
 from app.domain.model.session import RefreshToken
 from app.domain.model.user import User
 from app.domain.ports import EventBus, OrderQuery, RollbackOnly
+from tests.unit.fake_audit import finished
 from tests.unit.fake_accounts import (
     InMemoryRefreshTokenRepository, InMemorySavedCardRepository, InMemoryUserRepository,
 )
@@ -105,6 +107,7 @@ class InMemoryDatabase:
     refresh_tokens: dict[uuid.UUID, RefreshToken] = field(default_factory=dict)
     cards: dict[str, SavedCard] = field(default_factory=dict)
     outbox: list[DomainEvent] = field(default_factory=list)
+    audit: list[AuditRecord] = field(default_factory=list)  # append-only, as audit_log
     commits: int = 0
     locks: dict[Hashable, asyncio.Lock] = field(default_factory=dict)
 
@@ -351,6 +354,9 @@ class InMemoryUnitOfWork:
                  bus: EventBus | None = None) -> None:
         self._db, self._current, self._bus = db, current, bus
         self.committed = False
+        self.audit = AuditLog()
+        self.actor: Actor = SYSTEM  # who the records say acted (the driver's, in the real one)
+        self.correlation_id: str | None = None
         self.committed_events: list[DomainEvent] = []  # what reached the outbox through this unit
 
     async def __aenter__(self) -> InMemoryUnitOfWork:
@@ -391,10 +397,12 @@ class InMemoryUnitOfWork:
         self._from_nested = []
         if self._parent is not None:
             self._parent._from_nested.extend(events)
+            self._parent.audit.adopt(self.audit.take())
         else:
             for table in self._tables.values():
                 table.publish()
             self._db.outbox.extend(events)
+            self._db.audit.extend(finished(self.audit.take(), self.actor, self.correlation_id))
             self._db.commits += 1
             self.committed_events.extend(events)
         self.committed = True
@@ -402,6 +410,9 @@ class InMemoryUnitOfWork:
     async def __aexit__(self, *exc_info: object) -> None:
         # Rollback is simply forgetting: uncommitted writes never reached the committed rows.
         self._current.reset(self._token)
+        if self.audit.entries:  # reads and failures: recorded on their own, as the real one does
+            self._db.audit.extend(finished(self.audit.take(), self.actor, self.correlation_id,
+                                           exc_info[1] if isinstance(exc_info[1], BaseException) else None))
         if self._parent is not None:
             if not self.committed and (exc_info[0] is not None or self._write_count() != self._writes_at_start):
                 self._parent._rollback_only = True

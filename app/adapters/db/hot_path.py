@@ -33,8 +33,8 @@ SELECT_ATTEMPTS_OF_ORDER = "SELECT * FROM payment_attempts WHERE order_id = $1 O
 SELECT_REFUNDS_OF_ORDER = ("SELECT * FROM refunds WHERE order_id = $1 AND purpose <> 'unrequested_capture' "
                            "ORDER BY created_at")
 INSERT_OUTBOX = """
-INSERT INTO outbox (id, event_type, aggregate_id, merchant_id, payload, correlation_id, occurred_at)
-VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7)
+INSERT INTO outbox (id, event_type, aggregate_id, merchant_id, payload, correlation_id, occurred_at, traceparent)
+VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8)
 """
 
 

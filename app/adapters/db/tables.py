@@ -118,6 +118,7 @@ class OutboxTable(Table, tablename="outbox"):
     correlation_id = Text(null=True)
     occurred_at = Timestamptz()
     published_at = Timestamptz(null=True, default=None)  # Piccolo would default to now()
+    traceparent = Text(null=True)  # W3C trace context of the writing request (tracing on)
 
 
 class CallbackInboxTable(Table, tablename="callback_inbox"):

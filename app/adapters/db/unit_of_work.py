@@ -10,6 +10,7 @@ no caller needs, at two extra round trips per request.)"""
 from __future__ import annotations
 
 from contextvars import ContextVar
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -20,28 +21,37 @@ from app.adapters.db.repositories import (
     PiccoloCallbackInbox, PiccoloMerchantRepository, PiccoloMismatchRepository, PiccoloOrderRepository,
     PiccoloPaymentRepository, PiccoloRefundRepository, Touched,
 )
+from app.adapters.audit import context as audit_context
+from app.adapters.audit.trail import INSERT_AUDIT, audit_values
 from app.adapters.db import hot_path
+from app.adapters.observability.business_metrics import count_committed
+from app.adapters.observability.trace_context import current_traceparent
 from app.adapters.db.catalog_repositories import PiccoloProductRepository, PiccoloReservationRepository
 from app.adapters.queue.processed_events import PiccoloProcessedEvents
 from app.adapters.db.accounts import PiccoloRefreshTokenRepository, PiccoloUserRepository
 from app.adapters.db.saved_cards import PiccoloSavedCardRepository
 from app.domain.events import DomainEvent
 from app.domain.model.order import with_order_snapshots
+from app.domain.model.audit import AuditEntry, AuditLog, AuditRecord, finish
 from app.domain.ports import EventBus, RollbackOnly
+from app.domain.ports_audit import AuditTrail
 
 # The outermost unit of work of the current task: nested ones hand it their events.
 _root: ContextVar[PiccoloUnitOfWork | None] = ContextVar("fxp_root_uow", default=None)
 
 
-def outbox_values(event: DomainEvent, correlation_id: str | None) -> tuple:
+def outbox_values(event: DomainEvent, correlation_id: str | None, traceparent: str | None = None) -> tuple:
     return (event.id, event.type, event.aggregate_id, event.merchant_id,
-            msgspec.json.encode(event.payload).decode(), correlation_id, event.occurred_at)
+            msgspec.json.encode(event.payload).decode(), correlation_id, event.occurred_at, traceparent)
 
 
 class PiccoloUnitOfWork:
-    def __init__(self, engine: PostgresEngine, bus: EventBus | None = None) -> None:
+    def __init__(self, engine: PostgresEngine, bus: EventBus | None = None, trail: AuditTrail | None = None,
+                 audit: bool = True) -> None:
         self._engine = engine
         self._bus = bus
+        self._trail = trail
+        self.audit = AuditLog(enabled=audit and trail is not None)
         self._touched = Touched()
         self.orders = PiccoloOrderRepository(self._touched)
         self.payments = PiccoloPaymentRepository(self._touched)
@@ -74,13 +84,24 @@ class PiccoloUnitOfWork:
         events = await with_order_snapshots(events, list(self._touched.aggregates), self.orders.get)
         if events:
             correlation_id = structlog.contextvars.get_contextvars().get("correlation_id")
+            trace = current_traceparent()  # the workers' spans join this trace
             await self._transaction.connection.executemany(
-                hot_path.INSERT_OUTBOX, [outbox_values(event, correlation_id) for event in events])
+                hot_path.INSERT_OUTBOX, [outbox_values(event, correlation_id, trace) for event in events])
+        # The operations recorded: in this transaction, with the change (a nested unit's go
+        # to the outer one, whose outcome is theirs). Taken once committed: if the commit
+        # fails, __aexit__ records them as failed.
+        if self._parent is not None:
+            self._parent.audit.adopt(self.audit.take())
+        elif self.audit.entries:
+            await self._transaction.connection.executemany(
+                INSERT_AUDIT, [audit_values(record) for record in _finished(self.audit.entries)])
         if self._parent is not None:
             self._parent.committed_events.extend(events)
         else:
             await self._transaction.commit()
+            self.audit.take()
             self.committed_events.extend(events)
+            count_committed(events)  # payments, refunds: counted once they are true
         self._committed = True
 
     async def __aexit__(self, *exc_info: Any) -> None:
@@ -96,14 +117,26 @@ class PiccoloUnitOfWork:
             await self._tx.__aexit__(*((None, None, None) if self._committed else exc_info))
             if self._parent is None:
                 _root.reset(self._token)
+            if self.audit.entries and self._trail is not None:
+                # Reads, and operations that failed (their transaction rolled back): on their own.
+                self._trail.append(_finished(self.audit.take(), exc_info[1]))
         if self._parent is None and self._committed and self._bus and self.committed_events:
             await self._bus.publish(self.committed_events)
 
 
+def _finished(entries: list[AuditEntry], error: BaseException | None = None) -> list[AuditRecord]:
+    actor, correlation_id = audit_context.current()
+    now = datetime.now(UTC)
+    return [finish(entry, now, actor, correlation_id, error) for entry in entries]
+
+
 class PiccoloUnitOfWorkFactory:
-    def __init__(self, engine: PostgresEngine, bus: EventBus | None = None) -> None:
+    def __init__(self, engine: PostgresEngine, bus: EventBus | None = None, trail: AuditTrail | None = None,
+                 audit: bool = True) -> None:
         self.engine = engine
         self.bus = bus
+        self.trail = trail
+        self.audit = audit  # False: operations are not recorded (benchmarks measure the cost)
 
     def __call__(self) -> PiccoloUnitOfWork:
-        return PiccoloUnitOfWork(self.engine, self.bus)
+        return PiccoloUnitOfWork(self.engine, self.bus, self.trail, self.audit)

@@ -26,6 +26,7 @@ import stamina
 import structlog
 from aiobreaker import CircuitBreaker, CircuitBreakerError, CircuitBreakerListener
 
+from app.adapters.observability.business_metrics import circuit_state
 from app.adapters.providers.errors import ProviderRateLimited, ProviderTimeout, ProviderTransportError
 from app.adapters.providers.http import ProviderCredentialsRejected
 from app.adapters.providers.metrics import PROVIDER_CALL_DURATION, PROVIDER_CALLS
@@ -72,6 +73,7 @@ def transport_cause(error: BaseException) -> ProviderTransportError | None:
 class BreakerLog(CircuitBreakerListener):
     def state_change(self, breaker: CircuitBreaker, old: Any, new: Any) -> None:
         log.warning("provider_circuit_state", breaker=breaker.name, state=new.state.name.lower())
+        circuit_state(breaker.name.removeprefix("provider:"), new.state.name.lower())
 
 
 class ResilientProvider:
@@ -87,6 +89,7 @@ class ResilientProvider:
             exclude=[lambda error: not isinstance(error, ProviderTransportError)],
             listeners=[BreakerLog()], name=f"provider:{inner.name}",
         )
+        circuit_state(inner.name, self.breaker.current_state.name.lower())
 
     async def aclose(self) -> None:
         close = getattr(self._inner, "aclose", None)

@@ -18,20 +18,22 @@ from typing import Any, Protocol
 import structlog
 from piccolo.engine.postgres import PostgresEngine
 
+from app.adapters.observability.trace_context import TRACEPARENT
 from app.domain.routing import EVENT_ROUTES, Route, messages_for
 from app.domain.services.notifications import StoredEvent
 
 logger = structlog.get_logger("fusionxpay.outbox")
 
 CLAIM_SQL = """
-SELECT id, event_type, merchant_id, payload, occurred_at, correlation_id FROM outbox
+SELECT id, event_type, merchant_id, payload, occurred_at, correlation_id, traceparent FROM outbox
 WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED
 """
 MARK_SQL = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::uuid[])"
 
 
 class Publisher(Protocol):
-    def publish(self, actor: str, kwargs: dict[str, Any], correlation_id: str | None) -> None:
+    def publish(self, actor: str, kwargs: dict[str, Any], correlation_id: str | None, *,
+                options: Mapping[str, Any] | None = None) -> None:
         """Hand one message to the broker; returns once the broker has accepted it."""
 
 
@@ -54,12 +56,15 @@ class OutboxRelay:
             await jobs.enlist(connection, [(event.id, event.merchant_id) for event in events
                                            if any(name == consumer for name, _ in messages_for(event, self._routes))])
 
-    def _publish(self, events: list[StoredEvent], accepted: list[uuid.UUID]) -> None:
+    def _publish(self, events: list[StoredEvent], accepted: list[uuid.UUID],
+                 traces: Mapping[uuid.UUID, str | None] | None = None) -> None:
         # Blocking broker clients: runs in a thread, appending as the broker accepts.
         for event in events:
+            trace = (traces or {}).get(event.id)  # the writing request's trace goes on with the message
             for consumer, kwargs in messages_for(event, self._routes):
                 if consumer not in self._durable:
-                    self._publisher.publish(consumer, kwargs, event.correlation_id)
+                    self._publisher.publish(consumer, kwargs, event.correlation_id,
+                                            options={TRACEPARENT: trace} if trace else None)
             accepted.append(event.id)
 
     async def relay_once(self) -> int:
@@ -75,8 +80,9 @@ class OutboxRelay:
                                   json.loads(row["payload"]) if isinstance(row["payload"], str) else row["payload"],
                                   row["occurred_at"], row["correlation_id"]) for row in rows]
             await self._enlist(connection, events)
+            traces = {row["id"]: row["traceparent"] for row in rows}
             try:
-                await asyncio.to_thread(self._publish, events, accepted)
+                await asyncio.to_thread(self._publish, events, accepted, traces)
             except Exception as exc:  # keep (commit) what the broker took before it failed
                 failure = exc
             if accepted:

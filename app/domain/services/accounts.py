@@ -6,8 +6,10 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 import uuid
+from typing import NoReturn
 
 from app.domain.errors import Conflict, Forbidden, NotFound, Throttled, Unauthenticated, ValidationFailed
+from app.domain.model.audit import Actor, ActorKind, AuditType
 from app.domain.model.principal import Principal
 from app.domain.model.user import Role, User, check_password, normalize_email
 from app.domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
@@ -58,7 +60,7 @@ class AccountService:
         """The same answer, after the same work, for an unknown email and a wrong password."""
         keys = throttle_keys(client_ip, email)
         if (wait := await self._throttle.retry_after(keys)) is not None:
-            raise Throttled("too many failed logins; try again later", wait)
+            await self._failed_login(Throttled("too many failed logins; try again later", wait), None, merchant_id)
         email = normalize_email(email)
         password = unicodedata.normalize("NFKC", password)
         async with self._uow() as uow:
@@ -66,15 +68,26 @@ class AccountService:
         matches = await self._hasher.verify(user.password_hash if user else await self._dummy(), password)
         if user is None or not matches:
             await self._throttle.failed(keys)
-            raise Unauthenticated(BAD_CREDENTIALS, code="invalid_credentials")
+            await self._failed_login(Unauthenticated(BAD_CREDENTIALS, code="invalid_credentials"),
+                                     user.id if user else None, merchant_id)
         await self._throttle.succeeded(keys[1:])
         async with self._uow() as uow:
+            uow.audit.record(AuditType.USER_LOGIN, actor=Actor(ActorKind.USER, str(user.id)), user=user.id,
+                             merchant=user.merchant_id)
             if self._hasher.needs_rehash(user.password_hash):  # parameters were raised since
                 user.password_hash = await self._hasher.hash(password)
                 await uow.users.save(user)
             session = await self._sessions.start(uow, user)
             await uow.commit()
         return session
+
+    async def _failed_login(self, error: Exception, user_id: uuid.UUID | None,
+                            merchant_id: uuid.UUID | None) -> NoReturn:
+        """Record the refused login (the unit ends by the error: a failed record), then raise it."""
+        async with self._uow() as uow:
+            uow.audit.record(AuditType.USER_LOGIN, actor=Actor(ActorKind.USER, str(user_id) if user_id else None),
+                             user=user_id, merchant=merchant_id)
+            raise error
 
     async def me(self, user_id: uuid.UUID) -> User:
         async with self._uow() as uow:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 
-from app.domain.errors import MalformedCallback
+from app.domain.errors import DomainError, MalformedCallback
+from app.domain.model.audit import Actor, ActorKind, AuditType
 from app.domain.model.provider import CallbackKind
 from app.domain.model.verdict import VerdictOrigin, VerdictSource
 from app.domain.ports import ProviderRegistry, UnitOfWorkFactory
@@ -32,14 +33,25 @@ class CallbackService:
 
     async def handle(self, provider_name: str, headers: Mapping[str, str], body: bytes) -> CallbackOutcome:
         """Raises InvalidCallback (forged, stale) or MalformedCallback; changes nothing then."""
-        event = await self._providers.get(provider_name).parse_callback(headers, body)
-        if event.kind is CallbackKind.IGNORED:
+        provider = self._providers.get(provider_name)
+        actor = Actor(ActorKind.PROVIDER, provider_name)
+        try:
+            event = await provider.parse_callback(headers, body)
+            target = event.attempt_id if event.kind is CallbackKind.PAYMENT else event.refund_id
+            if target is None and event.kind is not CallbackKind.IGNORED:
+                raise MalformedCallback("the callback names no payment or refund of ours")
+        except DomainError:  # forged, stale or malformed: recorded as failed, then refused
+            async with self._uow() as uow:
+                uow.audit.record(AuditType.CALLBACK_RECEIVED, actor=actor, provider=provider_name)
+                raise
+        if event.kind is CallbackKind.IGNORED or target is None:
             return CallbackOutcome.IGNORED
-        target = event.attempt_id if event.kind is CallbackKind.PAYMENT else event.refund_id
-        if target is None:
-            raise MalformedCallback("the callback names no payment or refund of ours")
         async with self._uow() as uow:
+            audit = uow.audit.record(AuditType.CALLBACK_RECEIVED, actor=actor, provider=provider_name,
+                                     provider_event=event.event_id)
+            audit.add(**{"payment" if event.kind is CallbackKind.PAYMENT else "refund": target})
             if not await uow.callbacks.first_delivery(provider_name, event.event_id):
+                audit.action = "duplicate"
                 return CallbackOutcome.DUPLICATE
             if event.kind is CallbackKind.PAYMENT:
                 origin = VerdictOrigin(provider_name, VerdictSource.CALLBACK, event.event_id)

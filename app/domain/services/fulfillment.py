@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from enum import StrEnum
 
+from app.domain.model.audit import AuditType
 from app.domain.model.delivery import estimate_delivery
 from app.domain.model.inventory import demand
 from app.domain.model.order import OrderStatus
@@ -37,6 +38,8 @@ class FulfillmentService:
         async with self._uow() as uow:
             if not await uow.processed.claim(CONSUMER, event_id):
                 return Allocation.DUPLICATE
+            audit = uow.audit.record(AuditType.ORDER_FULFILLMENT, action="allocate", merchant=merchant_id,
+                                     order=order_id, payment=payment_id, event=event_id)
             order = await load_order(uow, merchant_id, order_id, lock=True)
             if order.status is not OrderStatus.PAYMENT_DONE or not demand(order.items):
                 await uow.commit()
@@ -47,6 +50,7 @@ class FulfillmentService:
                 order.record("order.allocation_failed", order.id, merchant_id, now, order_id=str(order.id),
                              payment_id=str(payment_id), reason=OUT_OF_STOCK, skus=short)
                 await cancel_order(uow, self._stock, order, now, OUT_OF_STOCK)
+                audit.fail(OUT_OF_STOCK, "no stock left for " + ", ".join(short) + ": cancelled and refunded")
                 outcome = Allocation.REFUNDED
             else:
                 lead_times = [product.lead_time_days for product in products.values()]

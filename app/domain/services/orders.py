@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.domain.errors import Conflict, DuplicateOrder, NotFound, ValidationFailed
+from app.domain.model.audit import AuditType
 from app.domain.model.money import Money, currency_code
 from app.domain.model.order import Customer, LineItem, Order
 from app.domain.model.payment import AttemptStatus, PaymentAttempt
@@ -101,10 +102,12 @@ class OrderService:
     async def create(self, merchant_id: uuid.UUID, new: NewOrder, user_id: uuid.UUID | None = None) -> Order:
         """A new order; `user_id`: the customer placing it, who alone (besides the merchant) sees it."""
         async with self._uow() as uow:
+            audit = uow.audit.record(AuditType.ORDER_CREATION, merchant=merchant_id, user=user_id)
             items = await self._priced(uow, merchant_id, new.items, new.currency)
             amount = _amount(new.amount_minor, new.currency, items, self._max_amount)
             order = Order.create(merchant_id, amount, items, new.customer, self._clock.now(),
                                  new.merchant_reference, new.description, user_id=user_id)
+            audit.add(order=order.id)
             if not await uow.orders.add(order):
                 existing = await uow.orders.get_by_reference(merchant_id, new.merchant_reference or "")
                 raise DuplicateOrder(
@@ -117,17 +120,20 @@ class OrderService:
     async def get(self, merchant_id: uuid.UUID, order_id: uuid.UUID,
                   customer_id: uuid.UUID | None = None) -> OrderView:
         async with self._uow() as uow:
+            uow.audit.record(AuditType.DATA_LOOKUP, action="order", merchant=merchant_id, order=order_id)
             order = await load_order(uow, merchant_id, order_id, customer_id=customer_id)
             return OrderView(order, await uow.payments.for_order(order_id), await uow.refunds.for_order(order_id))
 
     async def list(self, query: OrderQuery) -> tuple[list[Order], bool]:
         """A page of orders and whether another page follows."""
         async with self._uow() as uow:
+            uow.audit.record(AuditType.DATA_LOOKUP, action="orders", merchant=query.merchant_id, user=query.user_id)
             rows = await uow.orders.list(query)
         return rows[: query.limit], len(rows) > query.limit
 
     async def modify(self, merchant_id: uuid.UUID, order_id: uuid.UUID, changes: OrderChanges) -> Order:
         async with self._uow() as uow:
+            uow.audit.record(AuditType.ORDER_UPDATE, action="modify", merchant=merchant_id, order=order_id)
             order = await load_order(uow, merchant_id, order_id, lock=True)
             amount, items = None, None
             if changes.items is not None or changes.currency is not None:
@@ -153,6 +159,8 @@ class OrderService:
         """Cancel; a paid order is refunded (the refund is requested from the provider
         by the handler of the `refund.requested` event, after commit)."""
         async with self._uow() as uow:
+            uow.audit.record(AuditType.ORDER_UPDATE, action="cancel", merchant=merchant_id, order=order_id,
+                             user=customer_id)
             order = await load_order(uow, merchant_id, order_id, lock=True, customer_id=customer_id)
             attempts, refunds = await cancel_order(uow, self._stock, order, self._clock.now(), reason)
             await uow.commit()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app.domain.errors import InvalidStateTransition, NotFound, ValidationFailed
+from app.domain.model.audit import AuditType
 from app.domain.model.card import CardToken, PaymentMethod
 from app.domain.model.saved_card import TOKEN_PREFIX as SAVED_CARD_PREFIX
 from app.domain.model.order import OrderStatus
@@ -68,6 +69,7 @@ class PaymentService:
     async def get(self, merchant_id: uuid.UUID, payment_id: uuid.UUID,
                   customer_id: uuid.UUID | None = None) -> PaymentAttempt:
         async with self._uow() as uow:
+            uow.audit.record(AuditType.DATA_LOOKUP, action="payment", merchant=merchant_id, payment=payment_id)
             attempt = await uow.payments.get(payment_id, merchant_id=merchant_id)
             if attempt is not None and customer_id is not None:
                 order = await uow.orders.get(merchant_id, attempt.order_id)
@@ -89,6 +91,8 @@ class PaymentService:
         # lock; the row lock and the partial unique indexes are the actual guarantee.
         async with self._locks.hold(f"fxp:order:{order_id}", self._policy.order_lock_timeout_s):
             async with self._uow() as uow:
+                audit = uow.audit.record(AuditType.PAYMENT_PROCESSING, action="request", merchant=merchant_id,
+                                         order=order_id, provider=provider, user=customer_id)
                 order = await load_order(uow, merchant_id, order_id, lock=True, customer_id=customer_id)
                 if isinstance(method, CardToken) and method.token.startswith(SAVED_CARD_PREFIX):
                     method = await usable_card(uow, order, customer_id, method.token, self._clock)
@@ -103,8 +107,10 @@ class PaymentService:
                     attempt.card_fingerprint = self._fraud.fingerprint(merchant_id, method)
                     if decision := await self._fraud.screen(uow, order, attempt, method, client_ip, now):
                         attempt.screen(decision, now)
+                audit.add(payment=attempt.id)
                 if attempt.status is AttemptStatus.FAILED:  # blocked: no stock held, no card kept
                     order.mark_payment_failed(now, attempt.failure_code)
+                    audit.fail(str(attempt.failure_code), attempt.failure_message)
                 await uow.orders.save(order)
                 await uow.payments.add(attempt)
                 if attempt.status is not AttemptStatus.FAILED:
@@ -149,9 +155,12 @@ class PaymentService:
                 applied = await self.settle(attempt_id, result, own, only_if, origin=origin)
                 await own.commit()
                 return applied
+        audit = uow.audit.record(AuditType.PAYMENT_PROCESSING, payment=attempt_id,
+                                 action=f"settle_{origin.source.value if origin else 'own'}")
         found = await uow.payments.get(attempt_id)
         if found is None:
             raise NotFound(f"payment {attempt_id} not found", resource="payment", id=str(attempt_id))
+        audit.add(merchant=found.merchant_id, order=found.order_id, provider=found.provider)
         order = await load_order(uow, found.merchant_id, found.order_id, lock=True)
         attempt = await uow.payments.get(attempt_id, lock=True)
         if attempt is None:  # attempts are never deleted: unreachable, but say so
@@ -161,6 +170,7 @@ class PaymentService:
             if not attempt.is_final:  # asked again next reconciliation round, not at every tick
                 attempt.updated_at = now
                 await uow.payments.save(attempt)
+            audit.fail("verdict_mismatch", "the verdict does not match the attempt: not applied")
             return Applied.MISMATCH
         if only_if is not None and attempt.status is not only_if:
             return Applied.ALREADY_FINAL if attempt.is_final else Applied.PENDING
@@ -168,6 +178,8 @@ class PaymentService:
         if applied is not Applied.ALREADY_FINAL:
             await uow.payments.save(attempt)
             await uow.orders.save(order)
+        if applied is Applied.FAILED:
+            audit.fail(str(result.failure_code or "payment_failed"), result.failure_message)
         if applied is Applied.FAILED:  # what this attempt held goes back, in the same transaction
             await self._stock.release_for_payment(uow, order, attempt.id, now)
         elif attempt.status is AttemptStatus.FAILED and result.outcome is Outcome.SUCCEEDED:

@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 
 from app.domain.errors import NotFound
+from app.domain.model.audit import AuditType
 from app.domain.model.refund import Refund, RefundStatus
 from app.domain.model.provider import Outcome, ProviderResult, RefundRequest
 from app.domain.ports import Clock, ProviderRegistry, UnitOfWork, UnitOfWorkFactory
@@ -65,10 +66,14 @@ class RefundService:
                 status = await self.settle(refund_id, result, own, provider)
                 await own.commit()
                 return status
+        audit = uow.audit.record(AuditType.PAYMENT_PROCESSING, action="refund_settle", refund=refund_id)
         refund = await uow.refunds.get(refund_id, lock=True)
         if refund is None:
             raise NotFound(f"refund {refund_id} not found", resource="refund", id=str(refund_id))
+        audit.add(merchant=refund.merchant_id, order=refund.order_id, payment=refund.payment_id,
+                  provider=refund.provider)
         if provider is not None and (provider != refund.provider or _other_reference(refund, result)):
+            audit.fail("verdict_mismatch", "the answer is not about this refund: not applied")
             return None
         if refund.status is not RefundStatus.PENDING:
             return refund.status
@@ -80,6 +85,7 @@ class RefundService:
             refund.lease(now, self._policy.pending_recheck_s)
         else:
             refund.retry_later(now, result.failure_code, result.failure_message, self._policy.retry_delays_s)
+            audit.fail(result.failure_code or "refund_failed", result.failure_message)
         await uow.refunds.save(refund)
         return refund.status
 
@@ -91,6 +97,7 @@ class RefundService:
     async def reopen(self, refund_id: uuid.UUID) -> Refund:
         """An operator asks for a fresh round of tries of a FAILED refund."""
         async with self._uow() as uow:
+            uow.audit.record(AuditType.ADMIN_ACTION, action="refund_reopen", refund=refund_id)
             refund = await uow.refunds.get(refund_id, lock=True)
             if refund is None:
                 raise NotFound(f"refund {refund_id} not found", resource="refund", id=str(refund_id))

@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from app.domain.model.audit import AuditType
 from app.domain.errors import NotFound
 from app.domain.model.order import Order
 from app.domain.model.payment import AttemptStatus, PaymentAttempt
@@ -35,6 +36,7 @@ class ReviewService:
 
     async def approve(self, payment_id: uuid.UUID) -> PaymentAttempt:
         async with self._uow() as uow:
+            uow.audit.record(AuditType.ADMIN_ACTION, action="review_approve", payment=payment_id)
             _, attempt = await self._locked(uow, payment_id)
             attempt.approve(self._clock.now())
             await uow.payments.save(attempt)
@@ -43,6 +45,7 @@ class ReviewService:
 
     async def reject(self, payment_id: uuid.UUID, reason: str = "rejected by a reviewer") -> PaymentAttempt:
         async with self._uow() as uow:
+            uow.audit.record(AuditType.ADMIN_ACTION, action="review_reject", payment=payment_id)
             order, attempt = await self._locked(uow, payment_id)
             await self._reject(uow, order, attempt, reason)
             await uow.commit()

@@ -14,6 +14,7 @@ from app.entrypoints.http.auth import Authenticator
 from app.entrypoints.http.client_address import CallbackSources, ClientAddress
 from app.entrypoints.http.controllers.accounts import AuthController, MeController, UsersController
 from app.entrypoints.http.controllers.admin import AdminController
+from app.entrypoints.http.controllers.admin_audit import AdminAuditController
 from app.entrypoints.http.controllers.cards import CardController
 from app.entrypoints.http.controllers.events import EventController
 from app.entrypoints.http.controllers.fraud_admin import FraudAdminController
@@ -36,6 +37,7 @@ from app.entrypoints.http.request_guard import request_guard_middleware
 from app.entrypoints.http.request_log import request_log_middleware
 from app.entrypoints.http.route_contracts import route_contracts
 from app.entrypoints.http.security_headers import cors_config, security_headers
+from app.entrypoints.http.tracing import tracing_plugins
 
 
 def create_app(container: Container) -> Litestar:
@@ -51,8 +53,8 @@ def create_app(container: Container) -> Litestar:
     app = Litestar(
         route_handlers=[OrderController, PaymentController, ProductController, provider_callback, LegacyController,
                         legacy_callback, AdminController, FraudAdminController, AdminRefundsController,
-                        AdminVerdictMismatchesController, AuthController, MeController, UsersController, CardController,
-                        EventController, health, ready, problem_types, problem_type, docs_assets(),
+                        AdminVerdictMismatchesController, AdminAuditController, AuthController, MeController, UsersController,
+                        CardController, EventController, health, ready, problem_types, problem_type, docs_assets(),
                         MetricsController, NotificationPreferencesController],
         dependencies={name: from_container(name) for name in ("orders", "merchants", "payments", "callbacks",
                                                               "catalog", "refunds", "accounts", "sessions", "vault",
@@ -62,7 +64,7 @@ def create_app(container: Container) -> Litestar:
         # metrics middleware, so metrics count the status the client got.
         middleware=[prometheus_config.middleware, problem_boundary, rate_limit_middleware, access_middleware,
                     request_guard_middleware, idempotency_middleware],
-        plugins=[problem_details_plugin],
+        plugins=[problem_details_plugin, *tracing_plugins(container.tracing)],
         cors_config=cors_config(container.settings.api.cors_origins),
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],

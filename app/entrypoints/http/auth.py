@@ -16,8 +16,10 @@ import uuid
 import structlog
 from litestar import Request
 
+from app.adapters.audit import context as audit_context
 from app.adapters.auth.jwt_tokens import JwtAccessTokens
 from app.domain.errors import Forbidden, Unauthenticated
+from app.domain.model.audit import Actor, ActorKind
 from app.domain.model.principal import Credential, Principal
 from app.domain.model.user import Role
 from app.domain.services.merchants import KEY_PREFIX, MerchantService
@@ -55,6 +57,7 @@ class Authenticator:
                 raise Unauthenticated("this session has ended (logged out or revoked)", code="session_revoked")
         if principal.merchant_id is not None:
             structlog.contextvars.bind_contextvars(merchant_id=str(principal.merchant_id))
+        audit_context.bind_actor(actor_of(principal))
         return principal
 
     async def _merchant(self, api_key: str) -> Principal:
@@ -68,6 +71,15 @@ class Authenticator:
             self._cache.clear()
         self._cache[api_key] = (now + CACHE_TTL_S, principal)
         return principal
+
+
+def actor_of(principal: Principal) -> Actor:
+    """Who the audit trail says acted: a merchant's key, a user (customer or staff), an admin."""
+    if principal.role is Role.ADMIN:
+        return Actor(ActorKind.ADMIN, str(principal.user_id) if principal.user_id else "admin_key")
+    if principal.credential is Credential.API_KEY:
+        return Actor(ActorKind.MERCHANT, str(principal.merchant_id))
+    return Actor(ActorKind.USER, str(principal.user_id))
 
 
 def merchant_of(principal: Principal) -> uuid.UUID:

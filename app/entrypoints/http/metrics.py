@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import structlog
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
@@ -18,6 +19,8 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import Counter, start_http_server
 
+from app.adapters.observability.business_metrics import refresh_backlog
+from app.adapters.queue.broker import ACTOR_QUEUES
 from app.domain.errors import NotFound, Unauthenticated
 from config.settings import ApiSettings
 
@@ -64,10 +67,24 @@ def metrics_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None
         raise NotFound("not found")
 
 
+async def refresh_backlog_gauges(request: Request) -> None:
+    """Outbox lag and queue depths, read when scraped (they are the system's, not this
+    process's). A dependency down leaves the last values: the scrape still answers."""
+    container = request.app.state.container
+    workers = container.settings.workers
+    try:
+        async with container.engine.transaction() as transaction:
+            await refresh_backlog(transaction.connection, container.redis if workers.broker == "redis" else None,
+                                  workers.namespace, ACTOR_QUEUES.values())
+    except Exception as exc:
+        logger.warning("metrics_backlog_unavailable", error=f"{type(exc).__name__}: {exc}")
+
+
 class MetricsController(PrometheusController):
     path = "/metrics"
     include_in_schema = False
     guards = [metrics_guard]
+    before_request = staticmethod(refresh_backlog_gauges)
 
 
 @contextmanager

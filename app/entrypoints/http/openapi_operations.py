@@ -120,6 +120,10 @@ OPERATIONS: dict[tuple[str, str], str] = {
         "Deliver an event's webhook again, with the same `webhook-id`, even if it was delivered. "
         "`409 webhook_endpoint_disabled` while the merchant's endpoint is disabled (it answered `410 Gone`), "
         "`409 webhook_endpoint_missing` when the merchant has no webhook URL."),
+    ("GET", "/admin/audit"): (
+        "The append-only audit trail, newest first: every operation with its type (order_creation, "
+        "payment_processing, data_lookup...), status, actor, entities, correlation id, duration and error. "
+        "Filter by type, status, actor, entity and time; keyset pagination with `cursor`."),
     ("GET", "/admin/refunds"): "Refunds in a status, newest first (`FAILED`: retries ran out, an operator must act).",
     ("POST", "/admin/refunds/{refund_id}/retry"): "Ask the provider again for a failed refund.",
     ("GET", "/admin/verdict-mismatches"): (

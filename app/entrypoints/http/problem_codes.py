@@ -14,6 +14,8 @@ PROBLEM_CODES: dict[str, tuple[int, str]] = {
     "malformed_request": (400, "The request is malformed."),
     "invalid_json": (400, "The body is not valid JSON: malformed, not UTF-8, or nested more than 32 levels deep."),
     "unknown_query_parameter": (400, "A query parameter this operation does not define."),
+    "invalid_filter": (400, "A list filter has a value it does not take (an unknown type, status or actor kind, "
+                            "or not in its kind:id form)."),
     "invalid_timestamp": (400, "A timestamp is not an RFC 3339 date-time with an offset."),
     "invalid_idempotency_key": (400, "Idempotency-Key must be 1-255 printable ASCII characters."),
     "malformed_callback": (400, "A provider callback body that cannot be parsed."),
