@@ -22,7 +22,9 @@ from app.adapters.fraud.fingerprints import VaultCardFingerprints
 from app.adapters.fraud.metrics import PrometheusFraudMetrics
 from app.adapters.fraud.rule_store import PiccoloFraudRuleStore
 from app.adapters.fraud.velocity import RedisVelocityCounter
+from app.adapters.db.admin_queries import AdminQueries
 from app.adapters.db.idempotency import PiccoloIdempotencyStore
+from app.adapters.db.reports import ProviderReports
 from app.adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
 from app.adapters.db.notification_preferences import PiccoloPreferenceStore
 from app.adapters.notify.channels import close_senders, message_senders
@@ -35,6 +37,7 @@ from app.adapters.notify.rendering import JinjaMessageRenderer
 from app.adapters.notify.target_guard import WebhookTargetGuard
 from app.adapters.notify.webhook_schedule import PiccoloWebhookSchedule
 from app.adapters.notify.webhooks import StandardWebhookSender
+from app.adapters.providers.call_log import PiccoloProviderCallLog
 from app.adapters.providers.factory import build_providers
 from app.adapters.providers.registry import ProviderRegistry
 from app.adapters.providers.verdict_alarm import LoggingVerdictAlarm
@@ -44,6 +47,7 @@ from app.adapters.queue.inline_bus import InProcessEventBus, InProcessNotificati
 from app.adapters.queue.outbox_relay import DurableConsumer, OutboxRelay
 from app.adapters.queue.processed_events import PiccoloProcessedEvents
 from app.adapters.queue.publisher import DramatiqPublisher
+from app.adapters.redis.dashboard_sessions import RedisDashboardSessions
 from app.adapters.redis.locks import RedisLockManager
 from app.adapters.redis.login_throttle import RedisLoginThrottle, ThrottlePolicy
 from app.adapters.redis.revocations import RedisSessionRevocations
@@ -129,6 +133,9 @@ class Container:
     notification_jobs: NotificationJobs  # their durable jobs (PiccoloNotificationJobs unless overridden)
     notification_preferences: NotificationPreferenceService
     message_senders: dict[Channel, MessageSender]
+    admin_queries: AdminQueries  # the operator's read model (admin search, timeline, dashboard)
+    reports: ProviderReports
+    dashboard_sessions: RedisDashboardSessions
     tracing: TracerProvider | None = None  # None: tracing off (FXP_TELEMETRY__ENABLED)
     owns_tracing: bool = False
 
@@ -215,7 +222,8 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
     sealer = o["card_sealer"] if "card_sealer" in o else keyring()
     vault = CardVaultService(uow, clock, sealer,
                              o["cvc_cache"] if "cvc_cache" in o else RedisCvcCache(redis, keyring(), settings.vault.cvc_ttl_s))
-    providers = o["providers"] if "providers" in o else build_providers(settings, reveal=vault.reveal)
+    providers = o["providers"] if "providers" in o else build_providers(settings, reveal=vault.reveal,
+                                                                                 calls=PiccoloProviderCallLog(engine))
     locks = o["locks"] if "locks" in o else RedisLockManager(redis)
     card_cache = o["card_cache"] if "card_cache" in o else _card_cache(settings, redis, keyring())
     p, workers, inv = settings.payments, settings.workers, settings.inventory
@@ -284,6 +292,8 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
         notification_preferences=NotificationPreferenceService(
             o["preference_store"] if "preference_store" in o else PiccoloPreferenceStore(engine)),
         message_senders=senders,
+        admin_queries=AdminQueries(engine), reports=ProviderReports(engine),
+        dashboard_sessions=RedisDashboardSessions(redis),
     )
 
 

@@ -42,10 +42,11 @@ def scenario_groups() -> dict[str, list[str]]:
     return {
         "default": [name for name in api if not SCENARIOS[name].on_demand],
         "payments": [name for name in api if SCENARIOS[name].on_demand
-                     and not name.startswith(("auth.", "security.", "audit."))],
+                     and not name.startswith(("auth.", "security.", "audit.", "admin."))],
         "auth": ["orders.get", *(name for name in api if name.startswith("auth."))],
         "security": [name for name in api if name.startswith("security.")],
         "audit": [name for name in api if name.startswith("audit.")],
+        "admin": [name for name in api if name.startswith("admin.")],
         "all": api,
     }
 

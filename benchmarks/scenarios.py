@@ -201,4 +201,6 @@ register(Scenario(
 
 # --- the payment flow and the workers (on demand; their modules register them) ----------
 
-from benchmarks import audit_cost, auth, catalog, notifications, payment_flow, security, worker_throughput  # noqa: E402,F401
+from benchmarks import (  # noqa: E402,F401
+    admin_dashboard, audit_cost, auth, catalog, notifications, payment_flow, security, worker_throughput,
+)

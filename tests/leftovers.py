@@ -36,8 +36,13 @@ def _belongs(process: psutil.Process, session: str, folders: tuple[str, ...]) ->
 
 def _ours(session: str, folders: tuple[str, ...]) -> list[psutil.Process]:
     me = os.getpid()
+    # What started this session (`make test PYTEST_ARGS=--basetemp=...` names the temp
+    # folder on its command line) is not something the session left behind.
+    starters = {parent.pid for parent in psutil.Process(me).parents()}
     found: dict[int, psutil.Process] = {}
     for process in psutil.process_iter():
+        if process.pid in starters:
+            continue
         if process.pid != me and process.pid not in found and _belongs(process, session, folders):
             found[process.pid] = process
             try:

@@ -6,6 +6,7 @@ from typing import Any
 
 import msgspec
 
+from app.adapters.providers.call_log import CallLog, RecordingProvider
 from app.adapters.providers.card_processor import CardProcessorProvider, CardProcessorSettings
 from app.adapters.providers.paypal import PayPalProvider, PayPalSettings
 from app.adapters.providers.registry import ProviderRegistry
@@ -26,8 +27,9 @@ def _settings(raw: dict[str, Any], cls: type) -> Any:
     return msgspec.convert(values, cls, strict=False)
 
 
-def build_providers(settings: Settings, reveal: Reveal | None = None) -> ProviderRegistry:
-    """`reveal`: the card vault's opener; with it, purchases may name saved cards."""
+def build_providers(settings: Settings, reveal: Reveal | None = None, calls: CallLog | None = None) -> ProviderRegistry:
+    """`reveal`: the card vault's opener; with it, purchases may name saved cards.
+    `calls`: where each call and verified callback is logged with its latency."""
     configured = settings.providers
     sandbox = {"base_url": "http://127.0.0.1:8100", "callback_secret": "sandbox_dev_secret",
                "callback_url": f"{settings.public_url}/callbacks/sandbox", **configured.sandbox}
@@ -41,4 +43,6 @@ def build_providers(settings: Settings, reveal: Reveal | None = None) -> Provide
     resilient: list[Any] = [ResilientProvider(adapter) for adapter in adapters]
     if reveal is not None:  # outside the retries: the card is opened (and its CVC taken) once
         resilient = [DetokenizingProvider(adapter, reveal) for adapter in resilient]
+    if calls is not None:
+        resilient = [RecordingProvider(adapter, calls) for adapter in resilient]
     return ProviderRegistry(resilient)

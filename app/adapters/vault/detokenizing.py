@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from app.domain.model.card import CardDetails, CardToken
+from app.domain.model.money import Money
 from app.domain.model.payment import FailureCode
 from app.domain.model.provider import Outcome, PaymentRequest, ProviderEvent, ProviderResult, RefundRequest
 from app.domain.model.saved_card import TOKEN_PREFIX
@@ -37,8 +38,9 @@ class DetokenizingProvider:
     async def refund(self, request: RefundRequest) -> ProviderResult:
         return await self._inner.refund(request)
 
-    async def get_status(self, attempt_id: uuid.UUID, provider_reference: str | None) -> ProviderResult:
-        return await self._inner.get_status(attempt_id, provider_reference)
+    async def get_status(self, attempt_id: uuid.UUID, provider_reference: str | None,
+                         amount: Money | None = None) -> ProviderResult:
+        return await self._inner.get_status(attempt_id, provider_reference, amount)
 
     async def parse_callback(self, headers: Mapping[str, str], body: bytes) -> ProviderEvent:
         return await self._inner.parse_callback(headers, body)

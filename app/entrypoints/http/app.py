@@ -15,6 +15,8 @@ from app.entrypoints.http.client_address import CallbackSources, ClientAddress
 from app.entrypoints.http.controllers.accounts import AuthController, MeController, UsersController
 from app.entrypoints.http.controllers.admin import AdminController
 from app.entrypoints.http.controllers.admin_audit import AdminAuditController
+from app.entrypoints.http.controllers.admin_reports import AdminReportsController
+from app.entrypoints.http.controllers.admin_search import AdminSearchController
 from app.entrypoints.http.controllers.cards import CardController
 from app.entrypoints.http.controllers.events import EventController
 from app.entrypoints.http.controllers.fraud_admin import FraudAdminController
@@ -26,6 +28,7 @@ from app.entrypoints.http.controllers.notification_preferences import Notificati
 from app.entrypoints.http.controllers.orders import OrderController
 from app.entrypoints.http.controllers.payments import PaymentController
 from app.entrypoints.http.controllers.products import ProductController
+from app.entrypoints.http.dashboard import dashboard_handlers, template_config
 from app.entrypoints.http.dependencies import from_container
 from app.entrypoints.http.docs import docs_assets, problem_type, problem_types, render_plugins
 from app.entrypoints.http.idempotency import idempotency_middleware
@@ -55,7 +58,9 @@ def create_app(container: Container) -> Litestar:
                         legacy_callback, AdminController, FraudAdminController, AdminRefundsController,
                         AdminVerdictMismatchesController, AdminAuditController, AuthController, MeController, UsersController,
                         CardController, EventController, health, ready, problem_types, problem_type, docs_assets(),
-                        MetricsController, NotificationPreferencesController],
+                        MetricsController, NotificationPreferencesController,
+                        AdminSearchController, AdminReportsController, *dashboard_handlers()],
+        template_config=template_config(),
         dependencies={name: from_container(name) for name in ("orders", "merchants", "payments", "callbacks",
                                                               "catalog", "refunds", "accounts", "sessions", "vault",
                                                               "notification_preferences")},

@@ -20,6 +20,9 @@ PROBLEM_CODES: dict[str, tuple[int, str]] = {
     "invalid_idempotency_key": (400, "Idempotency-Key must be 1-255 printable ASCII characters."),
     "malformed_callback": (400, "A provider callback body that cannot be parsed."),
     "bad_request": (400, "The request cannot be read."),
+    "invalid_filter": (400, "A search or report filter is malformed, or contradicts another (min above max, "
+                            "from after to)."),
+    "range_too_large": (400, "A report range longer than its bucket allows (hour: 31 days, day: 366 days)."),
     # 401 / 403 / 404 / 405
     "unauthenticated": (401, "Missing or invalid credentials (`Authorization: Bearer <API key or access token>`)."),
     "invalid_token": (401, "The access token is invalid, tampered with, expired or not HS256."),
@@ -33,6 +36,7 @@ PROBLEM_CODES: dict[str, tuple[int, str]] = {
     "forbidden": (403, "The key may not use this operation."),
     "credential_not_accepted": (403, "This operation does not take this kind of credential (see its security)."),
     "role_not_allowed": (403, "The caller's role may not use this operation (see its description)."),
+    "csrf_failed": (403, "A dashboard form without this session's CSRF token (forged, or from an old page)."),
     "callback_source_refused": (403, "A provider callback from an address outside the provider's allowlist."),
     "not_found": (404, "No such resource for this merchant."),
     "method_not_allowed": (405, "The path does not support this method."),

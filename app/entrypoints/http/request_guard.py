@@ -24,6 +24,7 @@ from app.entrypoints.http.route_contracts import RouteContract, decode_strictly
 MAX_JSON_DEPTH = 32
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 RAW_BODY_PREFIXES = ("/callbacks/", "/payment/callback")
+FORM_PREFIXES = ("/dashboard/",)  # the dashboard's HTML forms post url-encoded bodies (checked by its handlers)
 JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 BRACKET = re.compile(rb"[\[\]{}]")
 DEPTH_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
@@ -83,7 +84,7 @@ def request_guard_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         body = await read_body(receive, litestar_app.state.container.settings.api.max_body_bytes)
-        if body:
+        if body and not scope["path"].startswith(FORM_PREFIXES):
             content_type = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"content-type"), None)
             check_json_body(body, content_type, raw=scope["path"].startswith(RAW_BODY_PREFIXES))
             if contract is not None and contract.body_decoder is not None:
