@@ -124,6 +124,20 @@ OPERATIONS: dict[tuple[str, str], str] = {
         "The append-only audit trail, newest first: every operation with its type (order_creation, "
         "payment_processing, data_lookup...), status, actor, entities, correlation id, duration and error. "
         "Filter by type, status, actor, entity and time; keyset pagination with `cursor`."),
+    ("GET", "/admin/merchants"): "Every merchant, newest first: name, webhook URL and whether it is enabled, active or not.",
+    ("GET", "/admin/overview"): "Today's (UTC) figures (orders, payments, success rate, refunds) and the queues' sizes.",
+    ("GET", "/admin/orders"): "Search orders across merchants, newest first, by merchant, status, reference and time.",
+    ("GET", "/admin/payments"): "Search payment attempts across merchants by provider, status, failure code and time.",
+    ("GET", "/admin/orders/{order_id}/timeline"): (
+        "Everything that happened to one order, oldest first: its events, payment attempts, refunds, webhook "
+        "deliveries and audit records."),
+    ("GET", "/admin/webhook-deliveries"): (
+        "Webhook jobs, most recently changed first, with their status and last delivery attempt."),
+    ("GET", "/admin/orders.csv"): "The order search as CSV (every page, up to 100,000 rows), streamed.",
+    ("GET", "/admin/reports/providers"): (
+        "Per provider and UTC hour or day: attempts, success rate, captured and refunded amounts, failures by code, "
+        "latency."),
+    ("GET", "/admin/reports/providers.csv"): "The provider report as CSV.",
     ("GET", "/admin/refunds"): "Refunds in a status, newest first (`FAILED`: retries ran out, an operator must act).",
     ("POST", "/admin/refunds/{refund_id}/retry"): "Ask the provider again for a failed refund.",
     ("GET", "/admin/verdict-mismatches"): (
