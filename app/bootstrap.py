@@ -50,14 +50,15 @@ from app.adapters.queue.publisher import DramatiqPublisher
 from app.adapters.redis.dashboard_sessions import RedisDashboardSessions
 from app.adapters.redis.locks import RedisLockManager
 from app.adapters.redis.login_throttle import RedisLoginThrottle, ThrottlePolicy
-from app.adapters.redis.revocations import RedisSessionRevocations
+from app.adapters.db.merchant_secrets import WebhookSecretBox
+from app.adapters.redis.revocations import RedisKeyRevocations, RedisSessionRevocations
 from app.adapters.redis.rate_limits import RedisRateLimiter
 from app.adapters.vault.card_cache import RedisCardDataCache
 from app.adapters.vault.cvc_cache import RedisCvcCache
 from app.adapters.vault.keyring import VaultKeyring
 from app.adapters.vault.keys import vault_keyring
 from app.domain.ports import (
-    CardDataCache, CardFingerprints, Clock, FraudDecisionMetrics, FraudRuleStore, LockManager,
+    CardDataCache, CardFingerprints, Clock, FraudDecisionMetrics, FraudRuleStore, KeyRevocations, LockManager,
     UnitOfWorkFactory, VelocityCounter, VerdictAlarm, WebhookTargetPolicy,
 )
 from app.domain.ports_audit import AuditTrail
@@ -76,7 +77,7 @@ from app.domain.services.inventory import InventoryPolicy, StockKeeper
 from app.domain.services.consumers import EventConsumers
 from app.domain.services.events import EventLog, EventService
 from app.domain.services.customer_notifications import CustomerNotifications
-from app.domain.services.merchants import MerchantService
+from app.domain.services.merchants import MerchantPolicy, MerchantService
 from app.domain.services.notifications import NotificationService, RetryScheduler, WebhookSender, WebhookStore
 from app.domain.services.notification_preferences import NotificationPreferenceService
 from app.domain.services.orders import OrderService
@@ -128,6 +129,8 @@ class Container:
     accounts: AccountService
     vault: CardVaultService
     rate_limiter: RedisRateLimiter
+    key_revocations: KeyRevocations  # merchant keys changed: API processes drop their key caches
+    webhook_secrets: WebhookSecretBox
     audit: AuditTrail
     customer_notifications: CustomerNotifications  # shopper email/SMS
     notification_jobs: NotificationJobs  # their durable jobs (PiccoloNotificationJobs unless overridden)
@@ -198,6 +201,7 @@ class Overrides(TypedDict, total=False):
     password_hasher: PasswordHasher
     login_throttle: LoginThrottle
     session_revocations: SessionRevocations
+    key_revocations: KeyRevocations
     token_issuer: AccessTokenIssuer  # what sessions sign with (HTTP still verifies with the JWT codec)
     card_sealer: CardSealer
     cvc_cache: CvcCache
@@ -217,8 +221,12 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
     bus = o["bus"] if "bus" in o else InProcessEventBus() if inline else InProcessEventBus(routes={})
     clock = o["clock"] if "clock" in o else SystemClock()
     audit = o["audit"] if "audit" in o else PiccoloAuditTrail(engine)
-    uow = o["uow"] if "uow" in o else PiccoloUnitOfWorkFactory(engine, bus, audit, settings.audit.enabled)
     keyring = cache(lambda: vault_keyring(settings))  # only when an adapter that needs keys is built
+    # Webhook secrets are sealed under configured vault keys only: a process-local key
+    # (none configured, dev/tests) would make them unreadable to the other processes.
+    webhook_secrets = WebhookSecretBox(keyring() if settings.vault.keys else None)
+    uow = o["uow"] if "uow" in o else PiccoloUnitOfWorkFactory(engine, bus, audit, settings.audit.enabled,
+                                                              secrets=webhook_secrets)
     sealer = o["card_sealer"] if "card_sealer" in o else keyring()
     vault = CardVaultService(uow, clock, sealer,
                              o["cvc_cache"] if "cvc_cache" in o else RedisCvcCache(redis, keyring(), settings.vault.cvc_ttl_s))
@@ -241,7 +249,7 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
     fulfillment = FulfillmentService(uow, clock, stock)
     publisher = DramatiqPublisher(broker)
     processed = PiccoloProcessedEvents()
-    webhooks = PiccoloWebhookStore(engine, processed)
+    webhooks = PiccoloWebhookStore(engine, processed, webhook_secrets)
     target_guard = WebhookTargetGuard(workers.webhook_allowlist)
     sender = StandardWebhookSender(workers.webhook_timeout_s, target_guard)
     webhook_schedule = PiccoloWebhookSchedule(engine, workers.webhook_lease_s, workers.webhook_timeout_s)
@@ -258,6 +266,7 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
                                       n.retry_delays_s, n.max_retry_after_s)
     consumers = EventConsumers(payments, refunds, notifications, fulfillment, customers)
     bus.serve(consumers.by_name())
+    key_revocations = o["key_revocations"] if "key_revocations" in o else RedisKeyRevocations(redis)
     a = settings.auth
     access_tokens = JwtAccessTokens(jwt_secret(settings), a.access_ttl_s)
     sessions = SessionService(uow, clock, o["token_issuer"] if "token_issuer" in o else access_tokens,
@@ -271,7 +280,9 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
         idempotency=PiccoloIdempotencyStore(engine, settings.api.idempotency_ttl_s), providers=providers,
         orders=OrderService(uow, clock, p.max_amount_minor, stock),
         merchants=MerchantService(uow, clock, key_mode="live" if settings.env == "prod" else "test",
-                                  target_policy=o.get("webhook_targets", target_guard)),
+                                  target_policy=o.get("webhook_targets", target_guard), revocations=key_revocations,
+                                  policy=MerchantPolicy(settings.merchants.api_key_grace_s,
+                                                        settings.merchants.webhook_secret_overlap_s)),
         payments=payments, refunds=refunds, callbacks=CallbackService(uow, providers, payments, refunds),
         mismatches=MismatchLog(uow),
         catalog=CatalogService(uow, clock, p.max_amount_minor), fulfillment=fulfillment,
@@ -285,7 +296,8 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
         fraud_rules=FraudRuleService(uow, fraud_rules),
         reviews=ReviewService(uow, clock, stock, ReviewPolicy(settings.fraud.review_deadline_s)),
         access_tokens=access_tokens, sessions=sessions, accounts=accounts, vault=vault,
-        rate_limiter=RedisRateLimiter(redis), audit=audit,
+        rate_limiter=RedisRateLimiter(redis), key_revocations=key_revocations, webhook_secrets=webhook_secrets,
+        audit=audit,
         tracing=o["tracing"] if "tracing" in o else build_tracing(settings.telemetry, "api"),
         owns_tracing="tracing" not in o,
         customer_notifications=customers, notification_jobs=jobs,

@@ -8,7 +8,7 @@ import logging
 import re
 import sys
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, TextIO
 
 import msgspec
 import structlog
@@ -41,8 +41,11 @@ def _json_dumps(event_dict: dict[str, Any], **_: Any) -> str:
     return msgspec.json.encode(event_dict, enc_hook=repr).decode()
 
 
-def configure_logging(level: str = "INFO") -> None:
-    logging.basicConfig(format="%(message)s", stream=sys.stdout, level=level.upper())
+def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None:
+    """JSON log lines on stdout (servers), or on `stream` (the CLI: stderr, so its stdout
+    is only what it answers)."""
+    stream = stream or sys.stdout
+    logging.basicConfig(format="%(message)s", stream=stream, level=level.upper())
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -53,6 +56,6 @@ def configure_logging(level: str = "INFO") -> None:
             structlog.processors.JSONRenderer(serializer=_json_dumps),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        logger_factory=structlog.PrintLoggerFactory(stream),
         cache_logger_on_first_use=True,
     )

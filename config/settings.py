@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 from functools import lru_cache
 from typing import Any
@@ -191,6 +192,13 @@ class RateLimitSettings(msgspec.Struct, frozen=True):
         return dict(part.split("=", 1) for part in self.groups.split() if "=" in part)
 
 
+class MerchantSettings(msgspec.Struct, frozen=True):
+    """Credential rotation (admin API, `fusionxpay merchants rotate-*`)."""
+
+    api_key_grace_s: float = 86_400.0  # a rotated API key keeps working this long, then 401
+    webhook_secret_overlap_s: float = 86_400.0  # both secrets sign webhooks this long
+
+
 class AuditSettings(msgspec.Struct, frozen=True):
     """FXP_AUDIT__*: the audit trail (audit_log)."""
 
@@ -248,6 +256,7 @@ class Settings(msgspec.Struct, frozen=True):
     fraud: FraudSettings = FraudSettings()
     auth: AuthSettings = AuthSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
+    merchants: MerchantSettings = MerchantSettings()
     audit: AuditSettings = AuditSettings()
     telemetry: TelemetrySettings = TelemetrySettings()
     notifications: NotificationSettings = NotificationSettings()
@@ -273,21 +282,103 @@ ALIASES = {
 }
 
 
+# FXP_ variables read outside Settings (by the run command and the deployment scripts),
+# and the test suite's knobs: known, so not refused as misspellings.
+OTHER_VARIABLES = {
+    "FXP_SANDBOX_PORT": "the sandbox gateway's port under `fusionxpay run` (8100)",
+    "FXP_DEV_RECEIVER_PORT": "the dev webhook receiver's port under `fusionxpay run` (8200)",
+    "FXP_DEV_SMTP_PORT": "the local email sink's SMTP port under `fusionxpay run`",
+    "FXP_DEV_SINKS_PORT": "the local email/SMS sinks' HTTP port under `fusionxpay run`",
+    "FXP_MIGRATE_ON_START": "deploy/docker-entrypoint.sh: 0 leaves migrations to the migrate job",
+    "FXP_HYPOTHESIS_PROFILE": "tests: the model-based test's Hypothesis profile (ci, long)",
+    "FXP_KEEP_RUNS": "tests: keep the crash tests' server folders",
+}
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used, named by its environment variable."""
+
+
+def _variable_path(name: str) -> tuple[str, ...] | None:
+    """The Settings field an FXP_ variable sets; None when it sets none (a misspelling)."""
+    if name in ALIASES:
+        return ALIASES[name]
+    if not name.startswith("FXP_") or "__" not in name:
+        return None
+    path = tuple(part.lower() for part in name[4:].split("__"))
+    struct: Any = Settings
+    for depth, part in enumerate(path):
+        fields = {field.name: field.type for field in msgspec.structs.fields(struct)}
+        if part not in fields:
+            return None
+        struct = fields[part]
+        if not (isinstance(struct, type) and issubclass(struct, msgspec.Struct)):
+            # a leaf; below it only the providers' free-form settings (FXP_PROVIDERS__STRIPE__SECRET_KEY)
+            return path if depth == len(path) - 1 or path[0] == "providers" else None
+    return None  # a whole group (FXP_API__) is not a value
+
+
 def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
+    """Settings from FXP_ variables. An FXP_ variable that sets nothing (a typo) or a value
+    of the wrong type is a SettingsError naming the variable."""
     environ = dict(os.environ if environ is None else environ)
     raw: dict = {}
+    source: dict[tuple[str, ...], str] = {}
+    unknown = []
     for name, value in environ.items():
-        if name in ALIASES:
-            path = ALIASES[name]
-        elif name.startswith("FXP_") and "__" in name:
-            path = tuple(part.lower() for part in name[4:].split("__"))
-        else:
+        if not name.startswith("FXP_") or name in OTHER_VARIABLES:
+            continue
+        path = _variable_path(name)
+        if path is None:
+            unknown.append(name)
             continue
         target = raw
         for part in path[:-1]:
             target = target.setdefault(part, {})
         target[path[-1]] = value
-    return msgspec.convert(raw, Settings, strict=False)
+        source[path] = name
+    if unknown:
+        raise SettingsError("; ".join(_unknown(name) for name in sorted(unknown)))
+    try:
+        return msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(_named(str(exc), source, environ)) from None
+
+
+def known_variables() -> list[str]:
+    """Every FXP_ variable that sets something (providers' own keys aside)."""
+    names = [*ALIASES, *OTHER_VARIABLES]
+
+    def walk(struct: Any, prefix: str) -> None:
+        for field in msgspec.structs.fields(struct):
+            name = f"{prefix}{field.name.upper()}"
+            if isinstance(field.type, type) and issubclass(field.type, msgspec.Struct):
+                walk(field.type, name + "__")
+            elif prefix != "FXP_":  # top-level fields have their flat alias (FXP_ENV)
+                names.append(name)
+
+    walk(Settings, "FXP_")
+    return names
+
+
+def _unknown(name: str) -> str:
+    close = difflib.get_close_matches(name, known_variables(), n=1, cutoff=0.75)
+    hint = f" (did you mean {close[0]}?)" if close else " (the FXP_ variables: config/settings.py)"
+    return f"unknown setting {name}: unset it or fix its name{hint}"
+
+
+_EXPECTED = {"`int`": "an integer", "`float`": "a number", "`bool`": "true or false", "`object`": "a group of settings"}
+
+
+def _named(message: str, source: dict[tuple[str, ...], str], environ: dict[str, str]) -> str:
+    """msgspec's "Expected `int`, got `str` - at `$.api.port`" as "FXP_PORT=abc: expected `int`"."""
+    detail, _, at = message.partition(" - at `$.")
+    path = tuple(at.rstrip("`").split(".")) if at else ()
+    name = next((source[path[:n]] for n in range(len(path), 0, -1) if path[:n] in source), None)
+    if name is None:
+        return f"invalid settings: {message}"
+    expected = detail.removeprefix("Expected ").split(",")[0]
+    return f"{name}={environ[name]!r} is invalid: expected {_EXPECTED.get(expected, expected)}"
 
 
 @lru_cache(maxsize=1)

@@ -1,7 +1,7 @@
 """The session-end check that `make test` leaves no process behind.
 
 A process belongs to this session when it inherited the marker every process the session
-starts gets in its environment (FXP_TEST_SESSION), or when its command line names one of
+starts gets in its environment (FUSIONXPAY_TEST_SESSION), or when its command line names one of
 the session's own folders (its pytest temp folder, its Redis folder): PostgreSQL and
 redis-server rewrite their process titles over their environment, and daemonize away
 from us, so the marker alone cannot find them. Descendants of either count too.
@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 import psutil
 
-MARKER = "FXP_TEST_SESSION"
+MARKER = "FUSIONXPAY_TEST_SESSION"
 
 
 def mark_session() -> str:
@@ -25,9 +25,20 @@ def mark_session() -> str:
     return os.environ.setdefault(MARKER, uuid.uuid4().hex)
 
 
+def _names(part: str, folder: str) -> bool:
+    """`part` (an argument) names `folder` or a path inside it: /tmp/pt-a, not /tmp/pt-ab."""
+    at = part.find(folder)
+    while at != -1:
+        end = at + len(folder)
+        if end == len(part) or part[end] in "/ ":
+            return True
+        at = part.find(folder, at + 1)
+    return False
+
+
 def _belongs(process: psutil.Process, session: str, folders: tuple[str, ...]) -> bool:
     try:
-        if folders and any(folder in part for part in process.cmdline() for folder in folders):
+        if folders and any(_names(part, folder) for part in process.cmdline() for folder in folders):
             return True
         return process.environ().get(MARKER) == session
     except psutil.Error:

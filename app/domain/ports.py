@@ -110,9 +110,26 @@ class MismatchRepository(Protocol):
 class MerchantRepository(Protocol):
     async def add(self, merchant: Merchant) -> None: ...
 
-    async def get(self, merchant_id: uuid.UUID) -> Merchant | None: ...
+    async def get(self, merchant_id: uuid.UUID, *, lock: bool = False) -> Merchant | None: ...
 
-    async def get_by_key_hash(self, api_key_hash: str) -> Merchant | None: ...
+    async def get_by_key_hash(self, api_key_hash: str) -> Merchant | None:
+        """The merchant that ever had this key (live or not: the caller checks)."""
+
+    async def save(self, merchant: Merchant) -> None:
+        """Its fields and its keys (new keys added, expiries changed)."""
+
+    async def list(self, limit: int, cursor: tuple[datetime, uuid.UUID] | None = None) -> builtins.list[Merchant]:
+        """Newest first; `cursor`: strictly older than this (created_at, id)."""
+
+
+class KeyRevocations(Protocol):
+    """Tells every API process that merchant keys changed (a deactivation, a rotation),
+    so their in-process key caches drop what they hold at once."""
+
+    async def changed(self) -> None: ...
+
+    async def version(self) -> str:
+        """Changes whenever `changed()` is called (by any process)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ Real servers, started under the data folder, stopped when this process ends."""
 from __future__ import annotations
 
 import signal
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,9 @@ _keep_alive: list[Any] = []  # the server handles; dropping them stops the serve
 
 def start_postgres(data_dir: Path) -> str:
     """Start (or join) the embedded PostgreSQL; returns the URL of its `postgres` database."""
-    import pgserver
+    with warnings.catch_warnings():  # platformdirs on a machine without XDG_RUNTIME_DIR: harmless noise
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+        import pgserver
 
     data_dir.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(data_dir / "pgdata", cleanup_mode="stop")

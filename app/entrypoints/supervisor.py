@@ -9,11 +9,8 @@ the embedded servers."""
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import json
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -22,10 +19,8 @@ from pathlib import Path
 from app.entrypoints.child_processes import Child, ChildSupervisor
 from app.entrypoints.dev_receiver import DEV_RECEIVER_PORT as DEV_RECEIVER_DEFAULT_PORT
 from app.entrypoints.dev_sinks import HTTP_PORT, SMTP_PORT, sink_environment
-from app.entrypoints.embedded import (
-    embedded_servers, ensure_database, start_postgres, start_redis, stop_embedded, with_database,
-)
-from app.entrypoints.migrate import apply_migrations
+from app.entrypoints.embedded import embedded_servers, stop_embedded
+from app.entrypoints.local_stack import dev_secrets, migrate, provision
 from app.entrypoints.orphans import adopt_orphans
 from app.entrypoints.reaper import Reaper
 from app.entrypoints.server_command import api_server_command
@@ -37,36 +32,6 @@ DEV_RECEIVER_URL = f"http://127.0.0.1:{DEV_RECEIVER_PORT}/webhooks"
 # Shopper email and SMS land in local sinks unless a real server/account is configured.
 SINKS_SMTP_PORT = int(os.environ.get("FXP_DEV_SMTP_PORT", str(SMTP_PORT)))
 SINKS_HTTP_PORT = int(os.environ.get("FXP_DEV_SINKS_PORT", str(HTTP_PORT)))
-
-
-def _provision(data_dir: Path) -> dict[str, str]:
-    env: dict[str, str] = {}
-    database_url = os.environ.get("FXP_DATABASE_URL")
-    if not database_url:
-        admin_url = start_postgres(data_dir)
-        asyncio.run(ensure_database(admin_url, "fusionxpay"))
-        database_url = with_database(admin_url, "fusionxpay")
-    env["FXP_DATABASE_URL"] = database_url
-    env["FXP_REDIS_URL"] = os.environ.get("FXP_REDIS_URL") or start_redis(data_dir / "redis")
-    return env
-
-
-def _dev_secrets(data_dir: Path) -> dict[str, str]:
-    """Secrets the processes must share (vault key, sandbox callback secret and API key, JWT secret):
-    taken from the environment, else made once and kept in the data folder (never committed)."""
-    path = data_dir / "dev-secrets.json"
-    kept = json.loads(path.read_text()) if path.exists() else {}
-    made = {
-        "FXP_VAULT__KEYS": "v1:" + base64.b64encode(os.urandom(32)).decode(),
-        "FXP_PROVIDERS__SANDBOX__CALLBACK_SECRET": secrets.token_urlsafe(24),
-        "FXP_PROVIDERS__SANDBOX__API_KEY": "sbx_" + secrets.token_urlsafe(24),
-        "FXP_AUTH__JWT_SECRET": secrets.token_urlsafe(48),
-    }
-    secrets_ = {**made, **kept}  # a data folder from before a secret existed gets it added
-    if secrets_ != kept:
-        path.write_text(json.dumps(secrets_))
-        path.chmod(0o600)
-    return {name: os.environ.get(name, value) for name, value in secrets_.items()}
 
 
 def _demo_merchant(data_dir: Path, env: dict[str, str]) -> dict:
@@ -112,8 +77,9 @@ FusionXPay is starting
   Shoppers   email and SMS caught at http://127.0.0.1:{SINKS_HTTP_PORT}/messages  (or: fusionxpay messages)
   Data       {data_dir}
 
-Try it (demo merchant key kept in {data_dir / 'demo-merchant.json'}):
-  curl -s -X POST {base}/orders -H 'Authorization: Bearer {demo['api_key']}' \\
+Try it (the demo merchant's key, {demo['api_key'][:12]}..., is kept in {data_dir / 'demo-merchant.json'}):
+  KEY=$(sed -n 's/.*"api_key": "\\([^"]*\\)".*/\\1/p' {data_dir / 'demo-merchant.json'})
+  curl -s -X POST {base}/orders -H "Authorization: Bearer $KEY" \\
        -H 'Content-Type: application/json' -H "Idempotency-Key: $(uuidgen || date +%s%N)" \\
        -d '{{"amount": 2500, "currency": "USD", "items": [{{"name": "Mug", "quantity": 1, "unit_amount": 2500}}]}}'
 
@@ -136,12 +102,12 @@ def run_stack(worker_processes: int | None = None, api_workers: int = 2) -> int:
     signal.signal(signal.SIGTERM, stop)
     reaper = Reaper()  # first: whatever starts from here on is stopped when we are gone
     try:
-        env = _provision(data_dir)
+        env = provision(data_dir)
         for pid, signum in embedded_servers():
             reaper.register(pid, signum)
-        apply_migrations(env["FXP_DATABASE_URL"])
+        env.update(dev_secrets(data_dir))  # before the migrations: one seals secrets with the vault key
+        migrate(env["FXP_DATABASE_URL"], env)
         port = settings.api.port
-        env.update(_dev_secrets(data_dir))
         env.setdefault("FXP_PROVIDERS__SANDBOX__BASE_URL", f"http://127.0.0.1:{SANDBOX_PORT}")
         env.update(sink_environment(dict(os.environ), SINKS_SMTP_PORT, SINKS_HTTP_PORT))
         env["SANDBOX_CALLBACK_SECRET"] = env["FXP_PROVIDERS__SANDBOX__CALLBACK_SECRET"]

@@ -132,14 +132,16 @@ async def test_search_by_reference_then_open_the_timeline(page, served):
     await page.click("nav >> text=Orders")
     await page.fill("input[name=merchant_reference]", f"{FORMULA}-{served.world.tag}")
     await page.click("form.search button[type=submit]")
-    await page.wait_for_selector("#results tbody tr a")
+    # The unfiltered list is on the page until the search's answer is swapped in.
+    await page.wait_for_url("**merchant_reference=*")
+    await page.wait_for_function("document.querySelectorAll('#results tbody tr').length === 1")
     rows = page.locator("#results tbody tr")
     assert await rows.count() == 1
     assert FORMULA in await rows.first.locator("td.ref").text_content()
     await page.screenshot(path=served.shots / "search.png", full_page=True)
     await rows.first.locator("a").click()
-    await page.wait_for_url(f"**/dashboard/orders/{served.world.orders['paid']}")
     await page.wait_for_selector("#timeline")
+    assert page.url.endswith(f"/dashboard/orders/{served.world.orders['paid']}")
     kinds = await page.locator("#timeline li .kind").all_text_contents()
     assert "event" in kinds and "provider call" in kinds and "attempt" in kinds
     assert (await page.text_content("#order-status")).strip() == "PAYMENT_DONE"

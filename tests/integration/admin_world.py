@@ -42,7 +42,7 @@ class OkReceiver:
         self.sent: list[str] = []
 
     async def send(self, url: str, secret: str, webhook_id: str, message: dict[str, Any],
-                   correlation_id: str | None) -> WebhookResponse:
+                   correlation_id: str | None, also_sign_with: tuple[str, ...] = ()) -> WebhookResponse:
         self.sent.append(webhook_id)
         return WebhookResponse(200, 3)
 

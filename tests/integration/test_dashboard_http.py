@@ -140,3 +140,19 @@ async def test_the_audit_page_lists_records_with_links_to_orders(world):
         page = await web.get("/dashboard/audit")
     assert page.status_code == 200 and 'id="audit"' in page.text
     assert "order_creation" in page.text and "/dashboard/orders/" in page.text
+
+
+async def test_the_search_downloads_as_csv_with_formulas_neutralised(world):
+    import csv
+    import io
+
+    async with browser(world) as web:
+        await login(web, world.admin_email, PASSWORD)
+        page = await web.get("/dashboard/orders", params={"merchant_id": str(world.merchant_id)})
+        link = re.search(r'href="(/dashboard/orders\.csv\?[^"]*)"', page.text)[1].replace("&amp;", "&")
+        response = await web.get(link)
+        bad = await web.get("/dashboard/orders.csv", params={"amount_min": "x"})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert len(rows) == 4 and all(r["merchant_reference"][0] not in "=+-@" for r in rows)
+    assert bad.status_code == 400

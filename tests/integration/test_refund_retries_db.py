@@ -117,7 +117,8 @@ async def test_failed_refunds_are_listed_for_operators_and_can_be_retried(contai
                    dependencies={"refunds": Provide(lambda: refunds, sync_to_thread=False)},
                    exception_handlers=EXCEPTION_HANDLERS)
     app.state.container = admin_container
-    app.state.authenticator = Authenticator(container.merchants, container.access_tokens, container.sessions, ADMIN_KEY)
+    app.state.authenticator = Authenticator(container.merchants, container.access_tokens, container.sessions, ADMIN_KEY,
+                                            container.key_revocations)
     auth = {"Authorization": f"Bearer {ADMIN_KEY}"}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://admin.test") as admin:
         assert (await admin.get("/admin/refunds", params={"status": "failed"})).status_code == 401
@@ -149,7 +150,8 @@ async def test_refused_verdicts_are_listed_for_operators(container, merchant):
                    exception_handlers=EXCEPTION_HANDLERS)
     app.state.container = dataclasses.replace(container, settings=msgspec.structs.replace(
         settings, api=msgspec.structs.replace(settings.api, admin_api_key=ADMIN_KEY)))
-    app.state.authenticator = Authenticator(container.merchants, container.access_tokens, container.sessions, ADMIN_KEY)
+    app.state.authenticator = Authenticator(container.merchants, container.access_tokens, container.sessions, ADMIN_KEY,
+                                            container.key_revocations)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://admin.test") as admin:
         assert (await admin.get("/admin/verdict-mismatches")).status_code == 401
         listed = (await admin.get("/admin/verdict-mismatches", headers={"Authorization": f"Bearer {ADMIN_KEY}"})).json()

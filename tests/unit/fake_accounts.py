@@ -135,6 +135,17 @@ class InMemorySessionRevocations:
         return family_id in self.revoked
 
 
+class InMemoryKeyRevocations:
+    def __init__(self) -> None:
+        self.changes = 0
+
+    async def changed(self) -> None:
+        self.changes += 1
+
+    async def version(self) -> str:
+        return str(self.changes)
+
+
 class InMemoryLoginThrottle:
     """Blocks a key for `delay_s` after `free` failures (no growth: the Redis one is tested for that)."""
 

@@ -12,7 +12,8 @@ from dramatiq.brokers.stub import StubBroker
 from app.bootstrap import Container, build_container
 from config.settings import Settings
 from tests.unit.fake_accounts import (
-    FakeAccessTokens, FakeCardSealer, FakePasswordHasher, InMemoryCvcCache, InMemoryLoginThrottle,
+    FakeAccessTokens, FakeCardSealer, FakePasswordHasher, InMemoryCvcCache, InMemoryKeyRevocations,
+    InMemoryLoginThrottle,
     InMemorySessionRevocations,
 )
 from tests.unit.fake_fraud import (
@@ -44,5 +45,6 @@ def fake_container(settings: Settings | None = None, **overrides: Any) -> Contai
         "password_hasher": FakePasswordHasher(), "login_throttle": InMemoryLoginThrottle(),
         "session_revocations": InMemorySessionRevocations(), "token_issuer": FakeAccessTokens(),
         "card_sealer": FakeCardSealer(), "cvc_cache": InMemoryCvcCache(),
+        "key_revocations": InMemoryKeyRevocations(),
     }
     return build_container(settings or unit_settings(), **{**fakes, **overrides})

@@ -327,12 +327,22 @@ class InMemoryMerchantRepository:
     async def add(self, merchant: Merchant) -> None:
         await self._table.insert(merchant.id, merchant)
 
-    async def get(self, merchant_id: uuid.UUID) -> Merchant | None:
+    async def get(self, merchant_id: uuid.UUID, *, lock: bool = False) -> Merchant | None:
+        if lock:
+            await self._table.lock(merchant_id)
         return self._table.read(merchant_id)
 
     async def get_by_key_hash(self, api_key_hash: str) -> Merchant | None:
-        found = self._table.select(lambda m: m.api_key_hash == api_key_hash)
+        found = self._table.select(lambda m: m.key(api_key_hash) is not None)
         return found[0] if found else None
+
+    async def save(self, merchant: Merchant) -> None:
+        await self._table.update(merchant.id, merchant)
+
+    async def list(self, limit: int, cursor: tuple[datetime, uuid.UUID] | None = None) -> list[Merchant]:
+        rows = sorted(self._table.select(lambda m: cursor is None or (m.created_at, m.id) < cursor),
+                      key=lambda m: (m.created_at, m.id), reverse=True)
+        return rows[:limit]
 
 
 class InMemoryCallbackInbox:

@@ -11,7 +11,7 @@ from app.adapters.clock import SystemClock
 from app.adapters.db.accounts import PiccoloRefreshTokenRepository, PiccoloUserRepository
 from app.adapters.db.saved_cards import PiccoloSavedCardRepository
 from app.adapters.redis.login_throttle import RedisLoginThrottle
-from app.adapters.redis.revocations import RedisSessionRevocations
+from app.adapters.redis.revocations import RedisKeyRevocations, RedisSessionRevocations
 from app.adapters.vault.cvc_cache import RedisCvcCache
 from app.adapters.vault.keyring import VaultKeyring
 from app.adapters.db.catalog_repositories import PiccoloProductRepository, PiccoloReservationRepository
@@ -188,3 +188,9 @@ def account_fakes(
     as_sealer: ports_vault.CardSealer = sealer
     as_cvcs: ports_vault.CvcCache = cvcs
     return [as_users, as_tokens, as_hasher, as_issuer, as_revocations, as_throttle, as_cards, as_sealer, as_cvcs]
+
+
+def key_revocation_adapters(redis: RedisKeyRevocations, fake: fake_accounts.InMemoryKeyRevocations) -> list[object]:
+    as_redis: ports.KeyRevocations = redis
+    as_fake: ports.KeyRevocations = fake
+    return [as_redis, as_fake]

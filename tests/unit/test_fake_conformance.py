@@ -39,6 +39,7 @@ PORT_FAKES = [
     (ports_accounts.PasswordHasher, fake_accounts.FakePasswordHasher),
     (ports_accounts.AccessTokenIssuer, fake_accounts.FakeAccessTokens),
     (ports_accounts.SessionRevocations, fake_accounts.InMemorySessionRevocations),
+    (ports.KeyRevocations, fake_accounts.InMemoryKeyRevocations),
     (ports_accounts.LoginThrottle, fake_accounts.InMemoryLoginThrottle),
     (ports_vault.SavedCardRepository, fake_accounts.InMemorySavedCardRepository),
     (ports_vault.CardSealer, fake_accounts.FakeCardSealer),

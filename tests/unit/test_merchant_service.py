@@ -62,7 +62,7 @@ async def test_invalid_merchant_commits_nothing(merchants, uow, name, webhook_ur
 
 async def test_authenticate_with_the_key_finds_the_merchant(merchants):
     created = await merchants.create("Shop")
-    assert (await merchants.authenticate(created.api_key)).id == created.merchant.id
+    assert (await merchants.authenticate(created.api_key)).merchant.id == created.merchant.id
 
 
 @pytest.mark.parametrize("mangle", [

@@ -16,7 +16,7 @@ from app.adapters.clock import SystemClock
 from app.adapters.db.accounts import PiccoloRefreshTokenRepository, PiccoloUserRepository
 from app.adapters.db.saved_cards import PiccoloSavedCardRepository
 from app.adapters.redis.login_throttle import RedisLoginThrottle
-from app.adapters.redis.revocations import RedisSessionRevocations
+from app.adapters.redis.revocations import RedisKeyRevocations, RedisSessionRevocations
 from app.adapters.vault.cvc_cache import RedisCvcCache
 from app.adapters.vault.keyring import VaultKeyring
 from app.adapters.db import repositories as db
@@ -49,6 +49,7 @@ PORT_ADAPTERS = [
     (ports.PaymentRepository, db.PiccoloPaymentRepository),
     (ports.RefundRepository, db.PiccoloRefundRepository),
     (ports.MerchantRepository, db.PiccoloMerchantRepository),
+    (ports.KeyRevocations, RedisKeyRevocations),
     (ports.CallbackInbox, db.PiccoloCallbackInbox),
     (ports.MismatchRepository, db.PiccoloMismatchRepository),
     (ports.VerdictAlarm, LoggingVerdictAlarm),

@@ -111,7 +111,8 @@ async def admin(worker_container, services) -> AsyncIterator[httpx.AsyncClient]:
                    exception_handlers=EXCEPTION_HANDLERS, guards=[authorize])
     app.state.container = worker_container
     app.state.authenticator = Authenticator(worker_container.merchants, worker_container.access_tokens,
-                                            worker_container.sessions, worker_container.settings.api.admin_api_key)
+                                            worker_container.sessions, worker_container.settings.api.admin_api_key,
+                                            worker_container.key_revocations)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://admin.test",
                                  headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as client:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
 
 from app.domain.model.fraud import FraudAction
 from app.domain.model.fraud_evaluation import FraudDecision
-from app.domain.model.merchant import Merchant
+from app.domain.model.merchant import ApiKey, Merchant
 from app.domain.model.money import Money
 from app.domain.model.order import Customer, LineItem, Order, OrderStatus
 from app.domain.model.mismatch import VerdictMismatch
@@ -146,12 +147,15 @@ def mismatch_from_row(row: Any) -> VerdictMismatch:
                            **{name: row[name] for name in MISMATCH_PLAIN_FIELDS})
 
 
-MERCHANT_FIELDS = ("id", "name", "api_key_hash", "created_at", "webhook_url", "webhook_secret", "webhook_enabled")
+MERCHANT_FIELDS = ("id", "name", "api_key_hash", "created_at", "webhook_url", "webhook_secret", "webhook_enabled",
+                   "active", "previous_webhook_secret", "previous_webhook_secret_expires_at", "updated_at",
+                   "api_key_rotation_id", "webhook_secret_rotation_id")
 
 
 def merchant_to_row(merchant: Merchant) -> dict[str, Any]:
     return {name: getattr(merchant, name) for name in MERCHANT_FIELDS}
 
 
-def merchant_from_row(row: dict[str, Any]) -> Merchant:
-    return Merchant(**{name: row[name] for name in MERCHANT_FIELDS})
+def merchant_from_row(row: dict[str, Any], keys: Sequence[dict[str, Any]] = ()) -> Merchant:
+    api_keys = [ApiKey(key["key_hash"], key["created_at"], key["expires_at"]) for key in keys]
+    return Merchant(**{name: row[name] for name in MERCHANT_FIELDS}, api_keys=api_keys)

@@ -13,6 +13,7 @@ from piccolo.columns import Column
 from piccolo.custom_types import Combinable
 
 from app.adapters.db import hot_path, mappers
+from app.adapters.db.merchant_secrets import WebhookSecretBox
 from app.adapters.db.tables import (
     CallbackInboxTable, MerchantTable, OrderTable, PaymentAttemptTable, RefundTable, VerdictMismatchTable,
 )
@@ -211,17 +212,64 @@ class PiccoloMismatchRepository(_Tracking):
 
 
 class PiccoloMerchantRepository:
-    async def add(self, merchant: Merchant) -> None:
-        await MerchantTable.insert(MerchantTable(**mappers.merchant_to_row(merchant))).run()
+    """Merchants with their API keys (merchant_api_keys); webhook secrets sealed at rest."""
 
-    async def get(self, merchant_id: uuid.UUID) -> Merchant | None:
-        row = await MerchantTable.select().where(MerchantTable.id == merchant_id).first().run()
-        return mappers.merchant_from_row(row) if row else None
+    def __init__(self, secrets: WebhookSecretBox | None = None) -> None:
+        self._secrets = secrets or WebhookSecretBox(None)
+
+    async def add(self, merchant: Merchant) -> None:
+        await MerchantTable.insert(MerchantTable(**self._row(merchant))).run()
+        await self._save_keys(merchant)
+
+    async def get(self, merchant_id: uuid.UUID, *, lock: bool = False) -> Merchant | None:
+        row = await _first(MerchantTable.select().where(MerchantTable.id == merchant_id), lock)
+        return await self._merchant(row) if row else None
 
     async def get_by_key_hash(self, api_key_hash: str) -> Merchant | None:
-        row = await MerchantTable.select().where(MerchantTable.api_key_hash == api_key_hash).first().run()
-        return mappers.merchant_from_row(row) if row else None
+        rows = await MerchantTable.raw(
+            "SELECT m.* FROM merchants m JOIN merchant_api_keys k ON k.merchant_id = m.id WHERE k.key_hash = {}",
+            api_key_hash).run()
+        return await self._merchant(rows[0]) if rows else None
 
+    async def save(self, merchant: Merchant) -> None:
+        row = self._row(merchant)
+        del row["id"], row["created_at"]
+        await MerchantTable.update({getattr(MerchantTable, name): value for name, value in row.items()}).where(
+            MerchantTable.id == merchant.id).run()
+        await self._save_keys(merchant)
+
+    async def list(self, limit: int, cursor: tuple[datetime, uuid.UUID] | None = None) -> list[Merchant]:
+        if cursor is None:
+            rows = await MerchantTable.raw("SELECT * FROM merchants ORDER BY created_at DESC, id DESC LIMIT {}",
+                                           limit).run()
+        else:
+            rows = await MerchantTable.raw(
+                "SELECT * FROM merchants WHERE (created_at, id) < ({}, {}) ORDER BY created_at DESC, id DESC LIMIT {}",
+                cursor[0], cursor[1], limit).run()
+        return [await self._merchant(row) for row in rows]
+
+    def _row(self, merchant: Merchant) -> dict[str, Any]:
+        row = mappers.merchant_to_row(merchant)
+        for name in ("webhook_secret", "previous_webhook_secret"):
+            row[name] = self._secrets.seal(merchant.id, row[name])
+        return row
+
+    async def _merchant(self, row: dict[str, Any]) -> Merchant:
+        row = dict(row)
+        for name in ("webhook_secret", "previous_webhook_secret"):
+            row[name] = self._secrets.readable(row["id"], row[name])
+        keys = await MerchantTable.raw(
+            "SELECT key_hash, created_at, expires_at FROM merchant_api_keys WHERE merchant_id = {} ORDER BY created_at",
+            row["id"]).run()
+        return mappers.merchant_from_row(row, keys)
+
+    async def _save_keys(self, merchant: Merchant) -> None:
+        connection = hot_path.connection(MerchantTable._meta.db)
+        await connection.executemany(
+            "INSERT INTO merchant_api_keys (key_hash, merchant_id, created_at, expires_at) VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT (key_hash) DO UPDATE SET expires_at = EXCLUDED.expires_at"
+            " WHERE merchant_api_keys.merchant_id = EXCLUDED.merchant_id",
+            [(key.hash, merchant.id, key.created_at, key.expires_at) for key in merchant.api_keys])
 
 class PiccoloCallbackInbox:
     async def first_delivery(self, provider: str, event_id: str) -> bool:

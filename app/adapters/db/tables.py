@@ -17,6 +17,12 @@ class MerchantTable(Table, tablename="merchants"):
     webhook_secret = Text(null=True)
     webhook_enabled = Boolean(default=True)
     created_at = Timestamptz()
+    active = Boolean(default=True)
+    previous_webhook_secret = Text(null=True, default=None)
+    previous_webhook_secret_expires_at = Timestamptz(null=True, default=None)
+    updated_at = Timestamptz(null=True, default=None)
+    api_key_rotation_id = Text(null=True, default=None)
+    webhook_secret_rotation_id = Text(null=True, default=None)
 
 
 class OrderTable(Table, tablename="orders"):

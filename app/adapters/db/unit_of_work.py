@@ -17,6 +17,7 @@ import msgspec
 import structlog
 from piccolo.engine.postgres import PostgresEngine
 
+from app.adapters.db.merchant_secrets import WebhookSecretBox
 from app.adapters.db.repositories import (
     PiccoloCallbackInbox, PiccoloMerchantRepository, PiccoloMismatchRepository, PiccoloOrderRepository,
     PiccoloPaymentRepository, PiccoloRefundRepository, Touched,
@@ -47,7 +48,7 @@ def outbox_values(event: DomainEvent, correlation_id: str | None, traceparent: s
 
 class PiccoloUnitOfWork:
     def __init__(self, engine: PostgresEngine, bus: EventBus | None = None, trail: AuditTrail | None = None,
-                 audit: bool = True) -> None:
+                 audit: bool = True, secrets: WebhookSecretBox | None = None) -> None:
         self._engine = engine
         self._bus = bus
         self._trail = trail
@@ -56,7 +57,7 @@ class PiccoloUnitOfWork:
         self.orders = PiccoloOrderRepository(self._touched)
         self.payments = PiccoloPaymentRepository(self._touched)
         self.refunds = PiccoloRefundRepository(self._touched)
-        self.merchants = PiccoloMerchantRepository()
+        self.merchants = PiccoloMerchantRepository(secrets)
         self.callbacks = PiccoloCallbackInbox()
         self.products = PiccoloProductRepository(self._touched)
         self.reservations = PiccoloReservationRepository(self._touched)
@@ -132,11 +133,12 @@ def _finished(entries: list[AuditEntry], error: BaseException | None = None) -> 
 
 class PiccoloUnitOfWorkFactory:
     def __init__(self, engine: PostgresEngine, bus: EventBus | None = None, trail: AuditTrail | None = None,
-                 audit: bool = True) -> None:
+                 audit: bool = True, secrets: WebhookSecretBox | None = None) -> None:
         self.engine = engine
         self.bus = bus
         self.trail = trail
         self.audit = audit  # False: operations are not recorded (benchmarks measure the cost)
+        self.secrets = secrets  # how merchants' webhook secrets are sealed at rest
 
     def __call__(self) -> PiccoloUnitOfWork:
-        return PiccoloUnitOfWork(self.engine, self.bus, self.trail, self.audit)
+        return PiccoloUnitOfWork(self.engine, self.bus, self.trail, self.audit, self.secrets)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
-
 from datetime import UTC, datetime
 
 from piccolo.engine.postgres import PostgresEngine
@@ -15,7 +14,7 @@ from piccolo.engine.postgres import PostgresEngine
 from app.adapters.audit import context as audit_context
 from app.adapters.audit.trail import INSERT_AUDIT, audit_values
 from app.adapters.observability.business_metrics import WEBHOOK_DELIVERIES
-
+from app.adapters.db.merchant_secrets import WebhookSecretBox
 from app.adapters.db.tables import MerchantTable, OutboxTable
 from app.adapters.queue.processed_events import PiccoloProcessedEvents
 from app.domain.model.audit import AuditEntry, AuditRecord, AuditType, finish
@@ -32,9 +31,11 @@ LAST_ERROR = "UPDATE webhook_schedule SET last_error = {}, updated_at = now() WH
 
 
 class PiccoloWebhookStore:
-    def __init__(self, engine: PostgresEngine, processed: PiccoloProcessedEvents) -> None:
+    def __init__(self, engine: PostgresEngine, processed: PiccoloProcessedEvents,
+                 secrets: WebhookSecretBox | None = None) -> None:
         self._engine = engine
         self._processed = processed
+        self._secrets = secrets or WebhookSecretBox(None)
 
     async def event(self, event_id: uuid.UUID) -> StoredEvent | None:
         row = await OutboxTable.select(
@@ -50,10 +51,15 @@ class PiccoloWebhookStore:
     async def endpoint(self, merchant_id: uuid.UUID) -> WebhookEndpoint | None:
         row = await MerchantTable.select(
             MerchantTable.webhook_url, MerchantTable.webhook_secret, MerchantTable.webhook_enabled,
+            MerchantTable.previous_webhook_secret, MerchantTable.previous_webhook_secret_expires_at,
         ).where(MerchantTable.id == merchant_id).first().run()
         if row is None:
             return None
-        return WebhookEndpoint(merchant_id, row["webhook_url"], row["webhook_secret"], row["webhook_enabled"])
+        previous: tuple[str, ...] = ()
+        if row["previous_webhook_secret"] and row["previous_webhook_secret_expires_at"] > datetime.now(UTC):
+            previous = (self._secrets.readable(merchant_id, row["previous_webhook_secret"]) or "",)
+        return WebhookEndpoint(merchant_id, row["webhook_url"], self._secrets.readable(merchant_id, row["webhook_secret"]),
+                               row["webhook_enabled"], also_sign_with=previous)
 
     async def delivered(self, event_id: uuid.UUID) -> bool:
         return await self._processed.seen(CONSUMER, event_id)

@@ -24,15 +24,19 @@ logger = structlog.get_logger("fusionxpay.webhooks")
 
 
 def signed_request(secret: str, webhook_id: str, message: dict[str, Any],
-                   correlation_id: str | None, now: datetime | None = None) -> tuple[bytes, dict[str, str]]:
+                   correlation_id: str | None, now: datetime | None = None,
+                   also_sign_with: tuple[str, ...] = ()) -> tuple[bytes, dict[str, str]]:
     body = json.dumps(message, separators=(",", ":"), default=str)
     now = now or datetime.now(UTC)
+    # Several signatures, space-separated (Standard Webhooks): during a secret rotation's
+    # overlap a receiver verifies with either secret.
+    signatures = " ".join(Webhook(key).sign(webhook_id, now, body) for key in (secret, *also_sign_with))
     headers = {
         "content-type": "application/json",
         "user-agent": USER_AGENT,
         "webhook-id": webhook_id,
         "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": Webhook(secret).sign(webhook_id, now, body),
+        "webhook-signature": signatures,
     }
     if correlation_id:
         headers["x-correlation-id"] = correlation_id
@@ -56,7 +60,7 @@ class StandardWebhookSender:
         return self._client
 
     async def send(self, url: str, secret: str, webhook_id: str, message: dict[str, Any],
-                   correlation_id: str | None) -> WebhookResponse:
+                   correlation_id: str | None, also_sign_with: tuple[str, ...] = ()) -> WebhookResponse:
         shown_url = redact_url(url)
         try:
             target = await self._guard.check(url)
@@ -64,7 +68,8 @@ class StandardWebhookSender:
             logger.warning("webhook_refused", url=shown_url, webhook_id=webhook_id, reason=str(refused))
             return WebhookResponse(None, 0, str(refused), refused=True)
         try:
-            body, headers = signed_request(secret, webhook_id, message, correlation_id)
+            body, headers = signed_request(secret, webhook_id, message, correlation_id,
+                                           also_sign_with=also_sign_with)
         except (ValueError, EmptyWebhookSecretError) as exc:  # not base64 after "whsec_": a config error
             return WebhookResponse(None, 0, f"unusable webhook secret: {type(exc).__name__}", refused=True)
         started = time.perf_counter()

@@ -24,3 +24,23 @@ class RedisSessionRevocations:
 
     async def is_revoked(self, family_id: uuid.UUID) -> bool:
         return bool(await self._client.exists(self.PREFIX + str(family_id)))
+
+
+class RedisKeyRevocations:
+    """A version of the merchants' keys in Redis, shared by every process: changed (to a
+    fresh random value) after a key is revoked or a merchant deactivated. API processes
+    compare it on each key-authenticated request with the version their key cache was
+    filled under, and drop the cache when it differs. A Redis that lost the value (a
+    restart) reads as another version too, so the caches are dropped, never kept."""
+
+    KEY = "fxp:merchant-keys:version"
+
+    def __init__(self, client: redis_async.Redis) -> None:
+        self._client = client
+
+    async def changed(self) -> None:
+        await self._client.set(self.KEY, uuid.uuid4().hex)
+
+    async def version(self) -> str:
+        value = await self._client.get(self.KEY)
+        return value.decode() if isinstance(value, bytes) else (value or "")

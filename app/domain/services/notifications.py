@@ -38,6 +38,8 @@ class WebhookEndpoint:
     url: str | None
     secret: str | None
     enabled: bool
+    # The previous secret during a rotation's overlap: each webhook carries both signatures.
+    also_sign_with: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +89,9 @@ class WebhookStore(Protocol):
 
 class WebhookSender(Protocol):
     async def send(self, url: str, secret: str, webhook_id: str, message: dict[str, Any],
-                   correlation_id: str | None) -> WebhookResponse:
-        """Sign and POST one message; never raises for what the receiver or network does."""
+                   correlation_id: str | None, also_sign_with: tuple[str, ...] = ()) -> WebhookResponse:
+        """Sign (with `secret`, and each of `also_sign_with`) and POST one message; never
+        raises for what the receiver or network does."""
 
 
 class RetryScheduler(Protocol):
@@ -119,7 +122,7 @@ class NotificationService:
         if endpoint is None or not (endpoint.enabled and endpoint.url and endpoint.secret):
             return DeliveryOutcome.SKIPPED
         response = await self._sender.send(endpoint.url, endpoint.secret, str(event.id), webhook_message(event),
-                                           event.correlation_id)
+                                           event.correlation_id, endpoint.also_sign_with)
         await self._store.record(DeliveryAttempt(event.id, event.merchant_id, attempt, endpoint.url, response))
         if response.ok:
             return DeliveryOutcome.DELIVERED

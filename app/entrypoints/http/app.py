@@ -14,6 +14,7 @@ from app.entrypoints.http.auth import Authenticator
 from app.entrypoints.http.client_address import CallbackSources, ClientAddress
 from app.entrypoints.http.controllers.accounts import AuthController, MeController, UsersController
 from app.entrypoints.http.controllers.admin import AdminController
+from app.entrypoints.http.controllers.admin_merchants import AdminMerchantsController
 from app.entrypoints.http.controllers.admin_audit import AdminAuditController
 from app.entrypoints.http.controllers.admin_reports import AdminReportsController
 from app.entrypoints.http.controllers.admin_search import AdminSearchController
@@ -55,11 +56,12 @@ def create_app(container: Container) -> Litestar:
 
     app = Litestar(
         route_handlers=[OrderController, PaymentController, ProductController, provider_callback, LegacyController,
-                        legacy_callback, AdminController, FraudAdminController, AdminRefundsController,
-                        AdminVerdictMismatchesController, AdminAuditController, AuthController, MeController, UsersController,
-                        CardController, EventController, health, ready, problem_types, problem_type, docs_assets(),
-                        MetricsController, NotificationPreferencesController,
-                        AdminSearchController, AdminReportsController, *dashboard_handlers()],
+                        legacy_callback, AdminController, AdminMerchantsController, FraudAdminController,
+                        AdminRefundsController, AdminVerdictMismatchesController, AdminAuditController, AuthController,
+                        MeController, UsersController, CardController, EventController, health, ready,
+                        problem_types, problem_type, docs_assets(), MetricsController,
+                        NotificationPreferencesController, AdminSearchController, AdminReportsController,
+                        *dashboard_handlers()],
         template_config=template_config(),
         dependencies={name: from_container(name) for name in ("orders", "merchants", "payments", "callbacks",
                                                               "catalog", "refunds", "accounts", "sessions", "vault",
@@ -85,7 +87,7 @@ def create_app(container: Container) -> Litestar:
     )
     app.state.container = container
     app.state.authenticator = Authenticator(container.merchants, container.access_tokens, container.sessions,
-                                            container.settings.api.admin_api_key)
+                                            container.settings.api.admin_api_key, container.key_revocations)
     app.state.client_address = ClientAddress(container.settings.api.trusted_proxies)
     app.state.callback_sources = CallbackSources(container.settings.api.callback_sources())
     app.state.rate_limit_policy = RateLimitPolicy(container.settings.rate_limit)
@@ -105,9 +107,10 @@ def _forbid_unknown_fields_in_schema(app: Litestar) -> None:
     OpenAPI document too (additionalProperties: false), which Litestar leaves out."""
     import msgspec
 
-    from app.entrypoints.http.schemas import accounts, cards, fraud, notifications, orders, payments, products
+    from app.entrypoints.http.schemas import accounts, cards, fraud, merchants, notifications, orders, payments, products
 
-    strict = {name for module in (orders, payments, products, fraud, accounts, cards, notifications) for name, value in vars(module).items()
+    strict = {name for module in (orders, payments, products, fraud, accounts, cards, notifications, merchants)
+              for name, value in vars(module).items()
               if isinstance(value, type) and issubclass(value, msgspec.Struct)
               and value.__struct_config__.forbid_unknown_fields}
     for name, schema in (app.openapi_schema.components.schemas or {}).items():

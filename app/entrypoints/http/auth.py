@@ -4,14 +4,19 @@
 - the static admin key (FXP_ADMIN_API_KEY): an admin, to bootstrap the first admin user.
 
 Resolved merchant keys are cached in-process for a short time so the hot path does not
-pay a database round trip per request; a revoked key stops working within the TTL. A JWT
-costs no database query: its signature, then one Redis lookup of revoked sessions."""
+pay a database round trip per request. Revocation still takes effect at once in every
+process: each key-authenticated request reads the keys' version in Redis (one GET) and
+drops the cache when a deactivation or rotation changed it; a rotated key is never cached
+past the end of its grace period. While that version cannot be read (Redis down or
+loading), nothing is cached: each request asks PostgreSQL. A JWT costs no database query: its signature, then one
+Redis lookup of revoked sessions."""
 
 from __future__ import annotations
 
 import hmac
 import time
 import uuid
+from datetime import UTC, datetime
 
 import structlog
 from litestar import Request
@@ -22,7 +27,8 @@ from app.domain.errors import Forbidden, Unauthenticated
 from app.domain.model.audit import Actor, ActorKind
 from app.domain.model.principal import Credential, Principal
 from app.domain.model.user import Role
-from app.domain.services.merchants import KEY_PREFIX, MerchantService
+from app.domain.ports import KeyRevocations
+from app.domain.services.merchants import KEY_PREFIX, AuthenticatedKey, MerchantService
 from app.domain.services.sessions import SessionService
 
 CACHE_TTL_S = 60.0
@@ -40,10 +46,12 @@ def bearer_token(authorization: str | None) -> str:
 
 class Authenticator:
     def __init__(self, merchants: MerchantService, tokens: JwtAccessTokens, sessions: SessionService,
-                 admin_api_key: str) -> None:
+                 admin_api_key: str, revocations: KeyRevocations) -> None:
         self._merchants, self._tokens, self._sessions = merchants, tokens, sessions
         self._admin_key = admin_api_key.encode()
+        self._revocations = revocations
         self._cache: dict[str, tuple[float, Principal]] = {}
+        self._cache_version: str | None = None  # the keys' version the cache was filled under
 
     async def authenticate(self, authorization: str | None) -> Principal:
         token = bearer_token(authorization)
@@ -61,16 +69,32 @@ class Authenticator:
         return principal
 
     async def _merchant(self, api_key: str) -> Principal:
+        try:
+            version: str | None = await self._revocations.version()
+        except Exception:  # noqa: BLE001 - Redis down or loading: no cache, ask PostgreSQL
+            version = None
+        if version is None or version != self._cache_version:  # a key was revoked somewhere: forget them all
+            self._cache.clear()
+            self._cache_version = version
+        if version is None:  # revocations cannot be seen now: nothing is cached meanwhile
+            return self._principal(await self._merchants.authenticate(api_key))
         cached = self._cache.get(api_key)
         now = time.monotonic()
         if cached and cached[0] > now:
             return cached[1]
-        merchant = await self._merchants.authenticate(api_key)
-        principal = Principal(Role.MERCHANT, Credential.API_KEY, merchant.id)
+        key = await self._merchants.authenticate(api_key)
+        principal = self._principal(key)
         if len(self._cache) >= CACHE_MAX_ENTRIES:
             self._cache.clear()
-        self._cache[api_key] = (now + CACHE_TTL_S, principal)
+        ttl_s = CACHE_TTL_S
+        if key.expires_at is not None:  # a rotated key: not one request past its grace period
+            ttl_s = min(ttl_s, (key.expires_at - datetime.now(UTC)).total_seconds())
+        self._cache[api_key] = (now + ttl_s, principal)
         return principal
+
+    @staticmethod
+    def _principal(key: AuthenticatedKey) -> Principal:
+        return Principal(Role.MERCHANT, Credential.API_KEY, key.merchant.id)
 
 
 def actor_of(principal: Principal) -> Actor:

@@ -57,6 +57,8 @@ PROBLEM_CODES: dict[str, tuple[int, str]] = {
                                        "re-enable it before resending."),
     "webhook_endpoint_missing": (409, "The merchant has no webhook URL: there is nothing to resend to."),
     "email_taken": (409, "An account with this email exists for this merchant."),
+    "merchant_deactivated": (409, "The merchant is deactivated: it can no longer be changed."),
+    "no_webhook_url": (409, "The merchant has no webhook URL to enable; set one first."),
     # 413 / 415
     "request_too_large": (413, "The body is larger than the configured limit."),
     "unsupported_media_type": (415, "A JSON body must be sent as `Content-Type: application/json`."),

@@ -123,7 +123,7 @@ class AdminReportsController(Controller):
                              provider=provider, amount_min=amount_min, amount_max=amount_max, currency=currency,
                              card_last4=card_last4, customer_email=customer_email, created_from=created_from,
                              created_to=created_to, cursor=cursor, limit=200)
-        return _csv_response(csv_stream(ORDER_HEADER, _all_orders(queries, first)), "orders.csv")
+        return orders_csv_response(queries, first)
 
 
 async def _all_orders(queries: AdminQueries, search: Any) -> AsyncIterator[list[Any]]:
@@ -136,6 +136,10 @@ async def _all_orders(queries: AdminQueries, search: Any) -> AsyncIterator[list[
         if not has_more or not rows:
             return
         search = dataclasses.replace(search, after=(rows[-1]["created_at"], rows[-1]["id"]))
+
+
+def orders_csv_response(queries: AdminQueries, search: Any) -> Stream:
+    return _csv_response(csv_stream(ORDER_HEADER, _all_orders(queries, search)), "orders.csv")
 
 
 def provider_report_csv(rows: list[ReportRow], filename: str) -> Stream:

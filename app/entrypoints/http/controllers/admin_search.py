@@ -226,10 +226,7 @@ class AdminSearchController(Controller):
     async def overview(self, queries: Queries, dead_letters: DeadLetters) -> Overview:
         return await overview(queries, dead_letters)
 
-    @get("/merchants", responses=ADMIN_ERRORS, **ADMIN_ONLY, summary="Merchants, newest first")
-    async def merchants(self, queries: Queries, limit: Annotated[int, Parameter(ge=1, le=500)] = 200) -> MerchantList:
-        rows = msgspec.convert(await queries.merchants(limit), list[MerchantRow])
-        return MerchantList(rows, len(rows))
+    # GET /admin/merchants: the merchant management controller's (admin_merchants.py), paged.
 
     @get("/webhook-deliveries", responses=ADMIN_ERRORS, **ADMIN_ONLY,
          summary="Webhook jobs, most recently changed first, with their last delivery attempt")
