@@ -125,6 +125,21 @@ OPERATIONS: dict[tuple[str, str], str] = {
         "payment_processing, data_lookup...), status, actor, entities, correlation id, duration and error. "
         "Filter by type, status, actor, entity and time; keyset pagination with `cursor`."),
     ("GET", "/admin/merchants"): "Every merchant, newest first: name, webhook URL and whether it is enabled, active or not.",
+    ("POST", "/admin/merchants"): (
+        "Create a merchant: its API key (`sk_…`) and webhook secret (`whsec_…`) are in this answer only; "
+        "we keep a hash of the key."),
+    ("GET", "/admin/merchants/{merchant_id}"): "One merchant (no secrets).",
+    ("PATCH", "/admin/merchants/{merchant_id}"): (
+        "Change the name or the webhook URL (an absolute http(s) URL to a public address unless allowlisted)."),
+    ("POST", "/admin/merchants/{merchant_id}/api-key/rotate"): (
+        "A new API key, shown once; the current one keeps working until its grace period ends, then 401."),
+    ("POST", "/admin/merchants/{merchant_id}/webhook-secret/rotate"): (
+        "A new webhook signing secret, shown once; during the overlap webhooks carry a signature with each "
+        "secret (Standard Webhooks allows several)."),
+    ("POST", "/admin/merchants/{merchant_id}/webhooks/enable"): (
+        "Deliver webhooks again to an endpoint disabled by a `410 Gone` (then resends are accepted again)."),
+    ("POST", "/admin/merchants/{merchant_id}/deactivate"): (
+        "Deactivate the merchant: its keys stop working at once; nothing is deleted."),
     ("GET", "/admin/overview"): "Today's (UTC) figures (orders, payments, success rate, refunds) and the queues' sizes.",
     ("GET", "/admin/orders"): "Search orders across merchants, newest first, by merchant, status, reference and time.",
     ("GET", "/admin/payments"): "Search payment attempts across merchants by provider, status, failure code and time.",
