@@ -41,7 +41,7 @@ def events_client(services, api_key: str) -> httpx.AsyncClient:
                    exception_handlers=EXCEPTION_HANDLERS, guards=[authorize])
     app.state.container = services
     app.state.authenticator = Authenticator(services.merchants, services.access_tokens, services.sessions,
-                                            services.settings.api.admin_api_key)
+                                            services.settings.api.admin_api_key, services.key_revocations)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://events.test",
                              headers={"Authorization": f"Bearer {api_key}"})
 
