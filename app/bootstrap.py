@@ -25,6 +25,7 @@ from app.adapters.fraud.velocity import RedisVelocityCounter
 from app.adapters.db.admin_queries import AdminQueries
 from app.adapters.db.idempotency import PiccoloIdempotencyStore
 from app.adapters.db.reports import ProviderReports
+from app.adapters.db.schema_version import SchemaVersion
 from app.adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
 from app.adapters.db.notification_preferences import PiccoloPreferenceStore
 from app.adapters.notify.channels import close_senders, message_senders
@@ -139,6 +140,7 @@ class Container:
     admin_queries: AdminQueries  # the operator's read model (admin search, timeline, dashboard)
     reports: ProviderReports
     dashboard_sessions: RedisDashboardSessions
+    schema: SchemaVersion  # /ready: the schema holds the newest migration this code ships
     tracing: TracerProvider | None = None  # None: tracing off (FXP_TELEMETRY__ENABLED)
     owns_tracing: bool = False
 
@@ -166,6 +168,10 @@ class Container:
             answer = await transaction.connection.fetchval("SELECT 1")
         return bool(answer == 1)
 
+    async def check_schema(self) -> bool:
+        """The schema is at the migration this code expects (raises SchemaBehind before)."""
+        return await self.schema.check()
+
     async def check_redis(self) -> bool:
         return bool(await self.redis.ping())
 
@@ -182,6 +188,7 @@ class Overrides(TypedDict, total=False):
     engine: PostgresEngine
     redis: redis_async.Redis
     broker: Broker  # a worker process's own broker, with its actors
+    schema: SchemaVersion
     bus: InProcessEventBus
     clock: Clock
     uow: UnitOfWorkFactory
@@ -306,6 +313,7 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
         message_senders=senders,
         admin_queries=AdminQueries(engine), reports=ProviderReports(engine),
         dashboard_sessions=RedisDashboardSessions(redis),
+        schema=o["schema"] if "schema" in o else SchemaVersion(engine),
     )
 
 

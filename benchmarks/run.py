@@ -178,6 +178,8 @@ def measure(scenario: Scenario, running: RunningStack, server: str, target: str,
     context: dict[str, Any] = {"api_key": database.api_key}
     if scenario.kind == "flow":
         context |= _flow_context(args)
+    if running.stack.webhooks:
+        context |= running.webhook_context()
     if scenario.setup is not None:
         context |= asyncio.run(_setup(scenario, running.api.base_url, database.api_key, database.merchant_id))
     database.checkpoint()

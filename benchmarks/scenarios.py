@@ -84,6 +84,10 @@ class Stack:
     # evaluated on every payment), "off" (both switched off).
     security: str = "default"
     audit: str = "on"  # FXP_AUDIT__ENABLED: the audit trail "on" (as deployed) or "off"
+    # A webhook receiver in the load generator (benchmarks/webhook_flow.py): the stack's
+    # merchant gets its URL, the workers allow that loopback target.
+    webhooks: bool = False
+    relay_on_commit: bool = False  # FXP_WORKERS__RELAY_ON_COMMIT (payment.flow.webhook turns it on)
 
 
 API_ONLY = Stack()
@@ -202,5 +206,6 @@ register(Scenario(
 # --- the payment flow and the workers (on demand; their modules register them) ----------
 
 from benchmarks import (  # noqa: E402,F401
-    admin_dashboard, audit_cost, auth, catalog, notifications, payment_flow, security, worker_throughput,
+    admin_dashboard, audit_cost, auth, catalog, notifications, payment_flow, security, webhook_flow,
+    worker_throughput,
 )

@@ -197,6 +197,10 @@ class RunningStack:
             if stack.sandbox:
                 self.sandbox_port = free_port()
                 self.env["FXP_PROVIDERS__SANDBOX__BASE_URL"] = f"http://127.0.0.1:{self.sandbox_port}"
+            self.env["FXP_WORKERS__RELAY_ON_COMMIT"] = str(stack.relay_on_commit).lower()
+            if stack.webhooks:
+                self.webhook_port = free_port()
+                self.env["FXP_WORKERS__WEBHOOK_ALLOWLIST"] = f"127.0.0.1:{self.webhook_port}"
         self.api = ServerProcess(server, target, server_workers, self.env, log_dir, app=app) if stack.api else None
         if self.api is not None and "FXP_VAULT__KEYS" in self.env:
             # callbacks come back to the API under test (workers send this URL to the sandbox too)
@@ -230,8 +234,26 @@ class RunningStack:
         self.workers.start()
         asyncio.run(self._wait_workers_ready())
 
+    def webhook_context(self) -> dict[str, Any]:
+        """Point the merchant's webhooks at the load generator's receiver (undone by stop())."""
+        url = f"http://127.0.0.1:{self.webhook_port}/webhooks"
+
+        async def point() -> str:
+            connection = await asyncpg.connect(self.database.url)
+            try:
+                return await connection.fetchval(
+                    "UPDATE merchants SET webhook_url = $2 WHERE id = $1 RETURNING webhook_secret",
+                    uuid.UUID(self.database.merchant_id), url)
+            finally:
+                await connection.close()
+
+        return {"webhook_port": self.webhook_port, "webhook_secret": asyncio.run(point())}
+
     def stop(self) -> None:
         try:
+            if self.stack.webhooks:  # later scenarios' events must not go to a closed port
+                asyncio.run(self._execute("UPDATE merchants SET webhook_url = NULL WHERE id = $1",
+                                          uuid.UUID(self.database.merchant_id)))
             if self.workers is not None:
                 self.workers.stop(timeout=WORKERS_STOP_TIMEOUT_S)
             if self.api is not None:

@@ -12,8 +12,13 @@ from config.settings import DatabaseSettings, get_settings
 
 
 def engine_config(database: DatabaseSettings) -> dict[str, Any]:
+    dsn = database.url or "postgresql://postgres@127.0.0.1:5432/postgres"
+    if database.pgbouncer:
+        # Transaction pooling: a prepared statement lives on one server connection, the next
+        # transaction may get another; startup parameters other than a few are refused.
+        return {"dsn": dsn, "statement_cache_size": 0, "server_settings": {"application_name": "fusionxpay"}}
     return {
-        "dsn": database.url or "postgresql://postgres@127.0.0.1:5432/postgres",
+        "dsn": dsn,
         # A request that waits longer than this on a row or key lock gets a 409.
         "server_settings": {"lock_timeout": str(database.lock_timeout_ms), "application_name": "fusionxpay"},
     }

@@ -22,11 +22,12 @@ from pathlib import Path
 
 import structlog
 
-from app.adapters.db.leader_lock import AdvisoryLeaderLock
+from app.adapters.db.leader_lock import AdvisoryLeaderLock, Listener
 from app.adapters.queue.broker import connect_broker
 from app.adapters.queue.publisher import DramatiqPublisher
 from app.entrypoints.child_processes import die_with_parent
 from app.workers.probes import WorkerHealth, serve_probes
+from app.workers.relay_wakeup import OUTBOX_CHANNEL, LocalRelay, RelayOnCommit
 from app.workers.scheduler import PeriodicScheduler, periodic_jobs
 from config.logging import configure_logging
 from config.settings import Settings, get_settings
@@ -50,13 +51,14 @@ def pool_env(settings: Settings, heartbeat_dir: Path | None = None) -> dict[str,
     return env
 
 
-def scheduler_leader(settings: Settings) -> AdvisoryLeaderLock | None:
+def scheduler_leader(settings: Settings, listeners: dict[str, Listener] | None = None,
+                     ) -> AdvisoryLeaderLock | None:
     """The lock that makes one scheduler of the deployment (its namespace) the leader."""
     workers = settings.workers
     if not workers.leader_election:
         return None
     return AdvisoryLeaderLock(workers.leader_database_url or settings.database.url,
-                              f"fusionxpay-scheduler:{workers.namespace}")
+                              f"fusionxpay-scheduler:{workers.namespace}", listeners=listeners)
 
 
 async def _stop_pool(pool: asyncio.subprocess.Process) -> None:
@@ -104,9 +106,17 @@ async def run(settings: Settings, processes: int, threads: int, scheduler: bool,
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    ticks, leader = None, scheduler_leader(settings) if scheduler else None
+    ticks, leader, relaying, local_relay = None, None, None, None
     if scheduler:
         publisher = DramatiqPublisher(connect_broker(settings))  # sends only: no actors
+        listeners: dict[str, Listener] = {}
+        if settings.workers.relay_on_commit and settings.workers.leader_election:
+            # The leader relays events the moment they commit (LISTEN on its lock's connection).
+            local_relay = LocalRelay(settings, publisher.broker)
+            on_commit = RelayOnCommit(local_relay)
+            listeners[OUTBOX_CHANNEL] = on_commit.notified
+            relaying = asyncio.create_task(on_commit.run(stop))
+        leader = scheduler_leader(settings, listeners)
         ticks = asyncio.create_task(PeriodicScheduler(publisher, periodic_jobs(settings.workers), leader,
                                                       settings.workers.standby_retry_s).run(stop))
     folder = Path(tempfile.mkdtemp(prefix="fxp-heartbeats-"))
@@ -119,7 +129,11 @@ async def run(settings: Settings, processes: int, threads: int, scheduler: bool,
             await stop.wait()
         if ticks is not None:
             await ticks
+        if relaying is not None:
+            await relaying
     finally:
+        if local_relay is not None:
+            await local_relay.aclose()
         if leader is not None:
             await leader.release()  # a standby takes over at its next try, not after a timeout
         if probes is not None:

@@ -35,8 +35,10 @@ class PeriodicJob:
 
 
 def periodic_jobs(workers: WorkerSettings) -> list[PeriodicJob]:
+    # Woken by commits, the relay's tick is only the fallback (and the webhook retries' clock).
+    on_commit = workers.relay_on_commit and workers.leader_election
     return [
-        PeriodicJob("relay_outbox", workers.relay_interval_s),
+        PeriodicJob("relay_outbox", workers.relay_fallback_interval_s if on_commit else workers.relay_interval_s),
         PeriodicJob("reconcile_payments", workers.reconcile_interval_s),
         PeriodicJob("purge_idempotency_keys", workers.purge_interval_s),
     ]

@@ -115,7 +115,8 @@ async def test_health_and_ready(client):
     assert (await client.get("/health")).json()["status"] == "ok"
     ready = await client.get("/ready")
     assert ready.status_code == 200 and ready.json()["status"] == "ok" and ready.json()["down"] == []
-    assert {name: check["status"] for name, check in ready.json()["checks"].items()} == {"database": "ok", "redis": "ok"}
+    assert {name: check["status"] for name, check in ready.json()["checks"].items()} == {"database": "ok", "redis": "ok",
+                                                                                     "schema": "ok"}
 
 
 async def test_request_id_is_echoed_or_generated(client, merchant):

@@ -147,3 +147,12 @@ async def test_the_fake_trail_searches_newest_first_with_filters_and_a_cursor():
     assert [r.entities["order"] for r in rest] == [str(orders[0].id)]
     by_entity = await trail.search(AuditQuery(entity=("order", str(orders[1].id))))
     assert [r.type for r in by_entity] == [AuditType.ORDER_CREATION]
+
+
+async def test_admin_actions_are_recorded():
+    world = World()
+    created = await world.container.merchants.create("Audited shop")
+    await world.container.fraud_rules.replace(created.merchant.id, [])
+    actions = [(r.action, r.status, r.entities["merchant"]) for r in world.records(AuditType.ADMIN_ACTION)]
+    assert actions == [("merchant_create", AuditStatus.SUCCESS, str(created.merchant.id)),
+                       ("fraud_rules_replace", AuditStatus.SUCCESS, str(created.merchant.id))]

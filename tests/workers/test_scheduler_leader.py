@@ -55,8 +55,9 @@ async def test_two_schedulers_one_leader_sends_each_tick_and_a_standby_takes_ove
         assert publishers[standby].sent == [] and locks[leader].held and not locks[standby].held
         counts = Counter(actor for _, actor in publishers[leader].sent)
         relay_times = [t for t, actor in publishers[leader].sent if actor == "relay_outbox"]
-        # One tick per interval: no round doubled (the gaps are the interval, never ~0).
-        assert min(b - a for a, b in zip(relay_times, relay_times[1:])) > 0.08
+        # One tick per interval: no round doubled (a second sender would show gaps of ~0; a
+        # loaded machine delays single sends, so the floor is well under the 0.1 s interval).
+        assert min(b - a for a, b in zip(relay_times, relay_times[1:])) > 0.02
         assert counts["reconcile_payments"] < counts["relay_outbox"]
 
         # The leader's session ends (its connection cut, as when its host vanishes).

@@ -57,6 +57,7 @@ class PiccoloAuditTrail:
         self._engine = engine
         self._queue: list[AuditRecord] = []
         self._task: asyncio.Task[None] | None = None
+        self._writing: asyncio.Lock | None = None
         self.dropped = 0
 
     def append(self, records: list[AuditRecord]) -> None:
@@ -83,18 +84,22 @@ class PiccoloAuditTrail:
                 delay = RETRY_DELAY_S
 
     async def _write(self) -> None:
-        batch, self._queue = self._queue, []
-        try:
-            async with self._engine.transaction() as transaction:
-                await transaction.connection.executemany(INSERT_AUDIT, [audit_values(r) for r in batch])
-        except BaseException:
-            self._queue[:0] = batch
-            raise
+        self._writing = self._writing or asyncio.Lock()
+        async with self._writing:  # one batch at a time: flush() waits for one in flight
+            batch, self._queue = self._queue, []
+            if not batch:
+                return
+            try:
+                async with self._engine.transaction() as transaction:
+                    await transaction.connection.executemany(INSERT_AUDIT, [audit_values(r) for r in batch])
+            except BaseException:
+                self._queue[:0] = batch
+                raise
 
     async def flush(self) -> None:
-        """Write everything queued now, on the caller's task (outside any transaction of it)."""
-        if self._queue:
-            await asyncio.get_running_loop().create_task(self._write(), context=contextvars.Context())
+        """Write everything queued now and wait for a batch being written (outside any
+        transaction of the caller's)."""
+        await asyncio.get_running_loop().create_task(self._write(), context=contextvars.Context())
 
     async def aclose(self) -> None:
         """At stop: the background writer ends, what is queued is written."""

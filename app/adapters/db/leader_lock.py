@@ -10,13 +10,16 @@ Fencing: the leader asks PostgreSQL whether its session still holds the lock bef
 round of work (`is_leader()`), with a short timeout; an error, a timeout or a missing lock
 all answer False and drop the connection, so a leader cut off from the database stops
 acting before (or while) a new one is elected. A dead client is noticed by the server
-through TCP keepalives (set below), which bounds how long an orphaned lock lingers."""
+through TCP keepalives (set below), which bounds how long an orphaned lock lingers.
+
+`listeners`: channels to LISTEN on while leading (the outbox relay's wake-ups); each
+callback is also called once on taking the lead, to catch up with what nobody heard."""
 
 from __future__ import annotations
 
 import asyncio
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import asyncpg
@@ -37,6 +40,7 @@ KEEPALIVES = {"tcp_keepalives_idle": "5", "tcp_keepalives_interval": "2", "tcp_k
 LOST = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 Connect = Callable[..., Awaitable[Any]]
+Listener = Callable[[Any, int, str, str], None]  # asyncpg's (connection, pid, channel, payload)
 
 
 def lock_key(name: str) -> int:
@@ -46,8 +50,9 @@ def lock_key(name: str) -> int:
 
 class AdvisoryLeaderLock:
     def __init__(self, dsn: str, name: str, *, check_timeout_s: float = 2.0, connect: Connect = asyncpg.connect,
-                 ) -> None:
+                 listeners: Mapping[str, Listener] | None = None) -> None:
         self._dsn, self.name, self._key = dsn, name, lock_key(name)
+        self._listeners = dict(listeners or {})
         self._timeout = check_timeout_s
         self._connect = connect
         self._connection: Any = None
@@ -74,6 +79,10 @@ class AdvisoryLeaderLock:
                     server_settings={**KEEPALIVES, "application_name": "fusionxpay-leader"})
             sql = HELD_SQL if self._held else TRY_SQL
             held = bool(await self._connection.fetchval(sql, LOCK_CLASS, self._key, timeout=self._timeout))
+            if held and not self._held:
+                for channel, listener in self._listeners.items():
+                    await asyncio.wait_for(self._connection.add_listener(channel, listener), self._timeout)
+                    listener(self._connection, 0, channel, "")
         except LOST as exc:
             self._lose(f"{type(exc).__name__}: {exc}")
             return False

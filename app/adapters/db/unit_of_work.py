@@ -94,8 +94,11 @@ class PiccoloUnitOfWork:
         if self._parent is not None:
             self._parent.audit.adopt(self.audit.take())
         elif self.audit.entries:
-            await self._transaction.connection.executemany(
-                INSERT_AUDIT, [audit_values(record) for record in _finished(self.audit.entries)])
+            rows = [audit_values(record) for record in _finished(self.audit.entries)]
+            if len(rows) == 1:  # the usual case: one prepared INSERT, no executemany batch set-up
+                await self._transaction.connection.execute(INSERT_AUDIT, *rows[0])
+            else:
+                await self._transaction.connection.executemany(INSERT_AUDIT, rows)
         if self._parent is not None:
             self._parent.committed_events.extend(events)
         else:

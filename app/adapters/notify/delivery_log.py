@@ -4,20 +4,17 @@ written in the same transaction as the successful attempt's log line."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import uuid
 from datetime import UTC, datetime
 
 from piccolo.engine.postgres import PostgresEngine
 
-from app.adapters.audit import context as audit_context
-from app.adapters.audit.trail import INSERT_AUDIT, audit_values
+from app.adapters.audit.records import record_notification
 from app.adapters.observability.business_metrics import WEBHOOK_DELIVERIES
 from app.adapters.db.merchant_secrets import WebhookSecretBox
 from app.adapters.db.tables import MerchantTable, OutboxTable
 from app.adapters.queue.processed_events import PiccoloProcessedEvents
-from app.domain.model.audit import AuditEntry, AuditRecord, AuditType, finish
 from app.domain.model.webhook_url import redact_url
 from app.domain.services.notifications import DeliveryAttempt, StoredEvent, WebhookEndpoint
 
@@ -75,7 +72,10 @@ class PiccoloWebhookStore:
             else:  # the durable schedule's row (workers) shows the latest failure
                 await OutboxTable.raw(LAST_ERROR, response.error or f"HTTP {response.status_code}",
                                       attempt.event_id).run()
-            await transaction.connection.execute(INSERT_AUDIT, *audit_values(_audit_record(attempt)))
+            await record_notification(  # the audit trail, in this transaction
+                transaction.connection, "webhook", response.latency_ms, _error_code(attempt),
+                redact_url(response.error) if response.error else None,
+                event=attempt.event_id, merchant=attempt.merchant_id, attempt=attempt.attempt)
         WEBHOOK_DELIVERIES.labels(_outcome(attempt)).inc()
 
     async def disable_endpoint(self, merchant_id: uuid.UUID) -> None:
@@ -95,15 +95,10 @@ def _outcome(attempt: DeliveryAttempt) -> str:
     return "delivered" if response.ok else "refused" if response.refused else "failed"
 
 
-def _audit_record(attempt: DeliveryAttempt) -> AuditRecord:
-    """notification_sent (action webhook), its duration the delivery's own latency."""
+def _error_code(attempt: DeliveryAttempt) -> str | None:
     response = attempt.response
-    entry = AuditEntry(AuditType.NOTIFICATION_SENT, {}, action="webhook").add(
-        event=attempt.event_id, merchant=attempt.merchant_id, attempt=attempt.attempt)
-    if not response.ok:
-        entry.fail("webhook_refused" if response.refused else f"http_{response.status_code}"
-                   if response.status_code is not None else "webhook_unreachable",
-                   redact_url(response.error) if response.error else None)
-    actor, correlation_id = audit_context.current()
-    record = finish(entry, datetime.now(UTC), actor, correlation_id)
-    return dataclasses.replace(record, duration_ms=float(response.latency_ms))
+    if response.ok:
+        return None
+    if response.refused:
+        return "webhook_refused"
+    return f"http_{response.status_code}" if response.status_code is not None else "webhook_unreachable"

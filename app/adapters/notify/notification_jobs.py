@@ -16,7 +16,9 @@ from typing import Any, Protocol
 import structlog
 from piccolo.engine.postgres import PostgresEngine
 
+from app.adapters.audit.records import record_notification
 from app.adapters.notify import notification_sql as sql
+from app.adapters.observability.business_metrics import NOTIFICATION_DELIVERIES
 from app.domain.errors import ValidationFailed
 from app.domain.model.notification import (
     SHOPPER_EVENTS, Category, Channel, NotificationPreferences, PlannedDelivery, Recipients, category_of,
@@ -110,6 +112,12 @@ class PiccoloNotificationJobs:
                                      result.error, result.provider_message_id)
             await connection.execute(sql.SETTLE, delivery.id, uuid.UUID(delivery.lease_token), STATUS[outcome],
                                      float(delay_s or 0.0), result.error, result.provider_message_id)
+            await record_notification(  # the audit trail, in this transaction (no recipient: personal data)
+                connection, delivery.channel.value, result.latency_ms,
+                None if result.ok else "send_refused" if result.permanent else "send_failed", result.error,
+                delivery=delivery.id, event=delivery.event_id, merchant=delivery.merchant_id, order=delivery.order_id,
+                category=delivery.category.value, attempt=delivery.attempt)
+        NOTIFICATION_DELIVERIES.labels(delivery.channel.value, outcome.value).inc()
         logger.info("notification_attempt", delivery_id=str(delivery.id), event_id=str(delivery.event_id),
                     channel=delivery.channel.value, category=delivery.category.value, attempt=delivery.attempt,
                     outcome=outcome.value, latency_ms=result.latency_ms, error=result.error,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
+from app.domain.model.audit import AuditType
 from app.domain.errors import NotFound
 from app.domain.model.card import CardDetails, PaymentMethod
 from app.domain.model.fraud import FraudRule, checked_rules
@@ -87,6 +88,9 @@ class FraudRuleService:
         ordered = checked_rules(rules)
         await self._merchant_exists(merchant_id)
         await self._rules.replace(merchant_id, ordered)
+        async with self._uow() as uow:  # the rule store keeps its own transaction: recorded once it has them
+            uow.audit.record(AuditType.ADMIN_ACTION, action="fraud_rules_replace", merchant=merchant_id,
+                             rules=len(ordered))
         return ordered
 
     async def _merchant_exists(self, merchant_id: uuid.UUID) -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app.domain.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
+from app.domain.model.audit import AuditType
 from app.domain.model.merchant import Merchant
 from app.domain.model.webhook_url import checked_webhook_url
 from app.domain.ports import Clock, KeyRevocations, UnitOfWorkFactory, WebhookTargetPolicy
@@ -93,6 +94,7 @@ class MerchantService:
         merchant = Merchant(uuid.uuid4(), name, hash_api_key(api_key), self._clock.now(), webhook_url,
                             webhook_secret)
         async with self._uow() as uow:
+            uow.audit.record(AuditType.ADMIN_ACTION, action="merchant_create", merchant=merchant.id)
             await uow.merchants.add(merchant)
             await uow.commit()
         return NewMerchantCredentials(merchant, api_key, webhook_secret)

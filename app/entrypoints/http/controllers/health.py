@@ -57,6 +57,8 @@ def _checks(container: object) -> dict[str, tuple[Callable[[], Awaitable[object]
     settings = container.settings  # type: ignore[attr-defined]
     checks: dict[str, tuple[Callable[[], Awaitable[object]], bool]] = {
         "database": (container.check_database, True),  # type: ignore[attr-defined]
+        # A new version must not serve before the migration Job has brought the schema to it.
+        "schema": (container.check_schema, True),  # type: ignore[attr-defined]
         "redis": (container.check_redis, True),  # type: ignore[attr-defined]
     }
     if settings.workers.broker.lower() == "rabbitmq":

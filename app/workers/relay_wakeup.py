@@ -1,0 +1,77 @@
+"""The outbox relay, woken when events commit (issue 17, item 4).
+
+A statement trigger on the outbox sends NOTIFY fxp_outbox (migration 0070), which
+PostgreSQL delivers when the inserting transaction commits. The leading scheduler
+LISTENs on its leader-lock connection (app/adapters/db/leader_lock.py) and runs the relay
+round right here, at once: committed events reach the broker in milliseconds instead of
+at the next periodic tick and its queue hop. Notifications arriving while a round runs
+fold into one more round (natural batching under load). The periodic `relay_outbox` tick
+stays as the fallback: the relay claims rows FOR UPDATE SKIP LOCKED, so both may run."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+import structlog
+from dramatiq import Broker
+
+from app.bootstrap import build_container
+from app.workers.actors.periodic import relay_outbox
+from config.settings import Settings
+
+OUTBOX_CHANNEL = "fxp_outbox"
+logger = structlog.get_logger("fusionxpay.outbox")
+
+
+class RelayOnCommit:
+    def __init__(self, relay: Callable[[], Awaitable[Any]]) -> None:
+        self._relay = relay  # one relay round: publish committed events, wake due webhooks
+        self._wake = asyncio.Event()
+        self.rounds = 0
+
+    def notified(self, *_: Any) -> None:
+        """asyncpg's listener callback (connection, pid, channel, payload); also called on
+        taking the lead, to catch up with what committed while nobody listened."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            while not stop.is_set():
+                woken = asyncio.create_task(self._wake.wait())
+                await asyncio.wait({woken, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if stop.is_set():
+                    woken.cancel()
+                    break
+                self._wake.clear()
+                try:
+                    await self._relay()
+                except Exception as exc:  # database or broker down: the periodic relay is the fallback
+                    logger.warning("relay_on_commit_failed", error=f"{type(exc).__name__}: {exc}")
+                    await asyncio.sleep(0.5)
+                self.rounds += 1
+        finally:
+            stopping.cancel()
+
+
+class LocalRelay:
+    """The relay round in the scheduler's own process: a small Container of its own (at
+    most two pooled connections), started on first use, sending through `broker`."""
+
+    def __init__(self, settings: Settings, broker: Broker) -> None:
+        small = msgspec.structs.replace(settings.database, pool_min=1, pool_max=2)
+        self._container = build_container(msgspec.structs.replace(settings, database=small), broker=broker)
+        self._started = False
+
+    async def __call__(self) -> None:
+        if not self._started:
+            await self._container.start()
+            self._started = True
+        await relay_outbox(self._container)
+
+    async def aclose(self) -> None:
+        if self._started:
+            await self._container.stop()
