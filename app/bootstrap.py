@@ -30,6 +30,7 @@ from app.adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
 from app.adapters.db.notification_preferences import PiccoloPreferenceStore
 from app.adapters.notify.channels import close_senders, message_senders
 from app.adapters.notify.delivery_log import PiccoloWebhookStore
+from app.adapters.notify.event_log import PiccoloEventLog
 from app.adapters.observability.tracing import build_tracing, stop_tracing
 from app.adapters.notify.message_facts import PiccoloMessageFacts
 from app.adapters.notify.notification_jobs import PiccoloNotificationJobs, PolledRetries
@@ -75,6 +76,7 @@ from app.domain.services.catalog import CatalogService
 from app.domain.services.fulfillment import FulfillmentService
 from app.domain.services.inventory import InventoryPolicy, StockKeeper
 from app.domain.services.consumers import EventConsumers
+from app.domain.services.events import EventLog, EventService
 from app.domain.services.customer_notifications import CustomerNotifications
 from app.domain.services.merchants import MerchantPolicy, MerchantService
 from app.domain.services.notifications import NotificationService, RetryScheduler, WebhookSender, WebhookStore
@@ -112,6 +114,7 @@ class Container:
     catalog: CatalogService
     fulfillment: FulfillmentService
     notifications: NotificationService
+    events: EventService  # the merchant's events and their webhook deliveries (GET /events)
     consumers: EventConsumers
     publisher: DramatiqPublisher
     relay: OutboxRelay
@@ -193,6 +196,7 @@ class Overrides(TypedDict, total=False):
     locks: LockManager
     card_cache: CardDataCache
     webhook_store: WebhookStore
+    event_log: EventLog
     webhook_sender: WebhookSender
     retries: RetryScheduler
     fraud_rules: FraudRuleStore
@@ -289,7 +293,9 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
         payments=payments, refunds=refunds, callbacks=CallbackService(uow, providers, payments, refunds),
         mismatches=MismatchLog(uow),
         catalog=CatalogService(uow, clock, p.max_amount_minor), fulfillment=fulfillment,
-        notifications=notifications, consumers=consumers, publisher=publisher,
+        notifications=notifications,
+        events=EventService(o["event_log"] if "event_log" in o else PiccoloEventLog(engine)),
+        consumers=consumers, publisher=publisher,
         relay=OutboxRelay(engine, publisher, batch_size=workers.relay_batch_size,
                           durable=_durable(webhook_schedule, jobs)),
         processed=processed, webhooks=webhooks, webhook_schedule=webhook_schedule, sender=sender,

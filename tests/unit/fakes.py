@@ -23,7 +23,7 @@ from app.domain.errors import Conflict
 from app.domain.events import DomainEvent, EventRecorder
 from app.domain.model.audit import SYSTEM, Actor, AuditLog, AuditRecord
 from app.domain.model.merchant import Merchant
-from app.domain.model.order import Order
+from app.domain.model.order import Order, with_order_snapshots
 from app.domain.model.catalog import Product
 from app.domain.model.mismatch import VerdictMismatch
 from app.domain.model.payment import AttemptStatus, PaymentAttempt
@@ -403,6 +403,7 @@ class InMemoryUnitOfWork:
         if self._rollback_only:
             raise RollbackOnly("a nested unit of work did not commit")
         events = self._from_nested + [event for aggregate in self._seen for event in aggregate.pull_events()]
+        events = await with_order_snapshots(events, list(self._seen), self.orders.get)
         self._from_nested = []
         if self._parent is not None:
             self._parent._from_nested.extend(events)

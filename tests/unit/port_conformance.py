@@ -21,6 +21,8 @@ from app.adapters.db.repositories import (
 )
 from app.adapters.db.unit_of_work import PiccoloUnitOfWork, PiccoloUnitOfWorkFactory
 from app.adapters.notify.delivery_log import PiccoloWebhookStore
+from app.adapters.notify.event_log import PiccoloEventLog
+from app.domain.services.events import EventLog
 from app.adapters.notify.target_guard import WebhookTargetGuard
 from app.adapters.notify.webhook_schedule import PiccoloWebhookSchedule
 from app.adapters.notify.webhooks import StandardWebhookSender
@@ -65,9 +67,10 @@ def real_adapters(
     webhook_store: PiccoloWebhookStore, sender: StandardWebhookSender, broker_retries: PiccoloWebhookSchedule,
     inline_retries: InProcessRetryScheduler, publisher: DramatiqPublisher, products: PiccoloProductRepository,
     reservations: PiccoloReservationRepository, processed: PiccoloProcessedEvents,
-    mismatches: PiccoloMismatchRepository, alarm: LoggingVerdictAlarm,
+    mismatches: PiccoloMismatchRepository, alarm: LoggingVerdictAlarm, event_log: PiccoloEventLog,
 ) -> list[object]:
     conforming: list[object] = []
+    as_event_log: EventLog = event_log
     as_mismatches: ports.MismatchRepository = mismatches
     as_alarm: ports.VerdictAlarm = alarm
     as_products: ports.ProductRepository = products
@@ -92,7 +95,7 @@ def real_adapters(
     as_publisher: Publisher = publisher
     conforming += [as_clock, as_orders, as_payments, as_refunds, as_merchants, as_callbacks, as_unit, as_units,
                    as_bus, as_locks, as_cards, *providers, as_registry, as_store, as_sender, *retries, as_publisher,
-                   as_products, as_reservations, as_processed, as_mismatches, as_alarm]
+                   as_products, as_reservations, as_processed, as_mismatches, as_alarm, as_event_log]
     return conforming
 
 

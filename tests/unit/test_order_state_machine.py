@@ -95,7 +95,20 @@ def test_create_records_order_created():
     assert order.status is S.CREATED and order.attempt_count == 0
     assert event.type == "order.created"
     assert event.payload == {"order_id": str(order.id), "status": "CREATED", "amount": 700, "currency": "EUR",
-                             "merchant_reference": "ref-7"}
+                             "merchant_reference": "ref-7",
+                             "order": {"id": str(order.id), "merchant_reference": "ref-7", "amount": 700,
+                                       "currency": "EUR", "status": "CREATED"}}
+
+
+def test_every_order_event_carries_the_order_as_of_the_event():
+    order = new_order(status=S.CREATED)
+    order.start_payment(NOW, max_attempts=3)
+    order.mark_paid(NOW)
+    started, paid = order.pull_events()
+    assert started.payload["order"]["status"] == "PAYMENT_IN_PROGRESS"
+    assert paid.payload["order"] == {"id": str(order.id), "merchant_reference": order.merchant_reference,
+                                     "amount": order.amount.amount_minor, "currency": order.amount.currency,
+                                     "status": "PAYMENT_DONE"}
 
 
 @pytest.mark.parametrize(("source", "refund_needed"),

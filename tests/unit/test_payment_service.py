@@ -158,3 +158,20 @@ async def test_the_provider_declares_whether_a_payment_method_is_needed():
     world.provider.needs_payment_method = False  # a redirect provider, whatever its name
     attempt = await world.payments.request(world.order.merchant_id, world.order.id, "sandbox", None)
     assert attempt.status is AttemptStatus.INITIATED and await world.cards.get(attempt.id) is None
+
+
+async def test_every_event_about_an_order_carries_the_order_webhooks_need():
+    """Payment and refund events carry the order (id, merchant_reference, amount, currency,
+    status) as the transaction left it: a webhook can be acted on without a GET."""
+    world = World()
+    attempt = await world.payments.request(world.order.merchant_id, world.order.id, "sandbox", CARD)
+    await world.payments.dispatch(attempt.id)
+    await world.orders.cancel(world.order.merchant_id, world.order.id, "changed my mind")
+    snapshot = {"id": str(world.order.id), "merchant_reference": world.order.merchant_reference,
+                "amount": world.order.amount.amount_minor, "currency": world.order.amount.currency}
+    [succeeded] = world.events("payment.succeeded")
+    assert succeeded.payload["order"] == {**snapshot, "status": "PAYMENT_DONE"}
+    [refund] = world.events("refund.requested") or world.events("refund.succeeded")
+    assert refund.payload["order"] == {**snapshot, "status": "ORDER_CANCELLED"}
+    about_orders = [event for event in world.uow.outbox if "order_id" in event.payload]
+    assert about_orders and all(event.payload["order"]["id"] == snapshot["id"] for event in about_orders)

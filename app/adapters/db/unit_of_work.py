@@ -32,6 +32,7 @@ from app.adapters.queue.processed_events import PiccoloProcessedEvents
 from app.adapters.db.accounts import PiccoloRefreshTokenRepository, PiccoloUserRepository
 from app.adapters.db.saved_cards import PiccoloSavedCardRepository
 from app.domain.events import DomainEvent
+from app.domain.model.order import with_order_snapshots
 from app.domain.model.audit import AuditEntry, AuditLog, AuditRecord, finish
 from app.domain.ports import EventBus, RollbackOnly
 from app.domain.ports_audit import AuditTrail
@@ -81,6 +82,7 @@ class PiccoloUnitOfWork:
         if self._rollback_only:
             raise RollbackOnly("a nested unit of work did not commit")
         events = [event for aggregate in self._touched.aggregates for event in aggregate.pull_events()]
+        events = await with_order_snapshots(events, list(self._touched.aggregates), self.orders.get)
         if events:
             correlation_id = structlog.contextvars.get_contextvars().get("correlation_id")
             trace = current_traceparent()  # the workers' spans join this trace

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from app.domain.errors import InvalidStateTransition, RetryLimitReached, ValidationFailed
 from app.domain.events import DomainEvent, EventRecorder
@@ -135,6 +137,17 @@ class Order(EventRecorder):
         )
         return order
 
+    def snapshot(self) -> dict[str, Any]:
+        """What every event about this order carries as `order` (webhooks, GET /events): the
+        merchant can act on an event without fetching the order first."""
+        return {"id": str(self.id), "merchant_reference": self.merchant_reference,
+                "amount": self.amount.amount_minor, "currency": self.amount.currency, "status": str(self.status)}
+
+    def record(self, type_: str, aggregate_id: uuid.UUID, merchant_id: uuid.UUID, at: datetime,
+               **payload: Any) -> None:
+        # The order as of this event (a later change in the same transaction has its own).
+        EventRecorder.record(self, type_, aggregate_id, merchant_id, at, **payload, order=self.snapshot())
+
     def visible_to(self, customer_id: uuid.UUID | None) -> bool:
         """A customer sees only its own orders; merchants (key or staff) see them all."""
         return customer_id is None or self.user_id == customer_id
@@ -209,3 +222,28 @@ class Order(EventRecorder):
         self.record("order.fulfillment_started", self.id, self.merchant_id, now, order_id=str(self.id),
                     estimated_delivery=estimated_delivery.isoformat(),
                     items=[{"sku": i.sku, "quantity": i.quantity} for i in self.items if i.sku is not None])
+
+
+OrderLoader = Callable[[uuid.UUID, uuid.UUID], Awaitable["Order | None"]]
+
+
+async def with_order_snapshots(events: list[DomainEvent], touched: Iterable[object],
+                               load: OrderLoader) -> list[DomainEvent]:
+    """The events of a commit, each event about an order (payment, refund...) carrying the
+    order's snapshot as `order`: the order as this transaction leaves it (`touched`), else
+    as stored (`load(merchant_id, order_id)`). The order's own events already carry theirs."""
+    missing = [event for event in events if "order_id" in event.payload and "order" not in event.payload]
+    if not missing:
+        return events
+    orders = {aggregate.id: aggregate for aggregate in touched if isinstance(aggregate, Order)}
+    enriched: dict[uuid.UUID, DomainEvent] = {}
+    for event in missing:
+        try:
+            order_id = uuid.UUID(str(event.payload["order_id"]))
+        except ValueError:
+            continue
+        order = orders.get(order_id) or await load(event.merchant_id, order_id)
+        if order is not None and order.merchant_id == event.merchant_id:
+            orders[order_id] = order
+            enriched[event.id] = replace(event, payload={**event.payload, "order": order.snapshot()})
+    return [enriched.get(event.id, event) for event in events]

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from app.domain.errors import NotFound
+from app.domain.errors import Conflict, NotFound
 
 NOTIFIED_EVENTS = frozenset({
     "order.status_changed", "payment.requires_action", "payment.succeeded", "payment.failed",
@@ -137,8 +137,18 @@ class NotificationService:
         return DeliveryOutcome.RETRY_SCHEDULED
 
     async def resend(self, event_id: uuid.UUID) -> None:
-        """Deliver an event again (admin), even if it was delivered before."""
+        """Deliver an event again (admin), even if it was delivered before. An endpoint that
+        would not be called (none, or disabled by a 410) is a Conflict, not a silent no-op:
+        re-enable it first."""
         event = await self._store.event(event_id)
         if event is None or event.type not in NOTIFIED_EVENTS:
             raise NotFound(f"no webhook event {event_id}", resource="event", id=str(event_id))
+        endpoint = await self._store.endpoint(event.merchant_id)
+        if endpoint is None or not (endpoint.url and endpoint.secret):
+            raise Conflict(f"merchant {event.merchant_id} has no webhook endpoint: nothing to resend to",
+                           code="webhook_endpoint_missing", merchant_id=str(event.merchant_id))
+        if not endpoint.enabled:
+            raise Conflict(f"the webhook endpoint of merchant {event.merchant_id} is disabled (it answered "
+                           "410 Gone); re-enable it, then resend", code="webhook_endpoint_disabled",
+                           merchant_id=str(event.merchant_id))
         await self._retries.schedule(event_id, 1, 0.0, resend=True)

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from app.bootstrap import Container
 from app.entrypoints.http.access import SECURITY_COMPONENTS, access_middleware, authorize
@@ -20,6 +19,7 @@ from app.entrypoints.http.controllers.admin_audit import AdminAuditController
 from app.entrypoints.http.controllers.admin_reports import AdminReportsController
 from app.entrypoints.http.controllers.admin_search import AdminSearchController
 from app.entrypoints.http.controllers.cards import CardController
+from app.entrypoints.http.controllers.events import EventController
 from app.entrypoints.http.controllers.fraud_admin import FraudAdminController
 from app.entrypoints.http.controllers.admin_refunds import AdminRefundsController, AdminVerdictMismatchesController
 from app.entrypoints.http.controllers.callbacks import provider_callback
@@ -31,7 +31,9 @@ from app.entrypoints.http.controllers.payments import PaymentController
 from app.entrypoints.http.controllers.products import ProductController
 from app.entrypoints.http.dashboard import dashboard_handlers, template_config
 from app.entrypoints.http.dependencies import from_container
+from app.entrypoints.http.docs import docs_assets, problem_type, problem_types, render_plugins
 from app.entrypoints.http.idempotency import idempotency_middleware
+from app.entrypoints.http.openapi_docs import document
 from app.entrypoints.http.metrics import MetricsController, count_unmatched, metrics_port, prometheus_config
 from app.entrypoints.http.problems import EXCEPTION_HANDLERS, problem_boundary, problem_details_plugin
 from app.entrypoints.http.rate_limit import RateLimitPolicy, rate_limit_middleware
@@ -56,7 +58,8 @@ def create_app(container: Container) -> Litestar:
         route_handlers=[OrderController, PaymentController, ProductController, provider_callback, LegacyController,
                         legacy_callback, AdminController, AdminMerchantsController, FraudAdminController,
                         AdminRefundsController, AdminVerdictMismatchesController, AdminAuditController, AuthController,
-                        MeController, UsersController, CardController, health, ready, MetricsController,
+                        MeController, UsersController, CardController, EventController, health, ready,
+                        problem_types, problem_type, docs_assets(), MetricsController,
                         NotificationPreferencesController, AdminSearchController, AdminReportsController,
                         *dashboard_handlers()],
         template_config=template_config(),
@@ -76,10 +79,9 @@ def create_app(container: Container) -> Litestar:
         openapi_config=OpenAPIConfig(
             title="FusionXPay API",
             version="0.1.0",
-            description="One payment API in front of several providers. Amounts are integer minor units.",
             path="/schema",
             components=SECURITY_COMPONENTS,
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=render_plugins(),
         ),
         debug=False,
     )
@@ -95,6 +97,7 @@ def create_app(container: Container) -> Litestar:
     app.asgi_handler = request_log_middleware(count_unmatched(
         security_headers(app.asgi_handler, container.settings.api.hsts_max_age_s)))
     _forbid_unknown_fields_in_schema(app)
+    document(app)
     _fix_automatic_options(app)
     return app
 

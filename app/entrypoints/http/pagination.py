@@ -42,8 +42,11 @@ def encode_cursor(created_at: datetime, item_id: uuid.UUID) -> str:
 
 
 class Keyed(Protocol):
-    created_at: datetime
-    id: uuid.UUID
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def id(self) -> uuid.UUID: ...
 
 
 def next_cursor(page: Sequence[Keyed], has_more: bool) -> str | None:

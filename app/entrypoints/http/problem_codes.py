@@ -53,6 +53,9 @@ PROBLEM_CODES: dict[str, tuple[int, str]] = {
     "sku_unavailable": (409, "A product of the order is no longer sold."),
     "duplicate_sku": (409, "A product with this sku exists."),
     "stock_already_held": (409, "The order already holds stock of this product."),
+    "webhook_endpoint_disabled": (409, "The merchant's webhook endpoint is disabled (it answered 410 Gone): "
+                                       "re-enable it before resending."),
+    "webhook_endpoint_missing": (409, "The merchant has no webhook URL: there is nothing to resend to."),
     "email_taken": (409, "An account with this email exists for this merchant."),
     "merchant_deactivated": (409, "The merchant is deactivated: it can no longer be changed."),
     "no_webhook_url": (409, "The merchant has no webhook URL to enable; set one first."),

@@ -11,6 +11,7 @@ import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import ResponseSpec
+from litestar.openapi.spec import Example
 from litestar.types import ASGIApp
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
 from litestar.types import ExceptionHandlersMap
@@ -19,7 +20,9 @@ from app.adapters.outages import RETRY_AFTER_S, outage_of
 from app.domain import errors
 from app.entrypoints.http.problem_codes import status_of
 
-PROBLEM_TYPE_BASE = "https://fusionxpay.dev/problems/"
+# A relative reference (RFC 9457 3.1.1: resolved against the response's URL): the page
+# for each code is served by the API itself, GET /problems/{code}.
+PROBLEM_TYPE_BASE = "/problems/"
 
 STATUS_BY_ERROR: list[tuple[type[errors.DomainError], int]] = [
     (errors.MalformedCallback, 400),
@@ -169,9 +172,31 @@ class ProblemDetails(msgspec.Struct):
     dependency: str | None = None  # 503 service_unavailable: what is down
 
 
+# One real example per status, as the API answers it (not generated random strings).
+EXAMPLE_PROBLEMS: dict[int, dict[str, Any]] = {
+    400: problem(400, "validation_failed", "amount: Expected `int`, got `str`",
+                 errors=[{"field": "amount", "message": "Expected `int`, got `str`"}]),
+    401: problem(401, "unauthenticated", "missing or invalid credentials"),
+    403: problem(403, "role_not_allowed", "a customer may not use this endpoint"),
+    404: problem(404, "not_found", "no order 8f0c4a8e-6f0b-4b7e-9a52-0d5f3c1b2a77"),
+    409: problem(409, "invalid_state_transition", "order 8f0c4a8e-6f0b-4b7e-9a52-0d5f3c1b2a77 cannot go from "
+                 "PAYMENT_DONE to PAYMENT_IN_PROGRESS", current_state="PAYMENT_DONE"),
+    413: problem(413, "request_too_large", "the body is larger than 65536 bytes"),
+    415: problem(415, "unsupported_media_type", "send the JSON body as 'Content-Type: application/json'"),
+    422: problem(422, "items_total_mismatch", "the items add up to a different total than the order amount",
+                 errors=[{"field": "items", "message": "the items add up to a different total than the order amount"}]),
+    429: problem(429, "rate_limited", "too many requests; retry after 1 s"),
+    503: problem(503, "service_unavailable", "a service this request needs is unavailable (database); retry later",
+                 dependency="database"),
+}
+
+
 def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
-    return {status: ResponseSpec(ProblemDetails, description=TITLES.get(status, "Error"),
-                                 media_type="application/problem+json") for status in statuses}
+    return {status: ResponseSpec(
+        ProblemDetails, description=TITLES.get(status, "Error"), media_type="application/problem+json",
+        generate_examples=False,
+        examples=[Example(summary=EXAMPLE_PROBLEMS[status]["code"], value=EXAMPLE_PROBLEMS[status])]
+        if status in EXAMPLE_PROBLEMS else None) for status in statuses}
 
 
 # What any merchant endpoint may answer besides success (503: a dependency is down).

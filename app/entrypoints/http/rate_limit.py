@@ -22,6 +22,7 @@ ROUTE_GROUPS = (
     ("/callbacks/", "callbacks"), ("/payment/callback", "callbacks"),
     ("/payments", "payments"), ("/payment/", "payments"), ("/orders", "orders"), ("/order/", "orders"),
     ("/products", "catalog"), ("/admin", "admin"), ("/schema", "docs"), ("/swagger", "docs"),
+    ("/static/docs", "docs"), ("/problems", "docs"),
 )
 
 

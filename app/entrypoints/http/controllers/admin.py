@@ -63,8 +63,8 @@ class AdminController(Controller):
     async def replay_all_dead_letters(self, dead_letters: DeadLetters) -> Replayed:
         return Replayed(await dead_letters.replay_all())
 
-    @post("/webhooks/{event_id:uuid}/resend", responses=ADMIN_ERRORS, **ADMIN_ONLY, status_code=202,
-          summary="Send one event's webhook again")
+    @post("/webhooks/{event_id:uuid}/resend", responses={**ADMIN_ERRORS, **problem_responses(409)},
+          **ADMIN_ONLY, status_code=202, summary="Send one event's webhook again")
     async def resend_webhook(self, event_id: uuid.UUID, notifications: Notifications) -> ResendScheduled:
         await notifications.resend(event_id)
         return ResendScheduled(event_id)

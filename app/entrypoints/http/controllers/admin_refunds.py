@@ -19,6 +19,7 @@ from app.entrypoints.http.access import authorize
 from app.entrypoints.http.controllers.admin import ADMIN_ERRORS, ADMIN_ONLY
 from app.domain.services.verdicts import MismatchLog
 from app.entrypoints.http.dependencies import from_container
+from app.entrypoints.http.schemas import patterns
 
 
 class AdminRefund(msgspec.Struct):
@@ -59,7 +60,7 @@ class AdminRefundsController(Controller):
 
     @get("/", responses=ADMIN_ERRORS, **ADMIN_ONLY, summary="Refunds in a state, newest first (FAILED: waiting for an operator)")
     async def list_refunds(self, refunds: RefundService,
-                           status: str = Parameter(default="FAILED", pattern="^(?i:pending|success|failed)$"),
+                           status: str = Parameter(default="FAILED", pattern=patterns.any_case("pending", "success", "failed")),
                            limit: int = Parameter(default=100, ge=1, le=500)) -> AdminRefundList:
         found = await refunds.by_status(RefundStatus(status.upper()), limit)
         return AdminRefundList([AdminRefund.from_domain(r) for r in found], len(found))

@@ -17,6 +17,7 @@ from app.domain.errors import MalformedRequest, NotFound
 from app.entrypoints.http.access import authorize
 from app.entrypoints.http.controllers.admin import ADMIN_ERRORS, ADMIN_ONLY
 from app.entrypoints.http.dependencies import from_container
+from app.entrypoints.http.schemas import patterns
 from app.entrypoints.http.pagination import TIMESTAMP, decode_cursor, encode_cursor, parse_timestamp
 
 Queries = Annotated[AdminQueries, Dependency(skip_validation=True)]
@@ -174,7 +175,7 @@ Amount = Annotated[int | None, Parameter(ge=0, le=MAX_AMOUNT)]
 Currency = Annotated[str | None, Parameter(pattern="^[A-Z]{3}$")]
 Last4 = Annotated[str | None, Parameter(pattern="^[0-9]{4}$")]
 Email = Annotated[str | None, Parameter(min_length=3, max_length=254)]
-Provider = Annotated[str | None, Parameter(pattern="^[a-z0-9_]{1,32}$")]
+Provider = Annotated[str | None, Parameter(pattern=patterns.whole(r"[a-z0-9_]{1,32}"))]
 Cursor = Annotated[str | None, Parameter(max_length=200)]
 Limit = Annotated[int, Parameter(ge=1, le=200)]
 Stamp = Annotated[str | None, TIMESTAMP]

@@ -16,8 +16,9 @@ from app.entrypoints.http.auth import merchant_of, provide_principal
 from app.entrypoints.http.controllers.orders import IDEMPOTENCY_KEY
 from app.entrypoints.http.problems import MERCHANT_ERRORS
 from app.entrypoints.http.schemas.cards import Card, CardCreate, CardList
+from app.entrypoints.http.schemas import patterns
 
-CardToken = Annotated[str, Parameter(pattern=r"^card_[A-Za-z0-9_\-]{8,64}$", description="card_…")]
+CardToken = Annotated[str, Parameter(pattern=patterns.whole(r"card_[A-Za-z0-9_\-]{8,64}"), description="card_…")]
 
 
 class CardController(Controller):

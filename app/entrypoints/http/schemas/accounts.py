@@ -12,11 +12,12 @@ from msgspec import Meta
 
 from app.domain.model.user import Role, User
 from app.domain.services.sessions import Session
+from app.entrypoints.http.schemas import patterns
 
 # Generous bounds at the edge (the domain states the real policy with its own problem codes).
 Email = Annotated[str, Meta(min_length=3, max_length=320, examples=["ada@example.com"])]
 Password = Annotated[str, Meta(min_length=1, max_length=1024)]
-RefreshTokenText = Annotated[str, Meta(min_length=10, max_length=200, pattern=r"^rt_[A-Za-z0-9_\-]+$")]
+RefreshTokenText = Annotated[str, Meta(min_length=10, max_length=200, pattern=patterns.whole(r"rt_[A-Za-z0-9_\-]+"))]
 
 
 class Register(msgspec.Struct, forbid_unknown_fields=True):

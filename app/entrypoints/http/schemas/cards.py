@@ -12,13 +12,14 @@ from msgspec import Meta
 
 from app.domain.model.saved_card import SavedCard
 from app.domain.services.vault import NewCard
+from app.entrypoints.http.schemas import patterns
 
 
 class CardCreate(msgspec.Struct, forbid_unknown_fields=True):
-    number: Annotated[str, Meta(pattern=r"^[0-9 \-]{12,23}$")]
+    number: Annotated[str, Meta(pattern=patterns.CARD_NUMBER)]
     exp_month: Annotated[int, Meta(ge=1, le=12)]
     exp_year: Annotated[int, Meta(ge=0, le=9999)]
-    cvc: Annotated[str, Meta(pattern=r"^[0-9]{1,8}$", description="3 or 4 digits")]
+    cvc: Annotated[str, Meta(pattern=patterns.whole(r"[0-9]{1,8}"), description="3 or 4 digits")]
     holder_name: Annotated[str, Meta(min_length=1, max_length=200)]
 
     def to_domain(self) -> NewCard:

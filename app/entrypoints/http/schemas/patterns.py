@@ -11,6 +11,11 @@ def whole(body: str) -> str:
     return f"^(?:{body})$(?!\\n)"
 
 
+def any_case(*words: str) -> str:
+    """One of `words`, in any letter case: ECMA-262 (before ES2025) has no inline (?i:...)."""
+    return whole("|".join("".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in word) for word in words))
+
+
 NO_NUL = r"^[^\x00]*$"  # every character but NUL, newlines included: same in both
 # RFC 3339 date-time as Python reads it (no leap second, upper-case T and Z).
 RFC3339 = whole(r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"

@@ -12,8 +12,9 @@ from msgspec import Meta
 from app.domain.model.catalog import MAX_LEAD_TIME_DAYS, MAX_STOCK, Product as ProductModel, StockAdjustment
 from app.domain.services.catalog import NewProduct, ProductChanges
 from app.entrypoints.http.schemas.orders import NO_NUL, Amount, Currency, ShortText
+from app.entrypoints.http.schemas import patterns
 
-Sku = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]*$",
+Sku = Annotated[str, Meta(min_length=1, max_length=64, pattern=patterns.whole(r"[A-Za-z0-9][A-Za-z0-9._\-]*"),
                           description="unique per merchant: letters, digits, '.', '_', '-'")]
 LeadTime = Annotated[int, Meta(gt=-1, le=MAX_LEAD_TIME_DAYS, description="days to have it ready to ship")]
 
