@@ -18,6 +18,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from app.adapters.audit.records import record_notification
 from app.adapters.notify import notification_sql as sql
+from app.adapters.outages import outage_of
 from app.adapters.observability.business_metrics import NOTIFICATION_DELIVERIES
 from app.domain.errors import ValidationFailed
 from app.domain.model.notification import (
@@ -81,7 +82,9 @@ class PiccoloNotificationJobs:
         try:
             async with connection.transaction():  # a savepoint: a planning failure never blocks the relay
                 await self._plan_on(connection, [event_id for event_id, _ in events])
-        except Exception:
+        except Exception as exc:
+            if outage_of(exc) is not None:
+                raise  # the database is down: the batch stays unpublished and is planned next round
             logger.exception("notification_planning_failed", events=len(events))
 
     async def plan(self, event_id: uuid.UUID) -> list[uuid.UUID]:
