@@ -59,6 +59,9 @@ class LiveStack:
         sandbox = self.spawn("-m", "sandbox_gateway", "--host", "127.0.0.1", "--port", str(self.sandbox_port))
         api = self.spawn("-m", "uvicorn", "app.entrypoints.http.asgi:app", "--host", "127.0.0.1",
                          "--port", str(self.api_port), "--no-access-log", "--log-level", "warning",
+                         # longer than httpx's 5 s keep-alive: the client drops an idle
+                         # connection before the server closes it under a request
+                         "--timeout-keep-alive", "30",
                          stdout=self.api_log.open("wb") if self.api_log else subprocess.DEVNULL)
         wait_for(f"{self.sandbox_url}/health", sandbox)
         wait_for(f"{self.api_url}/health", api)

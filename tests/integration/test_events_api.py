@@ -33,7 +33,11 @@ async def test_an_order_change_is_an_event_with_the_order_it_is_about(client, me
                                       "currency": "EUR", "status": "ORDER_CANCELLED"}
     assert set(event["delivery"]) == {"status", "next_attempt_at", "attempts"}
     one = await client.get(f"/events/{event['id']}", headers=merchant.headers)
-    assert one.status_code == 200 and one.json() == event
+    assert one.status_code == 200
+    # The in-process consumer may try the delivery between the two reads: the event
+    # is the same, its delivery may have moved on.
+    assert {**one.json(), "delivery": None} == {**event, "delivery": None}
+    assert one.json()["delivery"]["status"] in {"pending", "failed"}  # merchant.example does not resolve
 
 
 async def test_filters_by_type_order_and_time(client, merchant):
