@@ -29,6 +29,14 @@ UPDATE orders SET merchant_reference = $2, status = $3, amount_minor = $4, curre
 WHERE id = $1
 """
 SELECT_ATTEMPTS_OF_ORDER = "SELECT * FROM payment_attempts WHERE order_id = $1 ORDER BY attempt_number"
+# One attempt (a worker's dispatch, a settlement: two or three per payment), by id, or by
+# id and merchant; plain or FOR UPDATE. Indexed by (merchant scoped, locked).
+SELECT_ATTEMPT = {
+    (False, False): "SELECT * FROM payment_attempts WHERE id = $1",
+    (False, True): "SELECT * FROM payment_attempts WHERE id = $1 FOR UPDATE",
+    (True, False): "SELECT * FROM payment_attempts WHERE id = $1 AND merchant_id = $2",
+    (True, True): "SELECT * FROM payment_attempts WHERE id = $1 AND merchant_id = $2 FOR UPDATE",
+}
 # A refund of a capture nobody asked for is not the order's money: operators see it instead.
 SELECT_REFUNDS_OF_ORDER = ("SELECT * FROM refunds WHERE order_id = $1 AND purpose <> 'unrequested_capture' "
                            "ORDER BY created_at")

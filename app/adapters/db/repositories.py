@@ -111,10 +111,10 @@ class PiccoloPaymentRepository(_Tracking):
 
     async def get(self, attempt_id: uuid.UUID, *, merchant_id: uuid.UUID | None = None,
                   lock: bool = False) -> PaymentAttempt | None:
-        where: Combinable = PaymentAttemptTable.id == attempt_id
-        if merchant_id is not None:
-            where &= PaymentAttemptTable.merchant_id == merchant_id
-        row = await _first(PaymentAttemptTable.select().where(where), lock)
+        connection = hot_path.connection(PaymentAttemptTable._meta.db)
+        sql = hot_path.SELECT_ATTEMPT[merchant_id is not None, lock]
+        row = await (connection.fetchrow(sql, attempt_id) if merchant_id is None
+                     else connection.fetchrow(sql, attempt_id, merchant_id))
         return self._track(mappers.attempt_from_row(row)) if row else None
 
     async def save(self, attempt: PaymentAttempt) -> None:
