@@ -243,6 +243,7 @@ async def _with_container(settings: Settings, handler: Command, args: argparse.N
     from app.bootstrap import build_container
 
     container = build_container(settings)
+    _bind_operator()
     try:
         await container.start()
         try:
@@ -257,6 +258,24 @@ async def _with_container(settings: Settings, handler: Command, args: argparse.N
         if dependency is None:
             raise
         raise CommandFailed(_unreachable(dependency, exc)) from None
+
+
+def _bind_operator() -> None:
+    """Who the audit trail says acted: an operator at this machine's shell (its login name),
+    under a correlation id of its own per command."""
+    import getpass
+
+    import structlog
+
+    from app.adapters.audit import context as audit_context
+    from app.domain.model.audit import Actor, ActorKind
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container without a passwd entry)
+        user = str(os.getuid())
+    structlog.contextvars.bind_contextvars(correlation_id=f"cli-{uuid.uuid4().hex}")
+    audit_context.bind_actor(Actor(ActorKind.ADMIN, f"cli:{user}"))
 
 
 def _unreachable(dependency: str, exc: BaseException) -> str:

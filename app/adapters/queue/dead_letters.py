@@ -7,6 +7,7 @@ which every actor tolerates, and nothing is lost."""
 from __future__ import annotations
 
 import asyncio
+import builtins
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -122,3 +123,14 @@ class DeadLetterQueue:
 
     async def replay_all(self) -> int:
         return await asyncio.to_thread(self._backend.replay, None)
+
+    async def replay_letters(self, message_id: str | None) -> builtins.list[DeadLetter]:
+        """Replay one (or, None, every) dead letter; the ones replayed, as they were
+        described just before (what the operator's audit record names)."""
+        letters = [letter for letter in await asyncio.to_thread(self._backend.list)
+                   if message_id in (None, letter.message_id)]
+        if not letters:
+            return []
+        replayed = await asyncio.to_thread(self._backend.replay, message_id)
+        # One: it was replayed or not. All: those gone meanwhile (another replay) are not ours.
+        return letters[:replayed]

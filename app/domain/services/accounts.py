@@ -50,9 +50,13 @@ class AccountService:
         elif creator.role is not Role.ADMIN or role is Role.CUSTOMER:
             raise Forbidden(f"a {creator.role} may not create {role} users")
         async with self._uow() as uow:
+            # An operator's (or a merchant's, for its staff) account change: recorded with the user.
+            audit = uow.audit.record(AuditType.ADMIN_ACTION, action="user_create", role=role.value,
+                                     merchant=None if role is Role.ADMIN else merchant_id)
             if role is Role.MERCHANT and (merchant_id is None or await uow.merchants.get(merchant_id) is None):
                 raise ValidationFailed("staff need an existing merchant", field="merchant_id", code="unknown_merchant")
             user = await self._add(uow, email, password, role, None if role is Role.ADMIN else merchant_id, None)
+            audit.add(user=user.id)
             await uow.commit()
         return user
 

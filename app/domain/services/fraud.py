@@ -85,12 +85,15 @@ class FraudRuleService:
 
     async def replace(self, merchant_id: uuid.UUID, rules: list[FraudRule]) -> list[FraudRule]:
         """Checked as a whole first: a set with one bad rule changes nothing."""
-        ordered = checked_rules(rules)
-        await self._merchant_exists(merchant_id)
-        await self._rules.replace(merchant_id, ordered)
-        async with self._uow() as uow:  # the rule store keeps its own transaction: recorded once it has them
-            uow.audit.record(AuditType.ADMIN_ACTION, action="fraud_rules_replace", merchant=merchant_id,
-                             rules=len(ordered))
+        async with self._uow() as uow:
+            uow.audit.record(AuditType.ADMIN_ACTION, action="fraud_rules_replace", merchant=merchant_id)
+            ordered = checked_rules(rules)  # inside: a refused set is recorded as a failed attempt
+            if await uow.merchants.get(merchant_id) is None:
+                raise NotFound(f"merchant {merchant_id} not found", resource="merchant", id=str(merchant_id))
+            # The store's transaction nests in this unit's (one database transaction): the
+            # rules and their record commit together.
+            await self._rules.replace(merchant_id, ordered)
+            await uow.commit()
         return ordered
 
     async def _merchant_exists(self, merchant_id: uuid.UUID) -> None:

@@ -2,7 +2,9 @@
 hash) and webhook signing secrets; management (list, update, rotations, re-enabling a
 disabled webhook endpoint, deactivation).
 
-Changes to a merchant lock its row, so concurrent calls apply one after the other.
+Changes to a merchant lock its row, so concurrent calls apply one after the other. Each
+is an `admin_action` audit record written in the change's transaction (refused ones,
+including bad input, are recorded as failed); no secret ever goes into a record.
 A rotation sent again with the same idempotency key is not a second rotation (the key
 of the latest rotation is kept on the merchant). Every change that ends a key's validity
 is announced to the API processes' key caches (KeyRevocations) once committed."""
@@ -86,15 +88,16 @@ class MerchantService:
         return f"{KEY_PREFIX}{self._key_mode}_{secrets.token_urlsafe(32)}"
 
     async def create(self, name: str, webhook_url: str | None = None) -> NewMerchantCredentials:
-        name = _checked_name(name)
-        if webhook_url is not None:
-            webhook_url = self._checked_webhook_url(webhook_url)
-        api_key = self._new_api_key()
-        webhook_secret = new_webhook_secret()
-        merchant = Merchant(uuid.uuid4(), name, hash_api_key(api_key), self._clock.now(), webhook_url,
-                            webhook_secret)
+        merchant_id = uuid.uuid4()
         async with self._uow() as uow:
-            uow.audit.record(AuditType.ADMIN_ACTION, action="merchant_create", merchant=merchant.id)
+            uow.audit.record(AuditType.ADMIN_ACTION, action="merchant_create", merchant=merchant_id)
+            name = _checked_name(name)
+            if webhook_url is not None:
+                webhook_url = self._checked_webhook_url(webhook_url)
+            api_key = self._new_api_key()
+            webhook_secret = new_webhook_secret()
+            merchant = Merchant(merchant_id, name, hash_api_key(api_key), self._clock.now(), webhook_url,
+                                webhook_secret)
             await uow.merchants.add(merchant)
             await uow.commit()
         return NewMerchantCredentials(merchant, api_key, webhook_secret)
@@ -129,15 +132,16 @@ class MerchantService:
     async def update(self, merchant_id: uuid.UUID, name: object = UNCHANGED,
                      webhook_url: object = UNCHANGED) -> Merchant:
         """Change the name and/or the webhook URL (None removes the endpoint)."""
-        new_name = _checked_name(name) if isinstance(name, str) else None
-        if name is not UNCHANGED and new_name is None:
-            raise ValidationFailed("name must be a string", field="name")
-        new_url = webhook_url
-        if isinstance(webhook_url, str):
-            new_url = self._checked_webhook_url(webhook_url)
-        elif webhook_url is not UNCHANGED and webhook_url is not None:
-            raise ValidationFailed("webhook_url must be a string or null", field="webhook_url")
         async with self._uow() as uow:
+            uow.audit.record(AuditType.ADMIN_ACTION, action="merchant_update", merchant=merchant_id)
+            new_name = _checked_name(name) if isinstance(name, str) else None
+            if name is not UNCHANGED and new_name is None:
+                raise ValidationFailed("name must be a string", field="name")
+            new_url = webhook_url
+            if isinstance(webhook_url, str):
+                new_url = self._checked_webhook_url(webhook_url)
+            elif webhook_url is not UNCHANGED and webhook_url is not None:
+                raise ValidationFailed("webhook_url must be a string or null", field="webhook_url")
             merchant = _active(await uow.merchants.get(merchant_id, lock=True), merchant_id)
             if new_name is not None:
                 merchant.name = new_name
@@ -152,10 +156,12 @@ class MerchantService:
                              grace_s: float | None = None) -> Rotation:
         """A new API key; the current one keeps working for the grace period (default
         FXP_MERCHANTS__API_KEY_GRACE_S), then is refused."""
-        grace = _grace(self._policy.api_key_grace_s if grace_s is None else grace_s, "grace_period_s")
         async with self._uow() as uow:
+            audit = uow.audit.record(AuditType.ADMIN_ACTION, action="merchant_rotate_api_key", merchant=merchant_id)
+            grace = _grace(self._policy.api_key_grace_s if grace_s is None else grace_s, "grace_period_s")
             merchant = _active(await uow.merchants.get(merchant_id, lock=True), merchant_id)
             if idempotency_key is not None and merchant.api_key_rotation_id == idempotency_key:
+                audit.action = "merchant_rotate_api_key_replayed"  # nothing changed: recorded on its own
                 previous = [key.expires_at for key in merchant.api_keys if key.hash != merchant.api_key_hash]
                 return Rotation(merchant, None, max((at for at in previous if at), default=None), replayed=True)
             api_key = self._new_api_key()
@@ -169,10 +175,13 @@ class MerchantService:
     async def rotate_webhook_secret(self, merchant_id: uuid.UUID, idempotency_key: str | None = None,
                                     overlap_s: float | None = None) -> Rotation:
         """A new signing secret; webhooks carry signatures with both until the overlap ends."""
-        overlap = _grace(self._policy.webhook_secret_overlap_s if overlap_s is None else overlap_s, "overlap_s")
         async with self._uow() as uow:
+            audit = uow.audit.record(AuditType.ADMIN_ACTION, action="merchant_rotate_webhook_secret",
+                                     merchant=merchant_id)
+            overlap = _grace(self._policy.webhook_secret_overlap_s if overlap_s is None else overlap_s, "overlap_s")
             merchant = _active(await uow.merchants.get(merchant_id, lock=True), merchant_id)
             if idempotency_key is not None and merchant.webhook_secret_rotation_id == idempotency_key:
+                audit.action = "merchant_rotate_webhook_secret_replayed"
                 return Rotation(merchant, None, merchant.previous_webhook_secret_expires_at, replayed=True)
             secret = new_webhook_secret()
             ends = merchant.rotate_webhook_secret(secret, self._clock.now(), overlap)
@@ -184,8 +193,10 @@ class MerchantService:
     async def enable_webhooks(self, merchant_id: uuid.UUID) -> Change:
         """Deliver webhooks again to an endpoint disabled by a 410 Gone."""
         async with self._uow() as uow:
+            audit = uow.audit.record(AuditType.ADMIN_ACTION, action="merchant_enable_webhooks", merchant=merchant_id)
             merchant = _active(await uow.merchants.get(merchant_id, lock=True), merchant_id)
             if merchant.webhook_enabled:
+                audit.action = "merchant_enable_webhooks_unchanged"
                 return Change(merchant, changed=False)
             if not merchant.webhook_url:
                 raise Conflict("the merchant has no webhook URL; set one first", code="no_webhook_url")
@@ -198,8 +209,10 @@ class MerchantService:
     async def deactivate(self, merchant_id: uuid.UUID) -> Change:
         """Its keys stop working at once, in every API process; nothing is deleted."""
         async with self._uow() as uow:
+            audit = uow.audit.record(AuditType.ADMIN_ACTION, action="merchant_deactivate", merchant=merchant_id)
             merchant = _found(await uow.merchants.get(merchant_id, lock=True), merchant_id)
             if not merchant.active:
+                audit.action = "merchant_deactivate_unchanged"
                 return Change(merchant, changed=False)
             merchant.active = False
             merchant.updated_at = self._clock.now()

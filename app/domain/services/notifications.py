@@ -136,10 +136,10 @@ class NotificationService:
         await self._retries.schedule(event.id, attempt + 1, self._schedule[attempt - 1], resend=resend)
         return DeliveryOutcome.RETRY_SCHEDULED
 
-    async def resend(self, event_id: uuid.UUID) -> None:
-        """Deliver an event again (admin), even if it was delivered before. An endpoint that
-        would not be called (none, or disabled by a 410) is a Conflict, not a silent no-op:
-        re-enable it first."""
+    async def resend(self, event_id: uuid.UUID) -> uuid.UUID:
+        """Deliver an event again (admin), even if it was delivered before; the event's
+        merchant. An endpoint that would not be called (none, or disabled by a 410) is a
+        Conflict, not a silent no-op: re-enable it first."""
         event = await self._store.event(event_id)
         if event is None or event.type not in NOTIFIED_EVENTS:
             raise NotFound(f"no webhook event {event_id}", resource="event", id=str(event_id))
@@ -152,3 +152,4 @@ class NotificationService:
                            "410 Gone); re-enable it, then resend", code="webhook_endpoint_disabled",
                            merchant_id=str(event.merchant_id))
         await self._retries.schedule(event_id, 1, 0.0, resend=True)
+        return event.merchant_id

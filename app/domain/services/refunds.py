@@ -97,10 +97,11 @@ class RefundService:
     async def reopen(self, refund_id: uuid.UUID) -> Refund:
         """An operator asks for a fresh round of tries of a FAILED refund."""
         async with self._uow() as uow:
-            uow.audit.record(AuditType.ADMIN_ACTION, action="refund_reopen", refund=refund_id)
+            audit = uow.audit.record(AuditType.ADMIN_ACTION, action="refund_reopen", refund=refund_id)
             refund = await uow.refunds.get(refund_id, lock=True)
             if refund is None:
                 raise NotFound(f"refund {refund_id} not found", resource="refund", id=str(refund_id))
+            audit.add(merchant=refund.merchant_id, order=refund.order_id, payment=refund.payment_id)
             refund.reopen(self._clock.now())
             await uow.refunds.save(refund)
             await uow.commit()

@@ -36,8 +36,9 @@ class ReviewService:
 
     async def approve(self, payment_id: uuid.UUID) -> PaymentAttempt:
         async with self._uow() as uow:
-            uow.audit.record(AuditType.ADMIN_ACTION, action="review_approve", payment=payment_id)
-            _, attempt = await self._locked(uow, payment_id)
+            audit = uow.audit.record(AuditType.ADMIN_ACTION, action="review_approve", payment=payment_id)
+            order, attempt = await self._locked(uow, payment_id)
+            audit.add(merchant=order.merchant_id, order=order.id)
             attempt.approve(self._clock.now())
             await uow.payments.save(attempt)
             await uow.commit()
@@ -45,8 +46,9 @@ class ReviewService:
 
     async def reject(self, payment_id: uuid.UUID, reason: str = "rejected by a reviewer") -> PaymentAttempt:
         async with self._uow() as uow:
-            uow.audit.record(AuditType.ADMIN_ACTION, action="review_reject", payment=payment_id)
+            audit = uow.audit.record(AuditType.ADMIN_ACTION, action="review_reject", payment=payment_id)
             order, attempt = await self._locked(uow, payment_id)
+            audit.add(merchant=order.merchant_id, order=order.id)
             await self._reject(uow, order, attempt, reason)
             await uow.commit()
         return attempt

@@ -33,6 +33,7 @@ from app.entrypoints.http.dashboard import dashboard_handlers, template_config
 from app.entrypoints.http.dependencies import from_container
 from app.entrypoints.http.docs import docs_assets, problem_type, problem_types, render_plugins
 from app.entrypoints.http.idempotency import idempotency_middleware
+from app.entrypoints.http.lookup_audit import lookup_audit_middleware
 from app.entrypoints.http.openapi_docs import document
 from app.entrypoints.http.metrics import MetricsController, count_unmatched, metrics_port, prometheus_config
 from app.entrypoints.http.problems import EXCEPTION_HANDLERS, problem_boundary, problem_details_plugin
@@ -70,7 +71,7 @@ def create_app(container: Container) -> Litestar:
         # Errors raised by our middleware become responses at problem_boundary, inside the
         # metrics middleware, so metrics count the status the client got.
         middleware=[prometheus_config.middleware, problem_boundary, rate_limit_middleware, access_middleware,
-                    request_guard_middleware, idempotency_middleware],
+                    lookup_audit_middleware, request_guard_middleware, idempotency_middleware],
         plugins=[problem_details_plugin, *tracing_plugins(container.tracing)],
         cors_config=cors_config(container.settings.api.cors_origins),
         exception_handlers=EXCEPTION_HANDLERS,

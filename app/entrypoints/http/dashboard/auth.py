@@ -21,7 +21,9 @@ from typing import Any
 from litestar import Request
 from litestar.datastructures import Cookie
 
+from app.adapters.audit import context as audit_context
 from app.adapters.redis.dashboard_sessions import IDLE_TTL_S, DashboardSession
+from app.domain.model.audit import Actor, ActorKind
 
 SESSION_COOKIE = "fxp_dash"
 LOGIN_COOKIE = "fxp_dash_login"
@@ -67,6 +69,8 @@ async def operator(request: Request[Any, Any, Any]) -> tuple[str, DashboardSessi
     if session.family_id and await container.sessions.is_revoked(uuid.UUID(session.family_id)):
         await container.dashboard_sessions.end(session_id)  # logged out elsewhere, or password changed
         raise LoginRequired()
+    # The audit trail's actor for what this page does: the admin user, or the bootstrap key.
+    audit_context.bind_actor(Actor(ActorKind.ADMIN, session.user_id or "admin_key"))
     return session_id, session
 
 

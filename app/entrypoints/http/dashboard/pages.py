@@ -17,6 +17,7 @@ from litestar.response import Redirect, Response, Stream, Template
 from app.domain.errors import DomainError, MalformedRequest, Throttled, Unauthenticated, ValidationFailed
 from app.domain.model.user import Role
 from app.entrypoints.http.controllers.admin_reports import orders_csv_response, provider_report_csv
+from app.entrypoints.http.controllers.admin import operator_actions
 from app.entrypoints.http.controllers.admin_search import ORDER_STATUS, build_filter, order_timeline, overview
 from app.entrypoints.http.dashboard import auth
 from app.entrypoints.http.dashboard.chart import hourly_chart
@@ -203,8 +204,12 @@ class DashboardController(Controller):
     async def replay(self, request: Request[Any, Any, Any], message_id: str) -> Response[Any]:
         _, session = await auth.operator(request)
         await auth.checked_form(request, session)
-        replayed = await container_of(request).dead_letters.replay(message_id[:200])
-        return Redirect(f"/dashboard/dead-letters?notice={'replayed' if replayed else 'gone'}", status_code=303)
+        try:
+            await operator_actions(request).replay_dead_letter(message_id[:200])
+            notice = "replayed"
+        except DomainError:  # replayed meanwhile, or unknown (recorded as a failed attempt)
+            notice = "gone"
+        return Redirect(f"/dashboard/dead-letters?notice={notice}", status_code=303)
 
     @get("/webhooks")
     async def webhooks(self, request: Request[Any, Any, Any]) -> Template:
