@@ -4,7 +4,8 @@ Dramatiq's Redis consumer learns of new messages only by polling: after each emp
 it sleeps a growing backoff, up to the worker timeout (`FXP_WORKERS__IDLE_POLL_MS`), so a
 message sent to an idle queue waited up to that long for its first look, once per queue
 hop (the payment's dispatch, then its webhook). Here every enqueue also PUBLISHes on the
-queue's channel, and an idle consumer waits on that channel (its own pub/sub connection)
+queue's channel (a batch sent in one pipeline, DramatiqPublisher.publish_many: one PUBLISH
+per queue in that pipeline), and an idle consumer waits on that channel (its own pub/sub connection)
 instead of sleeping: the message is fetched the moment it is there. The poll schedule is
 unchanged and stays the fallback for what publishes no wake-up (messages that maintenance
 puts back from a dead worker, senders without this class, a wake-up lost with a broken
@@ -14,6 +15,7 @@ wake-up lost or doubled changes nothing but when the next fetch happens."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import redis
@@ -40,6 +42,12 @@ class WakingRedisBroker(RedisBroker):
         except redis.RedisError:
             pass  # the message is queued; its consumers find it at their next poll
         return enqueued
+
+    def wake_queues(self, pipeline: Any, queue_names: Iterable[str]) -> None:
+        """Add the wake-ups of a batch sent through `pipeline` (DramatiqPublisher.publish_many):
+        one PUBLISH per queue, in the same round trip as the messages."""
+        for queue_name in sorted(set(queue_names)):
+            pipeline.publish(wake_channel(self.namespace, queue_name), b"")
 
 
 class _WakingConsumer(_RedisConsumer):
