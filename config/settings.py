@@ -130,6 +130,9 @@ class WorkerSettings(msgspec.Struct, frozen=True):
     time_limit_ms: int = 120_000  # an actor running longer is interrupted (and retried)
     max_age_ms: int = 86_400_000  # a message older than this is dropped, not run
     idle_poll_ms: int = 200  # how long an idle Redis consumer may sleep between polls
+    # Redis: each send PUBLISHes a wake-up that ends an idle consumer's sleep at once
+    # (app/adapters/queue/redis_wakeup.py); false: consumers only poll (a Redis without pub/sub).
+    queue_wakeups: bool = True
     # Dramatiq worker threads per worker process (`app.workers.main --threads` overrides).
     # The actors are async and share one event loop per process: a thread only waits for
     # its coroutine, so a few keep the loop busy; each more costs wake-ups and GIL hand-offs.

