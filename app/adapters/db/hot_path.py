@@ -32,6 +32,15 @@ SELECT_ATTEMPTS_OF_ORDER = "SELECT * FROM payment_attempts WHERE order_id = $1 O
 # A refund of a capture nobody asked for is not the order's money: operators see it instead.
 SELECT_REFUNDS_OF_ORDER = ("SELECT * FROM refunds WHERE order_id = $1 AND purpose <> 'unrequested_capture' "
                            "ORDER BY created_at")
+# GET /orders/{id}: the order, its attempts and its refunds in one statement (one snapshot,
+# one round trip); asyncpg decodes the arrays of row values into records by column name.
+SELECT_ORDER_VIEW = f"""
+SELECT {', '.join(f'o.{column}' for column in ORDER_COLUMNS)},
+    ARRAY(SELECT a FROM payment_attempts a WHERE a.order_id = o.id ORDER BY a.attempt_number) AS fxp_attempts,
+    ARRAY(SELECT r FROM refunds r WHERE r.order_id = o.id AND r.purpose <> 'unrequested_capture'
+          ORDER BY r.created_at) AS fxp_refunds
+FROM orders o WHERE o.id = $1 AND o.merchant_id = $2
+"""
 INSERT_OUTBOX = """
 INSERT INTO outbox (id, event_type, aggregate_id, merchant_id, payload, correlation_id, occurred_at, traceparent)
 VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8)

@@ -4,6 +4,7 @@ unit of work can collect the events those aggregates recorded."""
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -72,6 +73,16 @@ class PiccoloOrderRepository(_Tracking):
         )
         row = await _first(query, False)
         return mappers.order_from_row(row) if row else None
+
+    async def view(self, merchant_id: uuid.UUID,
+                   order_id: uuid.UUID) -> tuple[Order, builtins.list[PaymentAttempt], builtins.list[Refund]] | None:
+        row = await hot_path.connection(OrderTable._meta.db).fetchrow(hot_path.SELECT_ORDER_VIEW, order_id,
+                                                                      merchant_id)
+        if row is None:
+            return None
+        return (self._track(mappers.order_from_row(row)),
+                [mappers.attempt_from_row(attempt) for attempt in row["fxp_attempts"]],
+                [mappers.refund_from_row(refund) for refund in row["fxp_refunds"]])
 
     async def save(self, order: Order) -> None:
         values = hot_path.order_values(mappers.order_to_row(order))
