@@ -129,7 +129,12 @@ class WorkerSettings(msgspec.Struct, frozen=True):
     max_backoff_ms: int = 600_000
     time_limit_ms: int = 120_000  # an actor running longer is interrupted (and retried)
     max_age_ms: int = 86_400_000  # a message older than this is dropped, not run
-    idle_poll_ms: int = 200  # how long an idle Redis consumer may sleep between polls
+    # How long an idle Redis consumer may sleep between polls (and a worker thread between
+    # looks at its work queue). With queue wake-ups on, a send ends that sleep at once and
+    # the poll is only the fallback for a lost wake-up or a message put back from a dead
+    # worker: 1 s keeps the idle pool's polling at a fifth of what 200 ms cost. Without
+    # wake-ups (queue_wakeups false) it is the latency of every queue hop: set ~100-200 ms.
+    idle_poll_ms: int = 1000
     # Redis: each send PUBLISHes a wake-up that ends an idle consumer's sleep at once
     # (app/adapters/queue/redis_wakeup.py); false: consumers only poll (a Redis without pub/sub).
     queue_wakeups: bool = True
