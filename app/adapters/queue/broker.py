@@ -18,6 +18,7 @@ from dramatiq.brokers.stub import StubBroker
 
 from app.adapters.queue.dead_letters import DeadLetterQueue, RedisDeadLetters, StubDeadLetters
 from app.adapters.queue.dead_letters_rabbitmq import RabbitmqDeadLetters
+from app.adapters.queue.message_encoding import use_msgspec_encoding
 from app.adapters.queue.redis_wakeup import WakingRedisBroker
 from config.settings import Settings
 
@@ -37,6 +38,7 @@ ACTOR_QUEUES = {
 
 def connect_broker(settings: Settings, middleware: Sequence[Middleware] = ()) -> Broker:
     """A broker with `middleware` and our queues declared (no actors)."""
+    use_msgspec_encoding()
     kind, workers = settings.workers.broker.lower(), settings.workers
     broker: Broker
     if kind == "redis":
