@@ -15,6 +15,7 @@ from typing import Any, NamedTuple, Protocol
 from dramatiq import Broker, Message
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.common import current_millis
+from redis.exceptions import NoScriptError
 
 from app.adapters.queue.broker import ACTOR_QUEUES
 
@@ -91,24 +92,45 @@ def _redis_enqueue_many(broker: RedisBroker, messages: list[Message[Any]]) -> li
     """RedisBroker.enqueue for many messages in one pipeline: the same middleware hooks,
     the same per-enqueue Redis message id and the same dispatch script call."""
     accepted: list[bool] = []
-    script = broker.scripts["dispatch"]
     for start in range(0, len(messages), PIPELINE_CHUNK):
         chunk = [message.copy(options={"redis_message_id": str(uuid.uuid4())})
                  for message in messages[start:start + PIPELINE_CHUNK]]
-        pipe = broker.client.pipeline(transaction=False)
         for message in chunk:
             broker.emit_before("enqueue", message, None)
-            args = ["enqueue", current_millis(), message.queue_name, broker.broker_id,
-                    broker.heartbeat_timeout, broker.dead_message_ttl, broker._should_do_maintenance("enqueue"),
-                    broker._max_unpack_size(), message.options["redis_message_id"], message.encode()]
-            script(keys=[broker.namespace], args=args, client=pipe)
-        wake = getattr(broker, "wake_queues", None)  # a broker that wakes idle consumers (see broker.py)
-        if wake is not None:
-            wake(pipe, {message.queue_name for message in chunk})
-        replies = pipe.execute(raise_on_error=False)
-        for message, reply in zip(chunk, replies, strict=False):
+        replies = _dispatch_all(broker, chunk)
+        for message, reply in zip(chunk, replies, strict=True):
             ok = not isinstance(reply, Exception)
             if ok:
                 broker.emit_after("enqueue", message, None)
             accepted.append(ok)
     return accepted
+
+
+def _dispatch_all(broker: RedisBroker, chunk: list[Message[Any]]) -> list[Any]:
+    """The enqueue script for each message (EVALSHA: redis-py's pipelined Script would ask
+    SCRIPT EXISTS first, one more round trip per batch), plus the queues' wake-ups. A Redis
+    that lost its scripts (restarted) answers NOSCRIPT: load it, send those again once."""
+    script = broker.scripts["dispatch"]
+    sha = script.sha
+    replies: list[Any] = [None] * len(chunk)
+    todo = list(range(len(chunk)))
+    for retry in (False, True):
+        if retry:
+            sha = broker.client.script_load(script.script)
+        pipe = broker.client.pipeline(transaction=False)
+        for index in todo:
+            message = chunk[index]
+            pipe.evalsha(sha, 1, broker.namespace, "enqueue", current_millis(), message.queue_name,
+                         broker.broker_id, broker.heartbeat_timeout, broker.dead_message_ttl,
+                         broker._should_do_maintenance("enqueue"), broker._max_unpack_size(),
+                         message.options["redis_message_id"], message.encode())
+        wake = getattr(broker, "wake_queues", None)  # a broker that wakes idle consumers (redis_wakeup.py)
+        if wake is not None:
+            wake(pipe, {chunk[index].queue_name for index in todo})
+        answered = pipe.execute(raise_on_error=False)
+        for index, reply in zip(todo, answered, strict=False):
+            replies[index] = reply
+        todo = [index for index in todo if isinstance(replies[index], NoScriptError)]
+        if not todo:
+            break
+    return replies
