@@ -31,7 +31,7 @@ class ApiSettings(msgspec.Struct, frozen=True):
     public_url: str = ""  # how providers reach us for callbacks; defaults to http://host:port
     max_body_bytes: int = 64 * 1024
     idempotency_ttl_s: int = 24 * 3600
-    admin_api_key: str = ""  # empty: admin endpoints are disabled (and absent from the schema)
+    admin_api_key: str = ""  # empty: only admin users' JWTs open the admin endpoints (make run makes one)
     # GET /metrics: bearer token, or public (both unset: not served on the API port);
     # metrics_port > 0 serves them on that port as well.
     metrics_token: str = ""
