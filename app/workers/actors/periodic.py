@@ -6,6 +6,7 @@ slow round must not be joined by the next tick's round working on the same attem
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -54,17 +55,27 @@ async def relay_outbox(container: Container, *, on_commit: bool = False) -> None
     """Publish committed outbox events to their consumers, then wake the webhook and
     shopper notification deliveries that are due (retries on their schedule, wake-ups
     presumed lost). `on_commit` (the relay woken by a commit, app/workers/relay_wakeup.py):
-    wake deliveries only when this round made new ones due; the periodic tick wakes the
-    rest (retries, lost wake-ups), so a round for events nobody gets webhooks or
-    notifications of costs one transaction, not three."""
-    await _tick(container.relay.drain)
-    if not container.relay.take_jobs_due() and on_commit:
+    wake deliveries when this round made new ones due, when a wake-up round failed, or at
+    most every WAKE_ON_COMMIT_S otherwise (retries, expired leases); the periodic tick wakes
+    them every time. So under load a round costs one transaction, not three."""
+    relay = container.relay
+    await _tick(relay.drain)
+    due = relay.take_jobs_due()
+    now = time.monotonic()
+    if on_commit and not due and now - _woken_at.get(id(relay), 0.0) < WAKE_ON_COMMIT_S:
         return
-    await _tick(lambda: container.webhook_schedule.wake_due(container.publisher,
-                                                            container.settings.workers.relay_batch_size))
+    _woken_at[id(relay)] = now
+    batch = container.settings.workers.relay_batch_size
+    woken = [await _tick(lambda: container.webhook_schedule.wake_due(container.publisher, batch))]
     jobs = container.notification_jobs
     if isinstance(jobs, PiccoloNotificationJobs):  # (a stand-in job store has nothing to wake)
-        await _tick(lambda: jobs.wake_due(container.publisher, container.settings.workers.relay_batch_size))
+        woken.append(await _tick(lambda: jobs.wake_due(container.publisher, batch)))
+    if any(count is None for count in woken):  # failed (logged): the next round tries again
+        _woken_at.pop(id(relay), None)
+
+
+WAKE_ON_COMMIT_S = 0.25
+_woken_at: dict[int, float] = {}  # relay -> when a commit round last woke deliveries
 
 
 async def _reconcile(container: Container) -> None:
