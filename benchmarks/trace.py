@@ -185,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # the app reads its settings (and binds Piccolo's engine) on first import: set them first
         os.environ.update({**database.env, "BENCH_DATABASE_URL": database.url})
+        # As benchmarks.run's servers (benchmarks/stack.py): one client would hit the limits.
+        os.environ.setdefault("FXP_RATE_LIMIT__ENABLED", "false")
         import uvloop  # the servers run on uvloop too
 
         uvloop.run(_run(args.scenarios, database, args.requests, args.warmup))

@@ -9,7 +9,7 @@ lookup — then, finding no attempt, records the event in processed_events inste
 calling a provider. So the figures are the queue machinery's cost per event; a real
 payment's provider call and settlement are in the payment-flow scenarios.
 
-Three rows:
+Four rows:
 1. `relay, in-process`: `OutboxRelay.relay_once` (app/adapters/queue/outbox_relay.py)
    called in a loop in the harness process against the real Redis broker
    (`app.workers.broker.build_broker`, namespace of its own), nothing consuming: the
@@ -22,6 +22,9 @@ Three rows:
    polled every 50 ms from the moment the insert committed. The relay shares the CPUs
    with the actors here; the first tick may come up to one interval late. CPU column:
    all worker processes per actor run.
+4. `idle, N workers` (before 2. and 3.): the same processes' CPU over IDLE_S seconds with
+   nothing to do — idle consumers polling, relay ticks, heartbeats — in CPU ms per second:
+   the fixed cost that the payments of each second share.
 
 The event count is sized from a warm-up round so each measured round lasts about
 `--duration` seconds (at least 1000 events)."""
@@ -39,6 +42,7 @@ from benchmarks.scenarios import Scenario, Stack, register
 WARMUP_EVENTS = 1000
 MIN_EVENTS, MAX_EVENTS = 1000, 200_000
 POLL_S = 0.05
+IDLE_S = 6.0
 COUNT_PROCESSED_SQL = ("SELECT count(*) FROM processed_events WHERE consumer = 'dispatch_payment' "
                        "AND processed_at >= $1")
 UNPUBLISHED_SQL = "SELECT EXISTS (SELECT 1 FROM outbox WHERE published_at IS NULL)"
@@ -153,11 +157,30 @@ async def _round(connection: Any, merchant_id: Any, events: int, timeout_s: floa
         await asyncio.sleep(POLL_S)
 
 
+async def _idle(ctx: Any, processes: int) -> dict[str, Any]:
+    """The worker processes' CPU with nothing to do (polling, ticks, heartbeats): a fixed
+    cost that every payment per second shares."""
+    from benchmarks import cpu
+
+    await asyncio.sleep(1.0)  # the readiness probe's work settles
+    before = cpu.Snapshot.take(ctx.running.components()["workers"])
+    await asyncio.sleep(IDLE_S)
+    after = cpu.Snapshot.take(ctx.running.components()["workers"])
+    usage = after.since(before)
+    cores = usage.pop("server_cores", 0.0)
+    row = _row("workers.idle", f"idle, {processes} workers", "s", 1, IDLE_S, {**usage, "workers_cores": cores,
+                                                                             "cpu_ms_per_op": round(1000 * cores, 3)},
+               {"processes": processes})
+    row["rps"] = 0.0
+    return row
+
+
 async def _through_workers(ctx: Any, processes: int) -> list[dict[str, Any]]:
     import asyncpg
 
     from benchmarks import cpu
 
+    idle = await _idle(ctx, processes)
     connection = await asyncpg.connect(ctx.database.url)
     try:
         merchant_id = await connection.fetchval("SELECT id FROM merchants ORDER BY created_at LIMIT 1")
@@ -176,6 +199,7 @@ async def _through_workers(ctx: Any, processes: int) -> list[dict[str, Any]]:
     label = f"{processes} workers"
     extra = {"processes": processes, "poll_s": POLL_S}
     return [
+        idle,
         _row("relay.workers", f"relay, {label}", "evt", events, relay_s, {}, extra),
         _row("actors.workers", f"actor runs, {label}", "run", events, actors_s, workers_cpu, extra),
     ]

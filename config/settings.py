@@ -130,6 +130,10 @@ class WorkerSettings(msgspec.Struct, frozen=True):
     time_limit_ms: int = 120_000  # an actor running longer is interrupted (and retried)
     max_age_ms: int = 86_400_000  # a message older than this is dropped, not run
     idle_poll_ms: int = 200  # how long an idle Redis consumer may sleep between polls
+    # Dramatiq worker threads per worker process (`app.workers.main --threads` overrides).
+    # The actors are async and share one event loop per process: a thread only waits for
+    # its coroutine, so a few keep the loop busy; each more costs wake-ups and GIL hand-offs.
+    threads: int = 8
     # Messages held by a worker that died go back to their queue once its heartbeat is this
     # old, at the next queue maintenance (run on this many broker commands per million).
     redis_heartbeat_timeout_ms: int = 60_000

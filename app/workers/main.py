@@ -146,7 +146,8 @@ async def run(settings: Settings, processes: int, threads: int, scheduler: bool,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.workers.main", description="FusionXPay workers")
     parser.add_argument("--processes", type=int, default=2, help="worker processes (default 2)")
-    parser.add_argument("--threads", type=int, default=8, help="threads per worker process (default 8)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads per worker process (default FXP_WORKERS__THREADS)")
     parser.add_argument("--no-scheduler", action="store_true",
                         help="run no scheduler here (by default each runs one; the lock holder sends ticks)")
     parser.add_argument("--probe-port", type=int, default=None,
@@ -155,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     configure_logging(settings.log_level)
     probe_port = settings.workers.probe_port if args.probe_port is None else args.probe_port
-    return asyncio.run(run(settings, args.processes, args.threads, not args.no_scheduler, probe_port))
+    threads = settings.workers.threads if args.threads is None else args.threads
+    return asyncio.run(run(settings, args.processes, threads, not args.no_scheduler, probe_port))
 
 
 if __name__ == "__main__":

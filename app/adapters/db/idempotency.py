@@ -12,6 +12,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from app.adapters.db import hot_path
 from app.adapters.db.tables import IdempotencyKeyTable
+from app.adapters.db.unit_of_work import current_root
 
 CLAIM_SQL = """
 INSERT INTO idempotency_keys (merchant_id, key, fingerprint, created_at)
@@ -47,6 +48,12 @@ class PiccoloIdempotencyStore:
         return StoredResponse(row["fingerprint"], row["status_code"], row["response_body"])
 
     async def store(self, merchant_id: uuid.UUID, key: str, status_code: int, body: bytes) -> None:
+        """The response for the claimed key, in the caller's transaction: inside a unit of
+        work it goes with the unit's commit (no round trip of its own)."""
+        root = current_root()
+        if root is not None:
+            root.store_response_at_commit(merchant_id, key, status_code, body)
+            return
         await hot_path.connection(self._engine).execute(STORE_SQL, merchant_id, key, status_code, body)
 
     async def purge_expired(self) -> int:

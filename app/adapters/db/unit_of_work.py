@@ -23,8 +23,8 @@ from app.adapters.db.repositories import (
     PiccoloPaymentRepository, PiccoloRefundRepository, Touched,
 )
 from app.adapters.audit import context as audit_context
-from app.adapters.audit.trail import INSERT_AUDIT, audit_values
-from app.adapters.db import hot_path
+from app.adapters.audit.trail import audit_values
+from app.adapters.db.commit_writes import CommitWrites
 from app.adapters.observability.business_metrics import count_committed
 from app.adapters.observability.trace_context import current_traceparent
 from app.adapters.db.catalog_repositories import PiccoloProductRepository, PiccoloReservationRepository
@@ -39,6 +39,11 @@ from app.domain.ports_audit import AuditTrail
 
 # The outermost unit of work of the current task: nested ones hand it their events.
 _root: ContextVar[PiccoloUnitOfWork | None] = ContextVar("fxp_root_uow", default=None)
+
+
+def current_root() -> PiccoloUnitOfWork | None:
+    """The outermost unit of work this task is in, if any."""
+    return _root.get()
 
 
 def outbox_values(event: DomainEvent, correlation_id: str | None, traceparent: str | None = None) -> tuple:
@@ -67,6 +72,7 @@ class PiccoloUnitOfWork:
         self.refresh_tokens = PiccoloRefreshTokenRepository()
         self.cards = PiccoloSavedCardRepository()
         self.committed_events: list[DomainEvent] = []
+        self.writes = CommitWrites()  # written at the root's commit, in one statement
 
     async def __aenter__(self) -> PiccoloUnitOfWork:
         self._committed = False
@@ -86,27 +92,31 @@ class PiccoloUnitOfWork:
         if events:
             correlation_id = structlog.contextvars.get_contextvars().get("correlation_id")
             trace = current_traceparent()  # the workers' spans join this trace
-            await self._transaction.connection.executemany(
-                hot_path.INSERT_OUTBOX, [outbox_values(event, correlation_id, trace) for event in events])
-        # The operations recorded: in this transaction, with the change (a nested unit's go
-        # to the outer one, whose outcome is theirs). Taken once committed: if the commit
-        # fails, __aexit__ records them as failed.
+            self.writes.outbox.extend(outbox_values(event, correlation_id, trace) for event in events)
         if self._parent is not None:
+            # The outer unit writes them with its own, in its transaction: a nested unit's
+            # outcome is the outer one's.
+            self._parent.writes.outbox.extend(self.writes.outbox)
+            self.writes.outbox.clear()
             self._parent.audit.adopt(self.audit.take())
-        elif self.audit.entries:
-            rows = [audit_values(record) for record in _finished(self.audit.entries)]
-            if len(rows) == 1:  # the usual case: one prepared INSERT, no executemany batch set-up
-                await self._transaction.connection.execute(INSERT_AUDIT, *rows[0])
-            else:
-                await self._transaction.connection.executemany(INSERT_AUDIT, rows)
-        if self._parent is not None:
             self._parent.committed_events.extend(events)
         else:
+            # The operations recorded, with the change (taken once committed: if the commit
+            # fails, __aexit__ records them as failed); the outbox rows; the idempotent
+            # response: one statement, then COMMIT.
+            if self.audit.entries:
+                self.writes.audit = [audit_values(record) for record in _finished(self.audit.entries)]
+            await self.writes.run(self._transaction.connection)
             await self._transaction.commit()
             self.audit.take()
             self.committed_events.extend(events)
             count_committed(events)  # payments, refunds: counted once they are true
         self._committed = True
+
+    def store_response_at_commit(self, merchant_id: Any, key: str, status_code: int, body: bytes) -> None:
+        """The idempotency key's response, written with the rest at the root's commit."""
+        root = self if self._parent is None else self._parent
+        root.writes.response = (merchant_id, key, status_code, body)
 
     async def __aexit__(self, *exc_info: Any) -> None:
         try:

@@ -11,7 +11,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import structlog
 from piccolo.engine.postgres import PostgresEngine
@@ -19,6 +19,7 @@ from piccolo.engine.postgres import PostgresEngine
 from app.adapters.audit.records import record_notification
 from app.adapters.notify import notification_sql as sql
 from app.adapters.outages import outage_of
+from app.adapters.queue.publisher import Outgoing, Publisher, send_batch
 from app.adapters.observability.business_metrics import NOTIFICATION_DELIVERIES
 from app.domain.errors import ValidationFailed
 from app.domain.model.notification import (
@@ -31,10 +32,6 @@ WAKE_UP_ACTOR = "send_notification"
 STATUS = {NotificationOutcome.DELIVERED: "delivered", NotificationOutcome.DEAD: "dead",
           NotificationOutcome.RETRY_SCHEDULED: "pending"}
 logger = structlog.get_logger("fusionxpay.notifications")
-
-
-class Publisher(Protocol):
-    def publish(self, actor: str, kwargs: dict[str, Any], correlation_id: str | None = None) -> None: ...
 
 
 def _json(value: Any) -> Any:
@@ -154,9 +151,15 @@ class PiccoloNotificationJobs:
 
 
 def _send_all(publisher: Publisher, rows: Sequence[Any]) -> None:
-    for row in rows:
-        publisher.publish(WAKE_UP_ACTOR, {"delivery_id": str(row["id"]), "lease": str(row["lease_token"])},
-                          row["correlation_id"])
+    # One batch (a Redis pipeline); any refused wake-up fails the round, whose transaction
+    # then leaves every row due for the next one (a duplicate wake-up finds its lease gone).
+    accepted: list[bool] = []
+    send_batch(publisher, [
+        Outgoing(WAKE_UP_ACTOR, {"delivery_id": str(row["id"]), "lease": str(row["lease_token"])},
+                 row["correlation_id"])
+        for row in rows], accepted)
+    if not all(accepted):
+        raise RuntimeError(f"the broker refused {accepted.count(False)} of {len(rows)} wake-ups")
 
 
 class PolledRetries:

@@ -15,10 +15,11 @@ import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
 
+from app.adapters.queue.publisher import Outgoing, Publisher, send_batch
 from app.domain.services.notifications import DeliveryOutcome
 
 WAKE_UP_ACTOR = "notify_merchant"
@@ -28,9 +29,18 @@ FINAL_STATUS = {
     DeliveryOutcome.REFUSED: "refused", DeliveryOutcome.SKIPPED: "skipped",
 }
 
+# A merchant with no endpoint to call (no URL or secret, or disabled by a 410) gets its
+# job closed as 'skipped' at once, the verdict the delivery would reach (it checks the
+# endpoint when it runs, milliseconds later): no wake-up, claim, lookups and close for a
+# webhook nobody receives. An endpoint configured later does not reach back for these
+# events, as before; an admin resend reopens the job as always.
 ENLIST_SQL = """
-INSERT INTO webhook_schedule (event_id, merchant_id)
-SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT (event_id) DO NOTHING
+INSERT INTO webhook_schedule (event_id, merchant_id, status)
+SELECT e.event_id, e.merchant_id,
+       CASE WHEN m.webhook_enabled AND coalesce(m.webhook_url, '') <> '' AND coalesce(m.webhook_secret, '') <> ''
+            THEN 'pending' ELSE 'skipped' END
+FROM unnest($1::uuid[], $2::uuid[]) AS e (event_id, merchant_id) LEFT JOIN merchants m ON m.id = e.merchant_id
+ON CONFLICT (event_id) DO NOTHING
 """
 SCHEDULE_SQL = """
 INSERT INTO webhook_schedule (event_id, merchant_id, attempt, resend, next_attempt_at)
@@ -62,10 +72,6 @@ CLOSE_SQL = """
 UPDATE webhook_schedule SET status = $2, lease_token = NULL, leased_until = NULL, updated_at = now()
 WHERE event_id = $1 AND status = 'pending'
 """
-
-
-class Publisher(Protocol):
-    def publish(self, actor: str, kwargs: dict[str, Any], correlation_id: str | None = None) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +133,11 @@ class PiccoloWebhookSchedule:
 
 
 def _send_all(publisher: Publisher, rows: Sequence[Any]) -> None:
-    for row in rows:
-        publisher.publish(WAKE_UP_ACTOR, {"event_id": str(row["event_id"]), "lease": str(row["lease_token"])},
-                          row["correlation_id"])
+    # One batch (a Redis pipeline); any refused wake-up fails the round, whose transaction
+    # then leaves every row due for the next one (a duplicate wake-up finds its lease gone).
+    accepted: list[bool] = []
+    send_batch(publisher, [
+        Outgoing(WAKE_UP_ACTOR, {"event_id": str(row["event_id"]), "lease": str(row["lease_token"])}, row["correlation_id"])
+        for row in rows], accepted)
+    if not all(accepted):
+        raise RuntimeError(f"the broker refused {accepted.count(False)} of {len(rows)} wake-ups")

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from opentelemetry import propagate
+from opentelemetry import propagate, trace
 from opentelemetry.context import Context
 
 TRACEPARENT = "traceparent"  # message option and outbox column
 
 
 def current_traceparent() -> str | None:
+    if not trace.get_current_span().get_span_context().is_valid:
+        return None  # tracing off, or no span: nothing to carry (and no propagator run per commit)
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
     return carrier.get(TRACEPARENT)

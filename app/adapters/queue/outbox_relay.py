@@ -19,6 +19,7 @@ import structlog
 from piccolo.engine.postgres import PostgresEngine
 
 from app.adapters.observability.trace_context import TRACEPARENT
+from app.adapters.queue.publisher import Outgoing, Publisher, send_batch
 from app.domain.routing import EVENT_ROUTES, Route, messages_for
 from app.domain.services.notifications import StoredEvent
 
@@ -29,12 +30,6 @@ SELECT id, event_type, merchant_id, payload, occurred_at, correlation_id, tracep
 WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED
 """
 MARK_SQL = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::uuid[])"
-
-
-class Publisher(Protocol):
-    def publish(self, actor: str, kwargs: dict[str, Any], correlation_id: str | None, *,
-                options: Mapping[str, Any] | None = None) -> None:
-        """Hand one message to the broker; returns once the broker has accepted it."""
 
 
 class DurableConsumer(Protocol):
@@ -58,14 +53,23 @@ class OutboxRelay:
 
     def _publish(self, events: list[StoredEvent], accepted: list[uuid.UUID],
                  traces: Mapping[uuid.UUID, str | None] | None = None) -> None:
-        # Blocking broker clients: runs in a thread, appending as the broker accepts.
+        # Blocking broker clients: runs in a thread. One batch for all the rows (a Redis
+        # pipeline); a row counts as sent once the broker took every message of it.
+        batch: list[Outgoing] = []
+        owners: list[uuid.UUID] = []  # the event of each message in `batch`
         for event in events:
             trace = (traces or {}).get(event.id)  # the writing request's trace goes on with the message
             for consumer, kwargs in messages_for(event, self._routes):
                 if consumer not in self._durable:
-                    self._publisher.publish(consumer, kwargs, event.correlation_id,
-                                            options={TRACEPARENT: trace} if trace else None)
-            accepted.append(event.id)
+                    batch.append(Outgoing(consumer, kwargs, event.correlation_id,
+                                          {TRACEPARENT: trace} if trace else None))
+                    owners.append(event.id)
+        taken: list[bool] = []
+        try:
+            send_batch(self._publisher, batch, taken)
+        finally:  # (also after a failure midway: keep what the broker took)
+            unsent = {owner for index, owner in enumerate(owners) if index >= len(taken) or not taken[index]}
+            accepted.extend(event.id for event in events if event.id not in unsent)
 
     async def relay_once(self) -> int:
         """Publish one batch; the number of rows marked published."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import structlog
 
@@ -15,10 +15,29 @@ from app.adapters.db.tables import OutboxTable
 T = TypeVar("T")
 logger = structlog.get_logger("fusionxpay.workers")
 
+# Constant SQL run straight on asyncpg (a prepared statement per connection): every actor
+# run does one or two of these, and Piccolo's query building cost more than the statement.
 CLAIM_SQL = """
-INSERT INTO processed_events (consumer, event_id) VALUES ({}, {})
+INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2)
 ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id
 """
+SEEN_SQL = "SELECT EXISTS (SELECT 1 FROM processed_events WHERE consumer = $1 AND event_id = $2)"
+
+
+async def _fetchval(sql: str, *args: Any) -> Any:
+    """On the current transaction's connection (a unit of work's), else on a pooled one."""
+    engine: Any = OutboxTable._meta.db
+    transaction = engine.current_transaction.get()
+    if transaction is not None:
+        return await transaction.connection.fetchval(sql, *args)
+    if engine.pool is not None:
+        async with engine.pool.acquire() as connection:
+            return await connection.fetchval(sql, *args)
+    connection = await engine.get_new_connection()  # no pool started (scripts)
+    try:
+        return await connection.fetchval(sql, *args)
+    finally:
+        await connection.close()
 
 
 class PiccoloProcessedEvents:
@@ -26,13 +45,10 @@ class PiccoloProcessedEvents:
         """Record the event for `consumer` in the current transaction; False if it was
         recorded before. Run it in the transaction that holds the effect: a rollback then
         forgets the claim, and a concurrent duplicate waits on the row, then skips."""
-        return bool(await OutboxTable.raw(CLAIM_SQL, consumer, event_id).run())
+        return await _fetchval(CLAIM_SQL, consumer, event_id) is not None
 
     async def seen(self, consumer: str, event_id: uuid.UUID) -> bool:
-        rows = await OutboxTable.raw(
-            "SELECT 1 FROM processed_events WHERE consumer = {} AND event_id = {}", consumer, event_id).run()
-        return bool(rows)
-
+        return bool(await _fetchval(SEEN_SQL, consumer, event_id))
     async def once(self, consumer: str, event_id: uuid.UUID | None, effect: Callable[[], Awaitable[T]]) -> T | None:
         """Run an effect that leaves our database (a provider call) unless this event
         already had it. The mark comes after the effect: a crash in between repeats the

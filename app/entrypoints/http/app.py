@@ -9,7 +9,7 @@ from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 
 from app.bootstrap import Container
-from app.entrypoints.http.access import SECURITY_COMPONENTS, access_middleware, authorize
+from app.entrypoints.http.access import SECURITY_COMPONENTS, access_middleware
 from app.entrypoints.http.auth import Authenticator
 from app.entrypoints.http.client_address import CallbackSources, ClientAddress
 from app.entrypoints.http.controllers.accounts import AuthController, MeController, UsersController
@@ -69,7 +69,9 @@ def create_app(container: Container) -> Litestar:
         dependencies={name: from_container(name) for name in ("orders", "merchants", "payments", "callbacks",
                                                               "catalog", "refunds", "accounts", "sessions", "vault",
                                                               "notification_preferences")},
-        guards=[authorize],
+        # No app-level guard: access_middleware runs the same `authorize` check for every
+        # route handler, before the body is read (a guard would run it again, and Litestar
+        # copies the handler for each guard call on every request).
         # Errors raised by our middleware become responses at problem_boundary, inside the
         # metrics middleware, so metrics count the status the client got.
         middleware=[prometheus_config.middleware, problem_boundary, rate_limit_middleware, access_middleware,
@@ -102,7 +104,32 @@ def create_app(container: Container) -> Litestar:
     _forbid_unknown_fields_in_schema(app)
     document(app)
     _fix_automatic_options(app)
+    _resolve_sync_dependencies_in_turn(app)
     return app
+
+
+def _resolve_sync_dependencies_in_turn(app: Litestar) -> None:
+    """Litestar resolves independent dependencies of a handler concurrently, in an anyio
+    task group: a task per dependency on every request (`principal` + a service, the
+    usual pair, cost more in task set-up than everything else Litestar does for them).
+    Ours are plain synchronous functions that return at once: resolved one after another
+    (same order constraints, batches of one), they cost a function call each."""
+    from litestar.routes import HTTPRoute
+
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for _, kwargs_model in route.route_handler_map.values():
+            kwargs_model.dependency_batches = [
+                single for batch in kwargs_model.dependency_batches
+                for single in ([{dependency} for dependency in batch]
+                               if all(_returns_at_once(dependency.provide) for dependency in batch) else [batch])]
+
+
+def _returns_at_once(provide: object) -> bool:
+    return bool(getattr(provide, "has_sync_callable", False)
+                and not getattr(provide, "has_sync_generator_dependency", True)
+                and not getattr(provide, "has_async_generator_dependency", True))
 
 
 def _forbid_unknown_fields_in_schema(app: Litestar) -> None:

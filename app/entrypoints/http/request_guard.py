@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl
 from litestar.exceptions import HTTPException
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.utils.scope.state import ScopeState
 
 from app.domain.errors import MalformedRequest
 from app.entrypoints.http.route_contracts import RouteContract, decode_strictly
@@ -88,7 +89,10 @@ def request_guard_middleware(app: ASGIApp) -> ASGIApp:
             content_type = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"content-type"), None)
             check_json_body(body, content_type, raw=scope["path"].startswith(RAW_BODY_PREFIXES))
             if contract is not None and contract.body_decoder is not None:
-                decode_strictly(contract.body_decoder, body)
+                # What the strict decode gives is what Litestar's lenient one would: Litestar
+                # takes it as the request's JSON (msgspec passes a struct of the right type
+                # through unchanged) instead of decoding and converting the body again.
+                ScopeState.from_scope(scope).json = decode_strictly(contract.body_decoder, body)
         delivered = False
 
         async def replay() -> Any:
