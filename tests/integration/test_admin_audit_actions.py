@@ -215,3 +215,24 @@ async def test_admin_reads_are_data_lookups_with_filter_names_not_values(admin, 
     assert email not in json.dumps([r["entities"] for r in lookups])
     [timeline] = await records(world, "order", order_id, "data_lookup")
     assert (timeline["action"], timeline["status"]) == ("timeline", "success")
+
+
+async def test_dashboard_key_logins_and_timeline_views_are_recorded_for_the_operator(world):
+    from tests.integration.test_dashboard_http import CSRF, browser
+
+    tag = uuid.uuid4().hex[:8]
+    async with browser(world) as web:
+        for n, key in enumerate(("not-the-key", ADMIN_KEY)):
+            form = await web.get("/dashboard/login")
+            await web.post("/dashboard/login", data={"_csrf": CSRF.search(form.text)[1], "admin_key": key},
+                           headers={"X-Request-ID": f"req-dash-{tag}-{n}"})
+        page = await web.get(f"/dashboard/orders/{world.orders['paid']}")
+        assert page.status_code == 200
+    await world.container.audit.flush()
+    async with world.container.engine.transaction() as tx:
+        logins = await tx.connection.fetch(
+            "SELECT status, actor_kind, actor_id FROM audit_log WHERE event_type = 'user_login'"
+            " AND correlation_id LIKE $1 ORDER BY correlation_id", f"req-dash-{tag}-%")
+    assert [tuple(r) for r in logins] == [("failed", "admin", "admin_key"), ("success", "admin", "admin_key")]
+    [view] = await records(world, "order", world.orders["paid"], "data_lookup")
+    assert (view["action"], view["actor_id"]) == ("dashboard_timeline", "admin_key")
