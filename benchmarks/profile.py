@@ -5,7 +5,7 @@ feed them to flamegraph.pl / inferno) and prints where the workers' CPU went: by
 (asyncpg, Piccolo, Litestar, the app, logging, server/event loop) by the frame that was
 running, and the app's own functions by inclusive share. Sampling costs the server CPU, so
 figures measured with --profile run lower than without: compare them with each other only.
-Needs py-spy: `.venv/bin/pip install py-spy`."""
+py-spy comes with the dev extras (pyproject.toml)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ class Recorder:
     def start(self, delay: float, seconds: float) -> None:
         binary = py_spy()
         if binary is None:
-            raise RuntimeError("--profile needs py-spy: .venv/bin/pip install py-spy")
+            raise RuntimeError("--profile needs py-spy (the dev extras: make .venv/.installed)")
         self.out_dir.mkdir(parents=True, exist_ok=True)
 
         def run() -> None:

@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 import msgspec
 
-from benchmarks import cpu, profile, report, wrk
+from benchmarks import cpu, profile, report, scaling, wrk
 from benchmarks.scenarios import BASELINE, SCENARIOS, Scenario, SetupContext, Stack
 from benchmarks.servers import APPS, ROOT, SERVERS
 from benchmarks.stack import SANDBOX_CALLBACK_DELAY_S, ProbeContext, RunningStack
@@ -42,11 +42,12 @@ def scenario_groups() -> dict[str, list[str]]:
     return {
         "default": [name for name in api if not SCENARIOS[name].on_demand],
         "payments": [name for name in api if SCENARIOS[name].on_demand
-                     and not name.startswith(("auth.", "security.", "audit.", "admin."))],
+                     and not name.startswith(("auth.", "security.", "audit.", "admin.", "scale."))],
         "auth": ["orders.get", *(name for name in api if name.startswith("auth."))],
         "security": [name for name in api if name.startswith("security.")],
         "audit": [name for name in api if name.startswith("audit.")],
         "admin": [name for name in api if name.startswith("admin.")],
+        "scale": [name for name in api if name.startswith("scale.")],
         "all": api,
     }
 
@@ -64,7 +65,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="measure everything N times, interleaved, and report medians (noisy machines)")
     parser.add_argument("--scenarios", default=",".join(api_scenarios),
                         help=f"comma-separated, from: {', '.join(groups['all'])}, or the groups "
-                             f"default ({', '.join(groups['default'])}), payments ({', '.join(groups['payments'])}), "
+                             f"default ({', '.join(groups['default'])}), payments ({', '.join(groups['payments'])}), scale, "
                              "all (the baseline always runs; default: default)")
     flows = parser.add_argument_group("payment flow and worker scenarios (on demand)")
     flows.add_argument("--flow-concurrency", type=int, default=16,
@@ -318,6 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     report.add_ratios(results)
     report.add_versus(results)
     comparison = report.compare_servers(results)
+    scale = scaling.add_scaling(results)
     document = {
         "started_at": started.isoformat(),
         "elapsed_s": round(time.monotonic() - began, 1),
@@ -337,6 +339,7 @@ def main(argv: list[str] | None = None) -> int:
                       if any(s.kind != "requests" for s in args.scenario_list) else {})},
         "results": results,
         "comparison": comparison,
+        **({"scaling": scale} if scale else {}),
     }
     path = RESULTS_DIR / f"{started.strftime('%Y%m%dT%H%M%SZ')}.json"
     report.write_json(path, document)
@@ -352,6 +355,9 @@ def main(argv: list[str] | None = None) -> int:
     if side_by_side := report.versus_text(results):
         print()
         print(side_by_side)
+    if scale:
+        print()
+        print(scaling.scaling_text(scale))
     for r in results:
         if r.get("profile"):
             print()

@@ -87,7 +87,12 @@ class Stack:
     # A webhook receiver in the load generator (benchmarks/webhook_flow.py): the stack's
     # merchant gets its URL, the workers allow that loopback target.
     webhooks: bool = False
-    relay_on_commit: bool = False  # FXP_WORKERS__RELAY_ON_COMMIT (payment.flow.webhook turns it on)
+    relay_on_commit: bool = True  # FXP_WORKERS__RELAY_ON_COMMIT (payment.flow.webhook_poll turns it off)
+    queue_wakeups: bool = True  # FXP_WORKERS__QUEUE_WAKEUPS (payment.flow.webhook_before turns it off)
+    api_workers: int = 0  # API server processes of this stack (0: the run's --workers)
+    # FXP_WORKERS__BROKER of the API and the workers: "redis" (the run's Redis, a namespace of
+    # the stack's own) or "rabbitmq" (FXP_WORKERS__RABBITMQ_URL's server, a vhost of its own).
+    broker: str = "redis"
 
 
 API_ONLY = Stack()
@@ -206,6 +211,6 @@ register(Scenario(
 # --- the payment flow and the workers (on demand; their modules register them) ----------
 
 from benchmarks import (  # noqa: E402,F401
-    admin_dashboard, audit_cost, auth, catalog, notifications, payment_flow, security, webhook_flow,
+    admin_dashboard, audit_cost, auth, catalog, notifications, payment_flow, scaling, security, webhook_flow,
     worker_throughput,
 )

@@ -144,6 +144,22 @@ class Child:
             return ""
 
 
+def rabbitmq_vhost() -> Any:
+    """A virtual host of our own on FXP_WORKERS__RABBITMQ_URL's server (its management API,
+    else rabbitmqctl on this machine): nothing of anyone else's is touched, and deleting it
+    removes every queue and message the stack made."""
+    from tests.workers.rabbitmq_namespace import RabbitmqNamespace
+
+    url = os.environ.get("FXP_WORKERS__RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
+    namespace = RabbitmqNamespace(url)
+    namespace.name = f"fxp-bench-{uuid.uuid4().hex[:10]}"  # (the tests' are fxp-test-...)
+    namespace.create()
+    if namespace.prefix:  # no vhost: the API and workers would declare queues in a shared one
+        raise RuntimeError(f"cannot create a RabbitMQ vhost on {url.split('@')[-1]} (management API or "
+                           "rabbitmqctl needed): the rabbitmq scenarios need one of their own")
+    return namespace
+
+
 def _wait_http(url: str, child: Child, timeout: float = 30.0) -> None:
     try:
         wait_for_http(url, lambda: not child.exited(), timeout)
@@ -198,10 +214,18 @@ class RunningStack:
                 self.sandbox_port = free_port()
                 self.env["FXP_PROVIDERS__SANDBOX__BASE_URL"] = f"http://127.0.0.1:{self.sandbox_port}"
             self.env["FXP_WORKERS__RELAY_ON_COMMIT"] = str(stack.relay_on_commit).lower()
+            self.env["FXP_WORKERS__QUEUE_WAKEUPS"] = str(stack.queue_wakeups).lower()
             if stack.webhooks:
                 self.webhook_port = free_port()
                 self.env["FXP_WORKERS__WEBHOOK_ALLOWLIST"] = f"127.0.0.1:{self.webhook_port}"
-        self.api = ServerProcess(server, target, server_workers, self.env, log_dir, app=app) if stack.api else None
+        self.rabbitmq: Any = None
+        if target == "api" and stack.broker == "rabbitmq":
+            self.rabbitmq = rabbitmq_vhost()  # deleted by stop(), with everything in it
+            self.env |= {"FXP_WORKERS__BROKER": "rabbitmq", "FXP_WORKERS__RABBITMQ_URL": self.rabbitmq.url}
+        elif stack.broker != "redis":
+            raise ValueError(f"unknown broker {stack.broker!r}")
+        self.api = (ServerProcess(server, target, stack.api_workers or server_workers, self.env, log_dir, app=app)
+                    if stack.api else None)
         if self.api is not None and "FXP_VAULT__KEYS" in self.env:
             # callbacks come back to the API under test (workers send this URL to the sandbox too)
             self.env["FXP_PUBLIC_URL"] = self.api.env["FXP_PUBLIC_URL"] = self.api.base_url
@@ -261,6 +285,9 @@ class RunningStack:
             if self.sandbox is not None:
                 self.sandbox.stop()
         finally:
+            if self.rabbitmq is not None:
+                self.rabbitmq.delete()
+                self.rabbitmq = None
             if "FXP_WORKERS__NAMESPACE" in self.env:
                 delete_redis_namespace(self.database.services.redis_url, self.namespace)
 

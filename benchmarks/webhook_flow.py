@@ -125,6 +125,7 @@ async def pay_and_wait_for_webhook(user: Any, ctx: dict[str, Any]) -> None:
 register(Scenario(
     "payment.flow.webhook", "pay flow, webhook", "api", kind="flow", flow=pay_and_wait_for_webhook, unit="pay",
     stack=Stack(dispatch="outbox", sandbox=True, workers=2, webhooks=True, relay_on_commit=True), on_demand=True,
+    versus="payment.flow.webhook_before",
     description="POST /orders, POST /payments (4242...), then wait for the signed payment.succeeded webhook on "
                 "a local receiver; workers as make run deploys them; latency = POST /payments -> webhook",
 ))
@@ -134,5 +135,15 @@ register(Scenario(
     unit="pay", stack=Stack(dispatch="outbox", sandbox=True, workers=2, webhooks=True, relay_on_commit=False),
     on_demand=True,
     description="payment.flow.webhook with FXP_WORKERS__RELAY_ON_COMMIT=false: the relay runs only on its "
-                "periodic tick (how it was before issue 17), for before/after in one run",
+                "periodic tick, the queues still wake their consumers",
+))
+
+register(Scenario(
+    "payment.flow.webhook_before", "pay flow, webhook, before", "api", kind="flow", flow=pay_and_wait_for_webhook,
+    unit="pay", stack=Stack(dispatch="outbox", sandbox=True, workers=2, webhooks=True, relay_on_commit=False,
+                            queue_wakeups=False),
+    on_demand=True,
+    description="payment.flow.webhook as it was before issue 17 item 4: the relay on its periodic tick and "
+                "Redis consumers that only poll (FXP_WORKERS__RELAY_ON_COMMIT=false, "
+                "FXP_WORKERS__QUEUE_WAKEUPS=false), for before/after in one run",
 ))

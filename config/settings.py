@@ -130,9 +130,14 @@ class WorkerSettings(msgspec.Struct, frozen=True):
     time_limit_ms: int = 120_000  # an actor running longer is interrupted (and retried)
     max_age_ms: int = 86_400_000  # a message older than this is dropped, not run
     idle_poll_ms: int = 200  # how long an idle Redis consumer may sleep between polls
+    # Redis: each send PUBLISHes a wake-up that ends an idle consumer's sleep at once
+    # (app/adapters/queue/redis_wakeup.py); false: consumers only poll (a Redis without pub/sub).
+    queue_wakeups: bool = True
     # Dramatiq worker threads per worker process (`app.workers.main --threads` overrides).
     # The actors are async and share one event loop per process: a thread only waits for
-    # its coroutine, so a few keep the loop busy; each more costs wake-ups and GIL hand-offs.
+    # its coroutine, and the threads bound how many runs the loop interleaves. Measured
+    # (benchmarks, workers.throughput): 2 threads cost 40% more CPU per run than 8, 32
+    # more idle wake-ups; 8-16 were the cheapest.
     threads: int = 8
     # Messages held by a worker that died go back to their queue once its heartbeat is this
     # old, at the next queue maintenance (run on this many broker commands per million).
@@ -154,11 +159,9 @@ class WorkerSettings(msgspec.Struct, frozen=True):
     leader_database_url: str = ""  # empty: database.url
     standby_retry_s: float = 1.0  # how often a standby scheduler asks for the lock
     # The leader LISTENs for outbox commits (NOTIFY fxp_outbox) and relays them at once in
-    # its own process; the periodic relay tick stays as the fallback. Off by default for
-    # now: the relay then runs whether or not this host's worker pool is up yet, and with a
-    # non-persistent Redis the crash test lost messages published while workers were still
-    # booting (gate it on the local pool's readiness before making it the default).
-    relay_on_commit: bool = False
+    # its own process while its local worker pool is up (until then events wait in
+    # PostgreSQL); the periodic relay tick stays as the fallback.
+    relay_on_commit: bool = True
     relay_fallback_interval_s: float = 1.0  # the periodic relay tick while relay_on_commit is on
     # Liveness/readiness HTTP probes of the worker main process (/live, /ready); 0: off.
     probe_host: str = "127.0.0.1"  # a container sets 0.0.0.0 for the kubelet

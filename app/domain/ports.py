@@ -52,6 +52,11 @@ class OrderRepository(Protocol):
 
     async def get_by_reference(self, merchant_id: uuid.UUID, reference: str) -> Order | None: ...
 
+    async def view(self, merchant_id: uuid.UUID,
+                   order_id: uuid.UUID) -> tuple[Order, builtins.list[PaymentAttempt], builtins.list[Refund]] | None:
+        """The merchant's order with its payment attempts (by number) and its refunds (oldest
+        first, not those of captures nobody asked for), read together; None if absent."""
+
     async def save(self, order: Order) -> None: ...
 
     async def list(self, query: OrderQuery) -> list[Order]:
@@ -257,6 +262,11 @@ class WebhookTargetPolicy(Protocol):
 
 class UnitOfWorkFactory(Protocol):
     def __call__(self) -> UnitOfWork: ...
+
+    def reading(self) -> UnitOfWork:
+        """A unit that only reads, one statement at a time with no transaction around them
+        (each statement sees its own snapshot): for a read done in one statement. It may
+        not commit; inside another unit it joins that one, as any unit does."""
 
 
 class EventBus(Protocol):

@@ -7,14 +7,14 @@ import asyncio
 
 from dramatiq import Broker, Middleware
 from opentelemetry.sdk.trace import TracerProvider
-from dramatiq.middleware import AgeLimit, AsyncIO, CurrentMessage, Retries, ShutdownNotifications, TimeLimit
+from dramatiq.middleware import AgeLimit, CurrentMessage, Retries, ShutdownNotifications, TimeLimit
 
 from app.adapters.queue.broker import connect_broker
 from app.bootstrap import Container, build_container
 from app.adapters.observability.tracing import build_tracing
 from app.workers.metrics import MetricsExposition
 from app.workers.tracing import TraceContext
-from app.workers.middleware import ContainerBoot, CorrelationLogging, SharedLoopAsyncIO
+from app.workers.middleware import ContainerBoot, CorrelationLogging, ProcessLoopAsyncIO, SharedLoopAsyncIO
 from app.workers.registry import declare_actors
 from config.settings import Settings
 
@@ -38,7 +38,7 @@ def build_middleware(settings: Settings, boot: ContainerBoot, loop: asyncio.Abst
         Retries(max_retries=workers.max_retries, min_backoff=workers.min_backoff_ms,
                 max_backoff=workers.max_backoff_ms),
         # Async actors run on one event loop per process; the Container boots on it, after it.
-        SharedLoopAsyncIO(loop) if loop is not None else AsyncIO(),
+        SharedLoopAsyncIO(loop) if loop is not None else ProcessLoopAsyncIO(),
         boot,
     ]
     if workers.heartbeat_dir:  # set by app.workers.main for its pool (liveness/readiness)

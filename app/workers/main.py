@@ -107,20 +107,23 @@ async def run(settings: Settings, processes: int, threads: int, scheduler: bool,
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     ticks, leader, relaying, local_relay = None, None, None, None
+    folder = Path(tempfile.mkdtemp(prefix="fxp-heartbeats-"))
+    health = WorkerHealth(folder, processes, settings.workers.heartbeat_stale_s)
     if scheduler:
         publisher = DramatiqPublisher(connect_broker(settings))  # sends only: no actors
         listeners: dict[str, Listener] = {}
-        if settings.workers.relay_on_commit and settings.workers.leader_election:
-            # The leader relays events the moment they commit (LISTEN on its lock's connection).
+        if settings.workers.relay_on_commit and settings.workers.leader_election and processes > 0:
+            # The leader relays events the moment they commit (LISTEN on its lock's
+            # connection), while its own pool consumes: before that (booting, restarting
+            # after a crash) the events wait in PostgreSQL, not in a broker that may lose
+            # them, and the periodic tick relays them from a worker once one is up.
             local_relay = LocalRelay(settings, publisher.broker)
-            on_commit = RelayOnCommit(local_relay)
+            on_commit = RelayOnCommit(local_relay, ready=health.consuming)
             listeners[OUTBOX_CHANNEL] = on_commit.notified
             relaying = asyncio.create_task(on_commit.run(stop))
-        leader = scheduler_leader(settings, listeners)
-        ticks = asyncio.create_task(PeriodicScheduler(publisher, periodic_jobs(settings.workers), leader,
-                                                      settings.workers.standby_retry_s).run(stop))
-    folder = Path(tempfile.mkdtemp(prefix="fxp-heartbeats-"))
-    health = WorkerHealth(folder, processes, settings.workers.heartbeat_stale_s, leader)
+        leader = health.leader = scheduler_leader(settings, listeners)
+        ticks = asyncio.create_task(PeriodicScheduler(publisher, periodic_jobs(settings.workers, processes > 0),
+                                                      leader, settings.workers.standby_retry_s).run(stop))
     probes = await serve_probes(health, settings.workers.probe_host, probe_port) if probe_port else None
     try:
         if processes > 0:

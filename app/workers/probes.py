@@ -86,6 +86,12 @@ class WorkerHealth:
             found[pid] = (now - stat.st_mtime, text == "1")
         return found
 
+    def consuming(self) -> bool:
+        """Whether a process of the local pool is up (its Container started, its consumers
+        running) and beating: the gate of the relay on commit (app/workers/relay_wakeup.py)."""
+        return self.pool_started is not None and any(
+            ready and age < self.stale_s for age, ready in self.beats().values())
+
     def report(self) -> tuple[bool, bool, dict[str, Any]]:
         beats = self.beats()
         running = self.pool_started is not None

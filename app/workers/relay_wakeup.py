@@ -26,11 +26,20 @@ OUTBOX_CHANNEL = "fxp_outbox"
 logger = structlog.get_logger("fusionxpay.outbox")
 
 
+NOT_READY_RECHECK_S = 0.5
+
+
 class RelayOnCommit:
-    def __init__(self, relay: Callable[[], Awaitable[Any]]) -> None:
+    def __init__(self, relay: Callable[[], Awaitable[Any]], ready: Callable[[], bool] | None = None) -> None:
         self._relay = relay  # one relay round: publish committed events, wake due webhooks
+        # Whether anything consumes what the relay would send (the local worker pool is up):
+        # until then the events stay in PostgreSQL. Relaying them into the broker early
+        # only exposes them (a Redis without persistence restarting loses them), and with
+        # nobody to run them it gains nothing.
+        self._ready = ready
         self._wake = asyncio.Event()
         self.rounds = 0
+        self.deferred = 0  # wake-ups held back while nothing consumed (tests, logs)
 
     def notified(self, *_: Any) -> None:
         """asyncpg's listener callback (connection, pid, channel, payload); also called on
@@ -47,6 +56,11 @@ class RelayOnCommit:
                     woken.cancel()
                     break
                 self._wake.clear()
+                if self._ready is not None and not self._ready():
+                    self._wake.set()  # still owed: relay once the pool is up (or the tick does)
+                    self.deferred += 1
+                    await _sleep(stop, NOT_READY_RECHECK_S)
+                    continue
                 try:
                     await self._relay()
                 except Exception as exc:  # database or broker down: the periodic relay is the fallback
@@ -55,6 +69,13 @@ class RelayOnCommit:
                 self.rounds += 1
         finally:
             stopping.cancel()
+
+
+async def _sleep(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        pass
 
 
 class LocalRelay:

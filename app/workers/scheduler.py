@@ -34,9 +34,10 @@ class PeriodicJob:
         return max(1000, round(self.interval_s * 3000))
 
 
-def periodic_jobs(workers: WorkerSettings) -> list[PeriodicJob]:
+def periodic_jobs(workers: WorkerSettings, local_pool: bool = True) -> list[PeriodicJob]:
+    """`local_pool`: this process runs a worker pool (a scheduler alone does not relay on commit)."""
     # Woken by commits, the relay's tick is only the fallback (and the webhook retries' clock).
-    on_commit = workers.relay_on_commit and workers.leader_election
+    on_commit = workers.relay_on_commit and workers.leader_election and local_pool
     return [
         PeriodicJob("relay_outbox", workers.relay_fallback_interval_s if on_commit else workers.relay_interval_s),
         PeriodicJob("reconcile_payments", workers.reconcile_interval_s),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import builtins
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager
@@ -187,8 +188,10 @@ def _track(seen: list[EventRecorder], aggregate: Any) -> Any:
 
 
 class InMemoryOrderRepository:
-    def __init__(self, table: _Table, seen: list[EventRecorder]) -> None:
+    def __init__(self, table: _Table, seen: list[EventRecorder], payments: InMemoryPaymentRepository | None = None,
+                 refunds: InMemoryRefundRepository | None = None) -> None:
         self._table, self._seen = table, seen
+        self._payments, self._refunds = payments, refunds  # view() reads them with the order
 
     async def add(self, order: Order) -> bool:
         inserted = await self._table.insert(order.id, order, on_conflict_do_nothing=True)
@@ -205,6 +208,13 @@ class InMemoryOrderRepository:
     async def get_by_reference(self, merchant_id: uuid.UUID, reference: str) -> Order | None:
         found = self._table.select(lambda o: o.merchant_id == merchant_id and o.merchant_reference == reference)
         return found[0] if found else None
+
+    async def view(self, merchant_id: uuid.UUID,
+                   order_id: uuid.UUID) -> tuple[Order, builtins.list[PaymentAttempt], builtins.list[Refund]] | None:
+        order = await self.get(merchant_id, order_id)
+        if order is None or self._payments is None or self._refunds is None:
+            return None if order is None else (order, [], [])
+        return order, await self._payments.for_order(order_id), await self._refunds.for_order(order_id)
 
     async def save(self, order: Order) -> None:
         await self._table.update(order.id, order)
@@ -380,9 +390,9 @@ class InMemoryUnitOfWork:
         self._tables: dict[str, _Table] = self._parent._tables if self._parent else {
             name: _Table(name, getattr(self._db, name), self._acquire) for name in UNIQUE_KEYS}
         self._writes_at_start = self._write_count()
-        self.orders = InMemoryOrderRepository(self._tables["orders"], self._seen)
         self.payments = InMemoryPaymentRepository(self._tables["payments"], self._seen)
         self.refunds = InMemoryRefundRepository(self._tables["refunds"], self._seen)
+        self.orders = InMemoryOrderRepository(self._tables["orders"], self._seen, self.payments, self.refunds)
         self.merchants = InMemoryMerchantRepository(self._tables["merchants"])
         self.callbacks = InMemoryCallbackInbox(self._tables["callbacks"])
         self.products = InMemoryProductRepository(self._tables["products"], self._tables["adjustments"],
@@ -454,6 +464,9 @@ class InMemoryUnitOfWorkFactory:
 
     def __call__(self) -> InMemoryUnitOfWork:
         return InMemoryUnitOfWork(self.db, self._current, self.bus)
+
+    def reading(self) -> InMemoryUnitOfWork:
+        return self()
 
     @property
     def outbox(self) -> list[DomainEvent]:

@@ -61,3 +61,38 @@ async def test_commit_wakes_the_relay_at_once_and_a_rollback_does_not(container,
         stop.set()
         await running
         await leader.release()
+
+
+async def test_commits_wait_in_postgresql_until_the_local_pool_consumes(container, quiet_outbox, settings):
+    # Before any worker process of its host is up, the leader relays nothing on commit: the
+    # events stay unpublished in PostgreSQL (a broker without persistence restarting in the
+    # meantime would lose them, and nobody would run them yet); once the pool is up, the
+    # owed round runs without another commit.
+    publisher = RecordingPublisher()
+    relay = OutboxRelay(container.engine, publisher)
+    pool = {"up": False}
+    on_commit = RelayOnCommit(relay.drain, ready=lambda: pool["up"])
+    leader = AdvisoryLeaderLock(settings.database.url, f"test-relay:{uuid.uuid4().hex}",
+                                listeners={OUTBOX_CHANNEL: on_commit.notified})
+    stop = asyncio.Event()
+    running = asyncio.create_task(on_commit.run(stop))
+    try:
+        assert await leader.is_leader()
+        event_id = str(await add_event("payment.requested", payload={"payment_id": str(uuid.uuid4())}))
+        deadline = time.monotonic() + 10
+        while on_commit.deferred < 2:  # woken, held back, and looked again
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+        assert on_commit.rounds == 0 and publisher.sent == {}
+        async with container.engine.transaction() as transaction:
+            assert await transaction.connection.fetchval(
+                "SELECT published_at IS NULL FROM outbox WHERE id = $1", uuid.UUID(event_id))
+
+        pool["up"] = True
+        while event_id not in publisher.sent:
+            assert time.monotonic() < deadline + 10, "the owed round never ran once the pool was up"
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await running
+        await leader.release()

@@ -71,3 +71,17 @@ async def test_probes_report_ready_workers_and_a_wedged_one_as_not_live(tmp_path
         process.send_signal(signal.SIGTERM)
         code = await asyncio.to_thread(process.wait, 30)
     assert code == 0
+
+
+def test_the_pool_consumes_once_one_of_its_processes_has_booted(tmp_path):
+    # The gate of the relay on commit: a live process of the running pool beating "1".
+    from app.workers.probes import WorkerHealth
+
+    health = WorkerHealth(tmp_path, processes=2, stale_s=60)
+    beat = tmp_path / str(os.getpid())  # a live pid stands for a worker process
+    beat.write_text("1")
+    assert not health.consuming()  # no pool running
+    health.pool_started = time.monotonic()
+    assert health.consuming()  # one of two is enough: its consumers take the messages
+    beat.write_text("0")  # still booting its Container
+    assert not health.consuming()

@@ -11,6 +11,8 @@ from typing import Any
 import asyncpg
 from piccolo.engine.base import Engine
 
+from app.adapters.db.mappers import ATTEMPT_PLAIN_FIELDS
+
 ORDER_COLUMNS = ("id", "merchant_id", "merchant_reference", "status", "amount_minor", "currency", "items",
                  "customer", "description", "attempt_count", "estimated_delivery", "created_at", "updated_at",
                  "status_reason", "user_id")
@@ -32,6 +34,33 @@ SELECT_ATTEMPTS_OF_ORDER = "SELECT * FROM payment_attempts WHERE order_id = $1 O
 # A refund of a capture nobody asked for is not the order's money: operators see it instead.
 SELECT_REFUNDS_OF_ORDER = ("SELECT * FROM refunds WHERE order_id = $1 AND purpose <> 'unrequested_capture' "
                            "ORDER BY created_at")
+# GET /orders/{id}: the order, its attempts and its refunds in one statement (one snapshot,
+# one round trip); asyncpg decodes the arrays of row values into records by column name.
+SELECT_ORDER_VIEW = f"""
+SELECT {', '.join(f'o.{column}' for column in ORDER_COLUMNS)},
+    ARRAY(SELECT a FROM payment_attempts a WHERE a.order_id = o.id ORDER BY a.attempt_number) AS fxp_attempts,
+    ARRAY(SELECT r FROM refunds r WHERE r.order_id = o.id AND r.purpose <> 'unrequested_capture'
+          ORDER BY r.created_at) AS fxp_refunds
+FROM orders o WHERE o.id = $1 AND o.merchant_id = $2
+"""
+# Payment attempts (POST /payments, dispatch, callbacks): mappers.attempt_to_row's columns.
+ATTEMPT_COLUMNS = (*ATTEMPT_PLAIN_FIELDS, "status", "amount_minor", "currency", "fraud_action", "fraud_rule",
+                   "fraud_score", "fraud_reasons")
+INSERT_ATTEMPT = (f"INSERT INTO payment_attempts ({', '.join(ATTEMPT_COLUMNS)}) VALUES ("
+                  + ", ".join(f"${i}::jsonb" if column == "fraud_reasons" else f"${i}"
+                              for i, column in enumerate(ATTEMPT_COLUMNS, start=1)) + ")")
+UPDATE_ATTEMPT = ("UPDATE payment_attempts SET "
+                  + ", ".join(f"{column} = ${i}::jsonb" if column == "fraud_reasons" else f"{column} = ${i}"
+                              for i, column in enumerate(ATTEMPT_COLUMNS, start=1) if column != "id")
+                  + f" WHERE id = ${ATTEMPT_COLUMNS.index('id') + 1}")
+SELECT_ATTEMPT = {  # (by merchant, locked)
+    (False, False): "SELECT * FROM payment_attempts WHERE id = $1",
+    (False, True): "SELECT * FROM payment_attempts WHERE id = $1 FOR UPDATE",
+    (True, False): "SELECT * FROM payment_attempts WHERE id = $1 AND merchant_id = $2",
+    (True, True): "SELECT * FROM payment_attempts WHERE id = $1 AND merchant_id = $2 FOR UPDATE",
+}
+INSERT_CALLBACK = ("INSERT INTO callback_inbox (provider, event_id, received_at) VALUES ($1, $2, $3) "
+                   "ON CONFLICT DO NOTHING RETURNING id")
 INSERT_OUTBOX = """
 INSERT INTO outbox (id, event_type, aggregate_id, merchant_id, payload, correlation_id, occurred_at, traceparent)
 VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8)
@@ -48,3 +77,7 @@ def connection(engine: Engine[Any]) -> asyncpg.Connection:
 
 def order_values(row: dict[str, Any]) -> list[Any]:
     return [row[column] for column in ORDER_COLUMNS]
+
+
+def attempt_values(row: dict[str, Any]) -> list[Any]:
+    return [row[column] for column in ATTEMPT_COLUMNS]

@@ -4,6 +4,7 @@ unit of work can collect the events those aggregates recorded."""
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -73,6 +74,16 @@ class PiccoloOrderRepository(_Tracking):
         row = await _first(query, False)
         return mappers.order_from_row(row) if row else None
 
+    async def view(self, merchant_id: uuid.UUID,
+                   order_id: uuid.UUID) -> tuple[Order, builtins.list[PaymentAttempt], builtins.list[Refund]] | None:
+        row = await hot_path.connection(OrderTable._meta.db).fetchrow(hot_path.SELECT_ORDER_VIEW, order_id,
+                                                                      merchant_id)
+        if row is None:
+            return None
+        return (self._track(mappers.order_from_row(row)),
+                [mappers.attempt_from_row(attempt) for attempt in row["fxp_attempts"]],
+                [mappers.refund_from_row(refund) for refund in row["fxp_refunds"]])
+
     async def save(self, order: Order) -> None:
         values = hot_path.order_values(mappers.order_to_row(order))
         await hot_path.connection(OrderTable._meta.db).execute(
@@ -103,7 +114,8 @@ class PiccoloOrderRepository(_Tracking):
 class PiccoloPaymentRepository(_Tracking):
     async def add(self, attempt: PaymentAttempt) -> None:
         try:
-            await PaymentAttemptTable.insert(PaymentAttemptTable(**mappers.attempt_to_row(attempt))).run()
+            await hot_path.connection(PaymentAttemptTable._meta.db).execute(
+                hot_path.INSERT_ATTEMPT, *hot_path.attempt_values(mappers.attempt_to_row(attempt)))
         except UniqueViolationError as exc:  # the partial unique indexes: the database's last word
             raise Conflict("this order already has a payment in flight or a successful payment",
                            code="payment_in_progress", constraint=exc.constraint_name) from None
@@ -111,15 +123,15 @@ class PiccoloPaymentRepository(_Tracking):
 
     async def get(self, attempt_id: uuid.UUID, *, merchant_id: uuid.UUID | None = None,
                   lock: bool = False) -> PaymentAttempt | None:
-        where: Combinable = PaymentAttemptTable.id == attempt_id
-        if merchant_id is not None:
-            where &= PaymentAttemptTable.merchant_id == merchant_id
-        row = await _first(PaymentAttemptTable.select().where(where), lock)
+        connection = hot_path.connection(PaymentAttemptTable._meta.db)
+        sql = hot_path.SELECT_ATTEMPT[(merchant_id is not None, lock)]
+        row = await (connection.fetchrow(sql, attempt_id) if merchant_id is None
+                     else connection.fetchrow(sql, attempt_id, merchant_id))
         return self._track(mappers.attempt_from_row(row)) if row else None
 
     async def save(self, attempt: PaymentAttempt) -> None:
-        row = cast("dict[Column | str, Any]", mappers.attempt_to_row(attempt))  # Piccolo takes names too
-        await PaymentAttemptTable.update(row).where(PaymentAttemptTable.id == attempt.id).run()
+        values = hot_path.attempt_values(mappers.attempt_to_row(attempt))
+        await hot_path.connection(PaymentAttemptTable._meta.db).execute(hot_path.UPDATE_ATTEMPT, *values)
         self._track(attempt, wrote=True)
 
     async def for_order(self, order_id: uuid.UUID) -> list[PaymentAttempt]:
@@ -273,9 +285,6 @@ class PiccoloMerchantRepository:
 
 class PiccoloCallbackInbox:
     async def first_delivery(self, provider: str, event_id: str) -> bool:
-        inserted = await (
-            CallbackInboxTable.insert(CallbackInboxTable(provider=provider, event_id=event_id,
-                                                         received_at=datetime.now(UTC)))
-            .on_conflict(action="DO NOTHING").returning(CallbackInboxTable.id).run()
-        )
-        return bool(inserted)
+        inserted = await hot_path.connection(CallbackInboxTable._meta.db).fetchval(
+            hot_path.INSERT_CALLBACK, provider, event_id, datetime.now(UTC))
+        return inserted is not None

