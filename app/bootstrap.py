@@ -5,7 +5,7 @@ the same use cases with fakes passed as overrides (cosmicpython's `bootstrap()`)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from typing import TYPE_CHECKING, TypedDict
 
 import redis.asyncio as redis_async
@@ -27,7 +27,7 @@ from app.adapters.db.notification_queries import NotificationQueries
 from app.adapters.db.idempotency import PiccoloIdempotencyStore
 from app.adapters.db.reports import ProviderReports
 from app.adapters.db.schema_version import SchemaVersion
-from app.adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
+from app.adapters.db.unit_of_work import PiccoloUnitOfWorkFactory, detach_from_transaction
 from app.adapters.db.notification_preferences import PiccoloPreferenceStore
 from app.adapters.notify.channels import close_senders, message_senders
 from app.adapters.notify.delivery_log import PiccoloWebhookStore
@@ -228,6 +228,7 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
     broker = o["broker"] if "broker" in o else connect_broker(settings)
     inline = settings.payments.dispatch == "inline"  # no workers: consumers run in-process after commit
     bus = o["bus"] if "bus" in o else InProcessEventBus() if inline else InProcessEventBus(routes={})
+    bus.detach = partial(detach_from_transaction, engine)
     clock = o["clock"] if "clock" in o else SystemClock()
     audit = o["audit"] if "audit" in o else PiccoloAuditTrail(engine)
     keyring = cache(lambda: vault_keyring(settings))  # only when an adapter that needs keys is built

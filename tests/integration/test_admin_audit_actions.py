@@ -118,7 +118,11 @@ async def test_webhook_resend_is_recorded_and_a_refused_one_as_failed(admin, wor
         event_id = await tx.connection.fetchval(
             "SELECT id FROM outbox WHERE merchant_id = $1 AND event_type = 'order.status_changed' LIMIT 1",
             world.merchant_id)
+    receiver = world.container.notifications._sender
+    before = receiver.sent.count(str(event_id))
     assert (await admin.post(f"/admin/webhooks/{event_id}/resend")).status_code == 202
+    await world.container.bus.drain()  # without workers the resend runs in this process, after the commit
+    assert receiver.sent.count(str(event_id)) == before + 1
     async with world.container.engine.transaction() as tx:
         await tx.connection.execute("UPDATE merchants SET webhook_enabled = false WHERE id = $1", world.merchant_id)
     refused = await admin.post(f"/admin/webhooks/{event_id}/resend")
