@@ -55,6 +55,11 @@ async def relay_outbox(container: Container) -> None:
     shopper notification deliveries that are due (retries on their schedule, wake-ups
     presumed lost)."""
     await _tick(container.relay.drain)
+    await wake_due_deliveries(container)
+
+
+async def wake_due_deliveries(container: Container) -> None:
+    """Send the wake-ups of the webhook and shopper notification jobs that are due."""
     await _tick(lambda: container.webhook_schedule.wake_due(container.publisher,
                                                             container.settings.workers.relay_batch_size))
     jobs = container.notification_jobs
