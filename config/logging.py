@@ -17,19 +17,32 @@ from app.domain.model.webhook_url import redact_url
 
 PAN_PATTERN = re.compile(r"\b(?:\d[ -]?){12,19}\b")
 SECRET_PATTERN = re.compile(r"\b(sk_(?:test|live)_|whsec_|rt_|Bearer\s+|eyJ)[A-Za-z0-9_\-\.=+/]+")
-# Anything any of the three patterns (and redact_url's "scheme://user@") could match
-# contains one of these: one search rules most values out before three substitutions.
-SUSPECT_PATTERN = re.compile(r"sk_(?:test|live)_|whsec_|rt_|Bearer\s|eyJ|://|(?:\d[ -]?){12}")
+# A PAN needs twelve digits in a row (single spaces or dashes between them allowed); the
+# secrets and URL credentials need one of the substrings below. A value with none of them
+# cannot match any of the three substitutions, so most values skip all three.
+PAN_HINT = re.compile(r"(?:\d[ -]?){12}")
+SECRET_HINTS = ("sk_live_", "sk_test_", "whsec_", "rt_", "Bearer", "eyJ", "://")
+_CLEAN_MAX = 4096
+_clean: set[str] = set()  # values seen to need no redaction (the same ids and routes recur on every line)
 SENSITIVE_KEYS = {"authorization", "api_key", "password", "secret", "card_number", "number", "cvc", "cvv",
                   "token", "client_secret", "webhook_secret", "access_token", "refresh_token", "password_hash",
                   "current_password", "new_password", "jwt_secret"}
 
 
+def _scrub_text(value: str) -> str:
+    if value in _clean:
+        return value
+    if PAN_HINT.search(value) is None and not any(hint in value for hint in SECRET_HINTS):
+        if len(_clean) >= _CLEAN_MAX:
+            _clean.clear()
+        _clean.add(value)
+        return value
+    return redact_url(SECRET_PATTERN.sub(r"\1[REDACTED]", PAN_PATTERN.sub("[REDACTED-PAN]", value)))
+
+
 def _scrub(value: Any) -> Any:
     if isinstance(value, str):
-        if SUSPECT_PATTERN.search(value) is None:  # every log line's request id, path, route...
-            return value
-        return redact_url(SECRET_PATTERN.sub(r"\1[REDACTED]", PAN_PATTERN.sub("[REDACTED-PAN]", value)))
+        return _scrub_text(value)
     if isinstance(value, dict):
         return {k: "[REDACTED]" if k.lower() in SENSITIVE_KEYS else _scrub(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

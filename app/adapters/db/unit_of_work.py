@@ -10,6 +10,7 @@ no caller needs, at two extra round trips per request.)"""
 from __future__ import annotations
 
 from contextvars import ContextVar
+from functools import cached_property
 from datetime import UTC, datetime
 from typing import Any
 
@@ -60,20 +61,58 @@ class PiccoloUnitOfWork:
         self._trail = trail
         self.audit = AuditLog(enabled=audit and trail is not None)
         self._touched = Touched()
-        self.orders = PiccoloOrderRepository(self._touched)
-        self.payments = PiccoloPaymentRepository(self._touched)
-        self.refunds = PiccoloRefundRepository(self._touched)
-        self.merchants = PiccoloMerchantRepository(secrets)
-        self.callbacks = PiccoloCallbackInbox()
-        self.products = PiccoloProductRepository(self._touched)
-        self.reservations = PiccoloReservationRepository(self._touched)
-        self.processed = PiccoloProcessedEvents()
-        self.mismatches = PiccoloMismatchRepository(self._touched)
-        self.users = PiccoloUserRepository()
-        self.refresh_tokens = PiccoloRefreshTokenRepository()
-        self.cards = PiccoloSavedCardRepository()
+        self._secrets = secrets
         self.committed_events: list[DomainEvent] = []
         self.writes = CommitWrites()  # written at the root's commit, in one statement
+
+    # The repositories, made when first used: a request uses two or three of the twelve.
+    @cached_property
+    def orders(self) -> PiccoloOrderRepository:
+        return PiccoloOrderRepository(self._touched)
+
+    @cached_property
+    def payments(self) -> PiccoloPaymentRepository:
+        return PiccoloPaymentRepository(self._touched)
+
+    @cached_property
+    def refunds(self) -> PiccoloRefundRepository:
+        return PiccoloRefundRepository(self._touched)
+
+    @cached_property
+    def merchants(self) -> PiccoloMerchantRepository:
+        return PiccoloMerchantRepository(self._secrets)
+
+    @cached_property
+    def callbacks(self) -> PiccoloCallbackInbox:
+        return PiccoloCallbackInbox()
+
+    @cached_property
+    def products(self) -> PiccoloProductRepository:
+        return PiccoloProductRepository(self._touched)
+
+    @cached_property
+    def reservations(self) -> PiccoloReservationRepository:
+        return PiccoloReservationRepository(self._touched)
+
+    @cached_property
+    def processed(self) -> PiccoloProcessedEvents:
+        return PiccoloProcessedEvents()
+
+    @cached_property
+    def mismatches(self) -> PiccoloMismatchRepository:
+        return PiccoloMismatchRepository(self._touched)
+
+    @cached_property
+    def users(self) -> PiccoloUserRepository:
+        return PiccoloUserRepository()
+
+    @cached_property
+    def refresh_tokens(self) -> PiccoloRefreshTokenRepository:
+        return PiccoloRefreshTokenRepository()
+
+    @cached_property
+    def cards(self) -> PiccoloSavedCardRepository:
+        return PiccoloSavedCardRepository()
 
     async def __aenter__(self) -> PiccoloUnitOfWork:
         self._committed = False

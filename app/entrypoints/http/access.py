@@ -64,14 +64,22 @@ ADMIN = access({R.ADMIN}, {C.ADMIN_KEY, C.JWT})
 
 
 async def authorize(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
-    """The app-wide guard: authenticate (401) and check the handler's rule (403)."""
+    """The guard: authenticate (401) and check the handler's rule (403)."""
+    await authorize_scope(connection.scope, handler)
+
+
+async def authorize_scope(scope: Scope, handler: BaseRouteHandler) -> None:
+    """`authorize` on the ASGI scope (no connection object, no parsed headers: the
+    middleware runs it on every request)."""
     rule = handler.opt.get("access")
     if not isinstance(rule, Access):  # public, or Litestar's own (OpenAPI document, OPTIONS)
         return
-    state = connection.scope.setdefault("state", {})  # shared with the request log (child tasks)
+    state = scope.setdefault("state", {})  # shared with the request log (child tasks)
     principal = state.get("principal")  # the idempotency middleware may have authenticated already
     if not isinstance(principal, Principal):
-        principal = await connection.app.state.authenticator.authenticate(connection.headers.get("authorization"))
+        authorization = next((value.decode("latin-1") for name, value in scope["headers"]
+                              if name == b"authorization"), None)
+        principal = await scope["app"].state.authenticator.authenticate(authorization)
         state["principal"] = principal
     if principal.merchant_id is not None:
         state["merchant_id"] = str(principal.merchant_id)
@@ -87,7 +95,7 @@ def access_middleware(app: ASGIApp) -> ASGIApp:
     credential gets 401/403, never a verdict on a body it may not send."""
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and "route_handler" in scope:
-            await authorize(ASGIConnection(scope), scope["route_handler"])
+            await authorize_scope(scope, scope["route_handler"])
         await app(scope, receive, send)
 
     return middleware
