@@ -19,7 +19,7 @@ import structlog
 from dramatiq import Broker
 
 from app.bootstrap import build_container
-from app.workers.actors.periodic import wake_due_deliveries
+from app.workers.actors.periodic import relay_outbox
 from config.settings import Settings
 
 OUTBOX_CHANNEL = "fxp_outbox"
@@ -91,12 +91,7 @@ class LocalRelay:
         if not self._started:
             await self._container.start()
             self._started = True
-        # The round of the periodic relay, minus its wake-up queries when nothing was
-        # relayed: a commit's notification often finds its rows already taken by the round
-        # that was running when it came (they fold), and jobs due later (retries, lost
-        # wake-ups) are the periodic tick's. One transaction instead of three then.
-        if await self._container.relay.drain():
-            await wake_due_deliveries(self._container)
+        await relay_outbox(self._container, on_commit=True)
 
     async def aclose(self) -> None:
         if self._started:
