@@ -104,7 +104,15 @@ register(Scenario(
 
 register(Scenario(
     "payment.flow.workers", "pay flow, workers", "api", kind="flow", flow=pay_an_order, unit="pay",
-    stack=Stack(dispatch="outbox", sandbox=True, workers=2), on_demand=True,
+    stack=Stack(dispatch="outbox", sandbox=True, workers=2, relay_on_commit=True), on_demand=True,
     description="the same flow with FXP_PAYMENTS__DISPATCH=outbox and `app.workers.main --processes 2` "
-                "(relay -> dispatch_payment actor -> sandbox)",
+                "as make run deploys them (relay on commit -> dispatch_payment actor -> sandbox)",
+))
+
+register(Scenario(
+    "payment.flow.workers_tick", "pay flow, workers, tick", "api", kind="flow", flow=pay_an_order, unit="pay",
+    stack=Stack(dispatch="outbox", sandbox=True, workers=2, relay_on_commit=False, queue_wakeups=False),
+    on_demand=True,
+    description="payment.flow.workers with FXP_WORKERS__RELAY_ON_COMMIT=false and "
+                "FXP_WORKERS__QUEUE_WAKEUPS=false: relay tick, polling consumers, as before issue 17",
 ))

@@ -98,8 +98,10 @@ def running_redis(redis_dir: Path) -> str | None:
 
 
 def dev_secrets(data_dir: Path) -> dict[str, str]:
-    """Secrets the processes must share (vault key, sandbox callback secret and API key, JWT secret):
-    taken from the environment, else made once and kept in the data folder (never committed)."""
+    """Secrets the processes must share (vault key, sandbox callback secret and API key, JWT
+    secret) and the operator's admin key (so the dashboard and the admin API open on a fresh
+    clone): taken from the environment, else made once and kept in the data folder (never
+    committed)."""
     path = data_dir / "dev-secrets.json"
     kept = json.loads(path.read_text()) if path.exists() else {}
     made = {
@@ -107,6 +109,7 @@ def dev_secrets(data_dir: Path) -> dict[str, str]:
         "FXP_PROVIDERS__SANDBOX__CALLBACK_SECRET": secrets.token_urlsafe(24),
         "FXP_PROVIDERS__SANDBOX__API_KEY": "sbx_" + secrets.token_urlsafe(24),
         "FXP_AUTH__JWT_SECRET": secrets.token_urlsafe(48),
+        "FXP_ADMIN_API_KEY": "adm_" + secrets.token_urlsafe(32),
     }
     secrets_ = {**made, **kept}  # a data folder from before a secret existed gets it added
     if secrets_ != kept:

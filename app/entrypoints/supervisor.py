@@ -66,15 +66,17 @@ def _children(port: int, api_workers: int, worker_processes: int) -> list[Child]
     return children
 
 
-def _banner(port: int, data_dir: Path, demo: dict) -> None:
+def _banner(port: int, data_dir: Path, demo: dict, admin_key: str) -> None:
     base = f"{'https' if get_settings().api.tls else 'http'}://127.0.0.1:{port}"
+    secrets_file = data_dir / "dev-secrets.json"
     print(f"""
 FusionXPay is starting
   API        {base}
   API docs   {base}/schema  (Swagger UI: {base}/schema/swagger)
   Sandbox    http://127.0.0.1:{SANDBOX_PORT}
   Webhooks   {DEV_RECEIVER_URL}  (the demo merchant's; GET it to see the last ones)
-  Shoppers   email and SMS caught at http://127.0.0.1:{SINKS_HTTP_PORT}/messages  (or: fusionxpay messages)
+  Shoppers   email and SMS caught at http://127.0.0.1:{SINKS_HTTP_PORT}/messages  (or: ./fusionxpay messages)
+  Operators  {base}/dashboard  (admin key {admin_key[:8]}..., FXP_ADMIN_API_KEY in {secrets_file})
   Data       {data_dir}
 
 Try it (the demo merchant's key, {demo['api_key'][:12]}..., is kept in {data_dir / 'demo-merchant.json'}):
@@ -125,7 +127,7 @@ def run_stack(worker_processes: int | None = None, api_workers: int = 2) -> int:
                                    spare=frozenset({reaper.pid}))
         adopt_orphans()  # the embedded servers have daemonized already: only our children's
         children.start_all()
-        _banner(port, data_dir, demo)
+        _banner(port, data_dir, demo, env["FXP_ADMIN_API_KEY"])
         try:
             children.run(lambda: stopping)
         finally:

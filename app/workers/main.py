@@ -45,7 +45,7 @@ def pool_command(processes: int, threads: int) -> list[str]:
 
 def pool_env(settings: Settings, heartbeat_dir: Path | None = None) -> dict[str, str]:
     # Dramatiq reads the idle poll interval (its "worker timeout") from the environment only.
-    env = {**os.environ, "dramatiq_worker_timeout": str(settings.workers.idle_poll_ms)}
+    env = {**os.environ, "dramatiq_worker_timeout": str(settings.workers.effective_idle_poll_ms)}
     if heartbeat_dir is not None:
         env["FXP_WORKERS__HEARTBEAT_DIR"] = str(heartbeat_dir)
     return env

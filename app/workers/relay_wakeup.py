@@ -91,7 +91,7 @@ class LocalRelay:
         if not self._started:
             await self._container.start()
             self._started = True
-        await relay_outbox(self._container)
+        await relay_outbox(self._container, on_commit=True)
 
     async def aclose(self) -> None:
         if self._started:

@@ -4,6 +4,7 @@ the durable notification jobs, and `fusionxpay messages` shows them."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -49,6 +50,14 @@ def test_make_run_catches_shopper_email_and_sms(data_dir, tmp_path):
         assert sorted(m["channel"] for m in receipts) == ["email", "sms"], caught
         (mail,) = [m for m in receipts if m["channel"] == "email"]
         assert mail["subject"].startswith("Your payment to Demo shop") and "<strong>25.00 USD</strong>" in mail["html"]
+        # make run's operator key (made once, kept in the data folder) opens the admin API;
+        # another key does not.
+        admin_key = json.loads((data_dir / "dev-secrets.json").read_text())["FXP_ADMIN_API_KEY"]
+        with httpx.Client(base_url=stack.api_url, timeout=10) as api:
+            found = api.get("/admin/orders", params={"id": order["id"]}, headers={"Authorization": f"Bearer {admin_key}"})
+            assert found.status_code == 200, found.text
+            assert [o["id"] for o in found.json()["data"]] == [order["id"]]
+            assert api.get("/admin/orders", headers={"Authorization": "Bearer adm_wrong"}).status_code == 401
         listed = subprocess.run([sys.executable, "-m", "app.entrypoints.cli", "messages", "--to", email, "--url", sinks],
                                 cwd=ROOT, capture_output=True, text=True, timeout=30)
         assert listed.returncode == 0 and mail["subject"] in listed.stdout, listed.stdout + listed.stderr

@@ -100,3 +100,21 @@ async def test_retries_are_due_in_postgres_on_the_schedule(services, stub_broker
         await settle(services, stub_broker, event_id)
         assert len(receiver.received) == 1
     assert (await services.webhook_schedule.status(event_id))["status"] == "delivered"
+
+
+async def test_a_merchant_without_an_endpoint_gets_its_job_closed_as_skipped_at_once(services, stub_broker,
+                                                                                     quiet_outbox, container):
+    created = await container.merchants.create("No webhook shop")  # no URL configured
+    event_id = await add_event("order.status_changed", created.merchant.id, STATUS_CHANGED)
+    assert await services.relay.drain() == 1
+    assert services.relay.take_jobs_due() == 0  # nothing for the poller: a commit round stops here
+    assert (await services.webhook_schedule.status(event_id))["status"] == "skipped"  # never woken
+
+
+async def test_a_merchant_with_an_endpoint_gets_a_due_job(services, stub_broker, quiet_outbox, container):
+    async with WebhookReceiver() as receiver:
+        shop = await webhook_merchant(container, receiver.url)
+        event_id = await add_event("order.status_changed", shop.merchant.id, STATUS_CHANGED)
+        assert await services.relay.drain() == 1
+        assert services.relay.take_jobs_due() == 1 and services.relay.take_jobs_due() == 0
+        assert (await services.webhook_schedule.status(event_id))["status"] == "pending"

@@ -74,15 +74,19 @@ class PiccoloNotificationJobs:
                 "event_id", "merchant_id", "order_id", "category", "channel", "recipient")))
         return len(planned)
 
-    async def enlist(self, connection: Any, events: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> None:
-        """The relay's DurableConsumer: plan the events' deliveries in its transaction."""
+    async def enlist(self, connection: Any, events: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> int:
+        """The relay's DurableConsumer: plan the events' deliveries in its transaction; how
+        many were planned."""
+        if not self._channels or not events:
+            return 0  # (nothing to plan: no savepoint either)
         try:
             async with connection.transaction():  # a savepoint: a planning failure never blocks the relay
-                await self._plan_on(connection, [event_id for event_id, _ in events])
+                return await self._plan_on(connection, [event_id for event_id, _ in events])
         except Exception as exc:
             if outage_of(exc) is not None:
                 raise  # the database is down: the batch stays unpublished and is planned next round
             logger.exception("notification_planning_failed", events=len(events))
+            return 0
 
     async def plan(self, event_id: uuid.UUID) -> list[uuid.UUID]:
         async with self._engine.transaction() as transaction:

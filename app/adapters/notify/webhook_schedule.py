@@ -86,12 +86,16 @@ class PiccoloWebhookSchedule:
         self._lease_s = lease_s  # a wake-up not acted on by then is presumed lost
         self._send_lease_s = max(lease_s, send_timeout_s + 5.0)  # an attempt in flight
 
-    async def enlist(self, connection: Any, events: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> None:
+    async def enlist(self, connection: Any, events: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> int:
         """Put (event id, merchant id) deliveries on the schedule, due now, on the caller's
         connection and transaction (the relay's, which marks the events published); the
-        poller wakes them once that has committed. Existing jobs stay as they are."""
-        if events:
-            await connection.execute(ENLIST_SQL, [e for e, _ in events], [m for _, m in events])
+        poller wakes them once that has committed. Existing jobs stay as they are. The
+        number of new jobs due (not skipped)."""
+        if not events:
+            return 0
+        rows = await connection.fetch(ENLIST_SQL + " RETURNING status", [e for e, _ in events],
+                                      [m for _, m in events])
+        return sum(row["status"] == "pending" for row in rows)
 
     async def schedule(self, event_id: uuid.UUID, attempt: int, delay_s: float, *, resend: bool = False) -> None:
         """The use case's RetryScheduler: attempt `attempt` becomes due in `delay_s`."""
@@ -137,7 +141,8 @@ def _send_all(publisher: Publisher, rows: Sequence[Any]) -> None:
     # then leaves every row due for the next one (a duplicate wake-up finds its lease gone).
     accepted: list[bool] = []
     send_batch(publisher, [
-        Outgoing(WAKE_UP_ACTOR, {"event_id": str(row["event_id"]), "lease": str(row["lease_token"])}, row["correlation_id"])
+        Outgoing(WAKE_UP_ACTOR, {"event_id": str(row["event_id"]), "lease": str(row["lease_token"])},
+                 row["correlation_id"])
         for row in rows], accepted)
     if not all(accepted):
         raise RuntimeError(f"the broker refused {accepted.count(False)} of {len(rows)} wake-ups")

@@ -50,11 +50,16 @@ async def _single_flight(container: Container, name: str, interval_s: float,
         return None  # another worker is on it
 
 
-async def relay_outbox(container: Container) -> None:
+async def relay_outbox(container: Container, *, on_commit: bool = False) -> None:
     """Publish committed outbox events to their consumers, then wake the webhook and
     shopper notification deliveries that are due (retries on their schedule, wake-ups
-    presumed lost)."""
+    presumed lost). `on_commit` (the relay woken by a commit, app/workers/relay_wakeup.py):
+    wake deliveries only when this round made new ones due; the periodic tick wakes the
+    rest (retries, lost wake-ups), so a round for events nobody gets webhooks or
+    notifications of costs one transaction, not three."""
     await _tick(container.relay.drain)
+    if not container.relay.take_jobs_due() and on_commit:
+        return
     await _tick(lambda: container.webhook_schedule.wake_due(container.publisher,
                                                             container.settings.workers.relay_batch_size))
     jobs = container.notification_jobs
