@@ -5,7 +5,7 @@ the same use cases with fakes passed as overrides (cosmicpython's `bootstrap()`)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from typing import TYPE_CHECKING, TypedDict
 
 import redis.asyncio as redis_async
@@ -23,10 +23,11 @@ from app.adapters.fraud.metrics import PrometheusFraudMetrics
 from app.adapters.fraud.rule_store import PiccoloFraudRuleStore
 from app.adapters.fraud.velocity import RedisVelocityCounter
 from app.adapters.db.admin_queries import AdminQueries
+from app.adapters.db.notification_queries import NotificationQueries
 from app.adapters.db.idempotency import PiccoloIdempotencyStore
 from app.adapters.db.reports import ProviderReports
 from app.adapters.db.schema_version import SchemaVersion
-from app.adapters.db.unit_of_work import PiccoloUnitOfWorkFactory
+from app.adapters.db.unit_of_work import PiccoloUnitOfWorkFactory, detach_from_transaction
 from app.adapters.db.notification_preferences import PiccoloPreferenceStore
 from app.adapters.notify.channels import close_senders, message_senders
 from app.adapters.notify.delivery_log import PiccoloWebhookStore
@@ -138,6 +139,7 @@ class Container:
     notification_preferences: NotificationPreferenceService
     message_senders: dict[Channel, MessageSender]
     admin_queries: AdminQueries  # the operator's read model (admin search, timeline, dashboard)
+    notification_queries: NotificationQueries  # the operator's view of shopper email/SMS deliveries
     reports: ProviderReports
     dashboard_sessions: RedisDashboardSessions
     schema: SchemaVersion  # /ready: the schema holds the newest migration this code ships
@@ -226,6 +228,7 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
     broker = o["broker"] if "broker" in o else connect_broker(settings)
     inline = settings.payments.dispatch == "inline"  # no workers: consumers run in-process after commit
     bus = o["bus"] if "bus" in o else InProcessEventBus() if inline else InProcessEventBus(routes={})
+    bus.detach = partial(detach_from_transaction, engine)
     clock = o["clock"] if "clock" in o else SystemClock()
     audit = o["audit"] if "audit" in o else PiccoloAuditTrail(engine)
     keyring = cache(lambda: vault_keyring(settings))  # only when an adapter that needs keys is built
@@ -270,7 +273,7 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
         engine, frozenset(senders), n.lease_s, max(n.smtp_timeout_s, n.sms_timeout_s))
     customers = CustomerNotifications(jobs, PiccoloMessageFacts(engine), JinjaMessageRenderer(), senders,
                                       InProcessNotificationRetries(bus) if inline else PolledRetries(),
-                                      n.retry_delays_s, n.max_retry_after_s)
+                                      n.retry_delays_s, n.max_retry_after_s, n.in_doubt_email)
     consumers = EventConsumers(payments, refunds, notifications, fulfillment, customers)
     bus.serve(consumers.by_name())
     key_revocations = o["key_revocations"] if "key_revocations" in o else RedisKeyRevocations(redis)
@@ -311,7 +314,8 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
         notification_preferences=NotificationPreferenceService(
             o["preference_store"] if "preference_store" in o else PiccoloPreferenceStore(engine)),
         message_senders=senders,
-        admin_queries=AdminQueries(engine), reports=ProviderReports(engine),
+        admin_queries=AdminQueries(engine), notification_queries=NotificationQueries(engine),
+        reports=ProviderReports(engine),
         dashboard_sessions=RedisDashboardSessions(redis),
         schema=o["schema"] if "schema" in o else SchemaVersion(engine),
     )

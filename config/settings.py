@@ -264,6 +264,10 @@ class NotificationSettings(msgspec.Struct, frozen=True):
     retry_schedule: str = "10,60,300,1800,7200,21600"
     max_retry_after_s: float = 86_400.0  # a provider's Retry-After is honoured up to this
     lease_s: float = 60.0  # a wake-up not acted on this long after it was sent is sent again
+    # An email whose send was cut off after the server may have accepted it (SMTP cannot be
+    # asked): "resend" (same Message-ID, receivers can drop the copy: at least once) or
+    # "hold" (dead, an operator decides: at most once). SMS is looked up at the provider.
+    in_doubt_email: str = "resend"
 
     @property
     def retry_delays_s(self) -> tuple[float, ...]:

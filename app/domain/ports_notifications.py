@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from app.domain.model.notification import Category, Channel, NotificationPreferences
 
@@ -24,6 +25,10 @@ class Delivery:
     recipient: str
     attempt: int
     lease_token: str
+    # Set when an earlier sender began sending and never settled (it died, or got no
+    # answer): the message may have been accepted. `sent_digest` identifies what it sent.
+    in_doubt_since: datetime | None = None
+    sent_digest: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +46,9 @@ class SendResult:
     error: str | None = None
     permanent: bool = False  # the server refused for good (bad address, 4xx): retrying cannot help
     retry_after_s: float | None = None  # the server said when to come back (429 Retry-After)
+    # No answer after the message went out (a timeout or a dropped connection mid-request):
+    # the server may have accepted it, so the next attempt treats the delivery as in doubt.
+    unknown: bool = False
 
 
 class NotificationOutcome(StrEnum):
@@ -61,10 +69,15 @@ class NotificationJobs(Protocol):
         """Take a pending delivery: the one a wake-up holding `lease` names, or (lease None)
         one that is due and held by nobody. None: not ours to send."""
 
+    async def begin_send(self, delivery: Delivery, digest: str) -> bool:
+        """Record that the message identified by `digest` is about to be handed over (the
+        delivery becomes in doubt until settled); False if the lease no longer holds it."""
+
     async def settle(self, delivery: Delivery, result: SendResult, outcome: NotificationOutcome,
-                     delay_s: float | None = None) -> None:
+                     delay_s: float | None = None, keep_doubt: bool = False) -> None:
         """Log the attempt and move the job (delivered, due again after `delay_s`, dead), in
-        one transaction, if `delivery`'s lease still holds it."""
+        one transaction, if `delivery`'s lease still holds it. The in-doubt mark is cleared
+        unless `keep_doubt` (the attempt did not learn whether the message went out)."""
 
     async def reopen(self, delivery_id: uuid.UUID) -> None:
         """A dead delivery gets a fresh round of attempts, due now (admin replay)."""
@@ -89,6 +102,19 @@ class MessageSender(Protocol):
     async def send(self, recipient: str, message: RenderedMessage, message_key: str) -> SendResult:
         """Send one message; never raises for what the server or network does. `message_key`
         is the same on every attempt of a delivery (email: the Message-ID)."""
+
+
+@runtime_checkable
+class MessageLookup(Protocol):
+    """A transport whose provider can say whether it already holds a message (a Twilio-shaped
+    Messages list): an in-doubt delivery is looked up there instead of being sent blind."""
+
+    def digest(self, recipient: str, message: RenderedMessage) -> str:
+        """What identifies this message at the provider (recorded before it is sent)."""
+
+    async def find(self, recipient: str, digest: str, since: datetime) -> SendResult | None:
+        """The message the provider holds with this digest, created since `since`: ok with its
+        id; None when it has none; not ok when the look-up itself failed."""
 
 
 class PreferenceStore(Protocol):

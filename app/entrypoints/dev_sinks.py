@@ -2,8 +2,10 @@
 without any account. An SMTP server (aiosmtpd) keeps every message it is sent; an HTTP
 server speaking the Twilio Messages API (POST /2010-04-01/Accounts/{sid}/Messages.json,
 Basic auth, form-encoded To/From/Body, 201 with the message resource, Twilio's error
-JSON otherwise) keeps every SMS. `GET /messages` lists what both caught, newest first
-(`fusionxpay messages` prints it).
+JSON otherwise) keeps every SMS, and lists them as Twilio does (GET the same path, `To` and
+`From` filters, newest first: how an in-doubt send is looked up). `GET /messages` lists what
+both caught, newest first (`fusionxpay messages` prints it); an email whose Message-ID
+arrived before is marked `duplicate` (what a receiver dropping copies would drop).
 
 python -m app.entrypoints.dev_sinks --smtp-port 8025 --http-port 8300
 (the SMS sink accepts FXP_NOTIFICATIONS__SMS_ACCOUNT_SID / __SMS_AUTH_TOKEN, as the app sends)"""
@@ -41,7 +43,10 @@ class CaughtMessages:
 
     def add(self, message: dict[str, Any]) -> None:
         with self._lock:
-            self._messages.append({**message, "received_at": datetime.now(UTC).isoformat()})
+            seen = message.get("message_id") and any(m.get("message_id") == message["message_id"]
+                                                     for m in self._messages)
+            self._messages.append({**message, "received_at": datetime.now(UTC).isoformat(),
+                                   **({"duplicate": True} if seen else {})})
 
     def list(self, channel: str | None = None, to: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
@@ -93,25 +98,41 @@ def create_sms_sink(caught: CaughtMessages, account_sid: str, auth_token: str) -
         if not isinstance(body, str) or not body:
             return _twilio_error(400, 21602, "Message body is required.")
         message_sid = "SM" + secrets.token_hex(16)
-        caught.add({"channel": "sms", "to": [to], "from": sender, "text": body, "sid": message_sid})
         now = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
-        return Response({
+        resource = {
             "sid": message_sid, "account_sid": account_sid, "to": to, "from": sender, "body": body,
             "status": "queued", "direction": "outbound-api", "api_version": "2010-04-01", "num_segments": "1",
             "num_media": "0", "date_created": now, "date_updated": now, "date_sent": None, "price": None,
             "price_unit": "USD", "error_code": None, "error_message": None, "messaging_service_sid": None,
             "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{message_sid}.json",
-        }, status_code=201)
+        }
+        caught.add({"channel": "sms", "to": [to], "from": sender, "text": body, "sid": message_sid,
+                    "resource": resource})
+        return Response(resource, status_code=201)
+
+    @get("/2010-04-01/Accounts/{sid:str}/Messages.json")
+    async def list_messages(sid: str, request: Request) -> Response[dict[str, Any]]:
+        """Twilio's Messages list (To / From filters, PageSize, newest first; one page)."""
+        if sid != account_sid or not _authorized(request.headers.get("authorization"), account_sid, auth_token):
+            return _twilio_error(401, 20003, "Authenticate")
+        to, sender = request.query_params.get("To"), request.query_params.get("From")
+        size = min(int(request.query_params.get("PageSize") or 50), 1000)
+        found = [m["resource"] for m in caught.list("sms", to) if "resource" in m
+                 and (to is None or m["resource"]["to"] == to) and (sender is None or m["resource"]["from"] == sender)]
+        uri = f"/2010-04-01/Accounts/{account_sid}/Messages.json?PageSize={size}&Page=0"
+        return Response({"messages": found[:size], "end": min(len(found), size) - 1, "first_page_uri": uri,
+                         "next_page_uri": None, "page": 0, "page_size": size, "previous_page_uri": None,
+                         "start": 0, "uri": uri})
 
     @get("/messages")
     async def messages(channel: str | None = None, to: str | None = None) -> list[dict[str, Any]]:
-        return caught.list(channel, to)
+        return [{k: v for k, v in m.items() if k != "resource"} for m in caught.list(channel, to)]
 
     @get("/health")
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    return Litestar([create_message, messages, health], openapi_config=None)
+    return Litestar([create_message, list_messages, messages, health], openapi_config=None)
 
 
 async def serve_smtp_sink(caught: CaughtMessages, host: str, port: int) -> asyncio.Server:

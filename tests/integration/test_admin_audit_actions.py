@@ -118,7 +118,11 @@ async def test_webhook_resend_is_recorded_and_a_refused_one_as_failed(admin, wor
         event_id = await tx.connection.fetchval(
             "SELECT id FROM outbox WHERE merchant_id = $1 AND event_type = 'order.status_changed' LIMIT 1",
             world.merchant_id)
+    receiver = world.container.notifications._sender
+    before = receiver.sent.count(str(event_id))
     assert (await admin.post(f"/admin/webhooks/{event_id}/resend")).status_code == 202
+    await world.container.bus.drain()  # without workers the resend runs in this process, after the commit
+    assert receiver.sent.count(str(event_id)) == before + 1
     async with world.container.engine.transaction() as tx:
         await tx.connection.execute("UPDATE merchants SET webhook_enabled = false WHERE id = $1", world.merchant_id)
     refused = await admin.post(f"/admin/webhooks/{event_id}/resend")
@@ -215,3 +219,24 @@ async def test_admin_reads_are_data_lookups_with_filter_names_not_values(admin, 
     assert email not in json.dumps([r["entities"] for r in lookups])
     [timeline] = await records(world, "order", order_id, "data_lookup")
     assert (timeline["action"], timeline["status"]) == ("timeline", "success")
+
+
+async def test_dashboard_key_logins_and_timeline_views_are_recorded_for_the_operator(world):
+    from tests.integration.test_dashboard_http import CSRF, browser
+
+    tag = uuid.uuid4().hex[:8]
+    async with browser(world) as web:
+        for n, key in enumerate(("not-the-key", ADMIN_KEY)):
+            form = await web.get("/dashboard/login")
+            await web.post("/dashboard/login", data={"_csrf": CSRF.search(form.text)[1], "admin_key": key},
+                           headers={"X-Request-ID": f"req-dash-{tag}-{n}"})
+        page = await web.get(f"/dashboard/orders/{world.orders['paid']}")
+        assert page.status_code == 200
+    await world.container.audit.flush()
+    async with world.container.engine.transaction() as tx:
+        logins = await tx.connection.fetch(
+            "SELECT status, actor_kind, actor_id FROM audit_log WHERE event_type = 'user_login'"
+            " AND correlation_id LIKE $1 ORDER BY correlation_id", f"req-dash-{tag}-%")
+    assert [tuple(r) for r in logins] == [("failed", "admin", "admin_key"), ("success", "admin", "admin_key")]
+    [view] = await records(world, "order", world.orders["paid"], "data_lookup")
+    assert (view["action"], view["actor_id"]) == ("dashboard_timeline", "admin_key")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from app.domain.model.notification import NotificationPreferences, PlannedDelivery
@@ -19,6 +20,7 @@ class Job:
     due_in_s: float = 0.0
     lease: str | None = None
     attempts: list[tuple[int, str, str | None]] = field(default_factory=list)  # (attempt, outcome, error)
+    sending: tuple[datetime, str] | None = None  # a send began and was not settled: (since, digest)
 
 
 class InMemoryNotificationJobs:
@@ -49,16 +51,30 @@ class InMemoryNotificationJobs:
             return None
         job.lease = str(uuid.uuid4())
         p = job.planned
+        since, digest = job.sending or (None, None)
         return Delivery(job.id, p.event_id, p.merchant_id, p.order_id, p.category, p.channel, p.recipient,
-                        job.attempt, job.lease)
+                        job.attempt, job.lease, since, digest)
+
+    async def begin_send(self, delivery: Delivery, digest: str) -> bool:
+        job = self.jobs[delivery.id]
+        if job.status != "pending" or job.lease != delivery.lease_token:
+            return False
+        job.sending = (datetime.now(UTC), digest)
+        return True
+
+    def crash(self, delivery_id: uuid.UUID) -> None:
+        """The sender died holding the delivery: its lease runs out, the send stays unsettled."""
+        self.jobs[delivery_id].lease = None
 
     async def settle(self, delivery: Delivery, result: SendResult, outcome: NotificationOutcome,
-                     delay_s: float | None = None) -> None:
+                     delay_s: float | None = None, keep_doubt: bool = False) -> None:
         job = self.jobs[delivery.id]
         job.attempts.append((delivery.attempt, outcome.value, result.error))
         if job.lease != delivery.lease_token:
             return
         job.lease = None
+        if not keep_doubt:
+            job.sending = None
         if outcome is NotificationOutcome.RETRY_SCHEDULED:
             job.attempt, job.due_in_s = job.attempt + 1, float(delay_s or 0.0)
         else:
@@ -67,7 +83,7 @@ class InMemoryNotificationJobs:
     async def reopen(self, delivery_id: uuid.UUID) -> None:
         job = self.jobs[delivery_id]
         if job.status == "dead":
-            job.status, job.attempt, job.due_in_s, job.lease = "pending", 1, 0.0, None
+            job.status, job.attempt, job.due_in_s, job.lease, job.sending = "pending", 1, 0.0, None, None
 
     def make_due(self) -> None:
         """Time passes: every scheduled retry is due."""
@@ -113,3 +129,30 @@ class InMemoryPreferenceStore:
     async def put(self, merchant_id: uuid.UUID, user_id: uuid.UUID | None,
                   preferences: NotificationPreferences) -> None:
         self.rows[(merchant_id, user_id)] = preferences
+
+
+class LookupSender(ScriptedSender):
+    """A transport whose provider can be asked what it holds (a Twilio-shaped list): what it
+    accepted is kept by digest; `lookup_fails` makes the look-up itself fail."""
+
+    def __init__(self, *results: SendResult) -> None:
+        super().__init__(*results)
+        self.held: dict[str, str] = {}  # digest -> provider id
+        self.lookups = 0
+        self.lookup_fails = False
+
+    def digest(self, recipient: str, message: RenderedMessage) -> str:
+        return f"{recipient}|{message.text}"
+
+    async def send(self, recipient: str, message: RenderedMessage, message_key: str) -> SendResult:
+        result = await super().send(recipient, message, message_key)
+        if result.ok or result.unknown:  # accepted (an unknown answer: it got there, we never heard)
+            self.held[self.digest(recipient, message)] = f"SM{len(self.held)}"
+        return result
+
+    async def find(self, recipient: str, digest: str, since: datetime) -> SendResult | None:
+        self.lookups += 1
+        if self.lookup_fails:
+            return SendResult(False, 1, error="look-up: HTTP 503")
+        sid = self.held.get(digest)
+        return SendResult(True, 1, provider_message_id=sid) if sid else None

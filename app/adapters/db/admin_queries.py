@@ -154,7 +154,8 @@ class AdminQueries:
     async def timeline(self, order_id: uuid.UUID) -> list[dict[str, Any]] | None:
         """Everything that happened to an order, oldest first: its outbox events (state
         changes of the order, its attempts and refunds), attempts, provider calls and
-        callbacks, refunds, webhook jobs and delivery attempts, audit records. None: no order."""
+        callbacks, refunds, webhook jobs and delivery attempts, shopper email/SMS deliveries and
+        their attempts, audit records. None: no order."""
         if await self.order(order_id) is None:
             return None
         ids = [order_id]
@@ -191,9 +192,24 @@ class AdminQueries:
         entries += [_entry(d["created_at"], "webhook_delivery",
                            f"webhook attempt {d['attempt']}: {d['status_code'] or d['error']}", d) for d in deliveries]
         entries += [_entry(j["updated_at"], "webhook_job", f"webhook job {j['status']}", j) for j in jobs]
+        entries += await self._notifications(order_id)
         entries += await self._audit(order_id, [a["id"] for a in attempts], [r["id"] for r in refunds])
         entries.sort(key=lambda entry: entry["at"])
         return entries
+
+    async def _notifications(self, order_id: uuid.UUID) -> list[dict[str, Any]]:
+        """The order's shopper email/SMS deliveries (when planned) and each attempt."""
+        jobs = await self._fetch(
+            "SELECT id, event_id, category, channel, recipient, status, attempt, last_error, provider_message_id,"
+            " created_at, updated_at FROM notification_deliveries WHERE order_id = $1", order_id)
+        attempts = await self._fetch(
+            "SELECT a.delivery_id, d.channel, d.category, a.attempt, a.outcome, a.latency_ms, a.error,"
+            " a.provider_message_id, a.created_at FROM notification_attempts a"
+            " JOIN notification_deliveries d ON d.id = a.delivery_id WHERE d.order_id = $1", order_id)
+        return ([_entry(j["created_at"], "notification", f"{j['channel']} {j['category']} to {j['recipient']}: "
+                        f"{j['status']}", j) for j in jobs]
+                + [_entry(a["created_at"], "notification_attempt", f"{a['channel']} {a['category']} attempt "
+                          f"{a['attempt']}: {a['outcome']} in {a['latency_ms']} ms", a) for a in attempts])
 
     async def _audit_present(self) -> bool:
         """Whether the audit trail's table exists (it arrives in its own migration)."""

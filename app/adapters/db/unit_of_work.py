@@ -47,6 +47,13 @@ def current_root() -> PiccoloUnitOfWork | None:
     return _root.get()
 
 
+def detach_from_transaction(engine: PostgresEngine) -> None:
+    """In a task started from inside a unit of work (it copied the context): forget that
+    unit and its transaction, so the task's own units open their own."""
+    _root.set(None)
+    engine.current_transaction.set(None)
+
+
 def outbox_values(event: DomainEvent, correlation_id: str | None, traceparent: str | None = None) -> tuple:
     return (event.id, event.type, event.aggregate_id, event.merchant_id,
             msgspec.json.encode(event.payload).decode(), correlation_id, event.occurred_at, traceparent)

@@ -106,16 +106,23 @@ class PiccoloNotificationJobs:
                 return None  # not due, or another sender holds it
             token = await connection.fetchval(sql.TAKE_LEASE, delivery_id, self._send_lease_s)
         return Delivery(row["id"], row["event_id"], row["merchant_id"], row["order_id"], Category(row["category"]),
-                        Channel(row["channel"]), row["recipient"], row["attempt"], str(token))
+                        Channel(row["channel"]), row["recipient"], row["attempt"], str(token),
+                        row["sending_since"], row["sending_digest"])
+
+    async def begin_send(self, delivery: Delivery, digest: str) -> bool:
+        async with self._engine.transaction() as transaction:
+            status = await transaction.connection.execute(sql.BEGIN_SEND, delivery.id,
+                                                          uuid.UUID(delivery.lease_token), digest)
+        return status.endswith(" 1")
 
     async def settle(self, delivery: Delivery, result: SendResult, outcome: NotificationOutcome,
-                     delay_s: float | None = None) -> None:
+                     delay_s: float | None = None, keep_doubt: bool = False) -> None:
         async with self._engine.transaction() as transaction:
             connection = transaction.connection
             await connection.execute(sql.LOG_ATTEMPT, delivery.id, delivery.attempt, outcome.value, result.latency_ms,
                                      result.error, result.provider_message_id)
             await connection.execute(sql.SETTLE, delivery.id, uuid.UUID(delivery.lease_token), STATUS[outcome],
-                                     float(delay_s or 0.0), result.error, result.provider_message_id)
+                                     float(delay_s or 0.0), result.error, result.provider_message_id, keep_doubt)
             await record_notification(  # the audit trail, in this transaction (no recipient: personal data)
                 connection, delivery.channel.value, result.latency_ms,
                 None if result.ok else "send_refused" if result.permanent else "send_failed", result.error,
@@ -124,7 +131,7 @@ class PiccoloNotificationJobs:
         NOTIFICATION_DELIVERIES.labels(delivery.channel.value, outcome.value).inc()
         logger.info("notification_attempt", delivery_id=str(delivery.id), event_id=str(delivery.event_id),
                     channel=delivery.channel.value, category=delivery.category.value, attempt=delivery.attempt,
-                    outcome=outcome.value, latency_ms=result.latency_ms, error=result.error,
+                    outcome=outcome.value, latency_ms=result.latency_ms, error=result.error, in_doubt=keep_doubt,
                     retry_in_s=delay_s if outcome is NotificationOutcome.RETRY_SCHEDULED else None)
 
     async def reopen(self, delivery_id: uuid.UUID) -> None:

@@ -24,13 +24,18 @@ PENDING_OF_EVENT = "SELECT id FROM notification_deliveries WHERE event_id = $1 A
 # from inside it): locking the row first waits for that commit, then reads its token.
 LOCK_PENDING = """
 SELECT id, event_id, merchant_id, order_id, category, channel, recipient, attempt, lease_token,
-       next_attempt_at <= now() AND (leased_until IS NULL OR leased_until <= now()) AS free
+       sending_since, sending_digest, next_attempt_at <= now() AND (leased_until IS NULL OR leased_until <= now()) AS free
 FROM notification_deliveries WHERE id = $1 AND status = 'pending' FOR UPDATE
 """
 TAKE_LEASE = """
 UPDATE notification_deliveries SET lease_token = gen_random_uuid(), leased_until = now() + make_interval(secs => $2),
     updated_at = now()
 WHERE id = $1 RETURNING lease_token
+"""
+# Right before the message is handed over, under the sender's lease (migration 0130).
+BEGIN_SEND = """
+UPDATE notification_deliveries SET sending_since = now(), sending_digest = $3, updated_at = now()
+WHERE id = $1 AND lease_token = $2 AND status = 'pending'
 """
 LOG_ATTEMPT = """
 INSERT INTO notification_attempts (delivery_id, attempt, outcome, latency_ms, error, provider_message_id)
@@ -42,12 +47,14 @@ UPDATE notification_deliveries SET status = $3::text,
     attempt = CASE WHEN $3::text = 'pending' THEN attempt + 1 ELSE attempt END,
     next_attempt_at = CASE WHEN $3::text = 'pending' THEN now() + make_interval(secs => $4) ELSE next_attempt_at END,
     lease_token = NULL, leased_until = NULL, last_error = $5,
-    provider_message_id = COALESCE($6, provider_message_id), updated_at = now()
+    provider_message_id = COALESCE($6, provider_message_id), updated_at = now(),
+    sending_since = CASE WHEN $7::boolean THEN sending_since END,
+    sending_digest = CASE WHEN $7::boolean THEN sending_digest END
 WHERE id = $1 AND lease_token = $2 AND status = 'pending'
 """
 REOPEN = """
 UPDATE notification_deliveries SET status = 'pending', attempt = 1, next_attempt_at = now(), lease_token = NULL,
-    leased_until = NULL, updated_at = now()
+    leased_until = NULL, sending_since = NULL, sending_digest = NULL, updated_at = now()
 WHERE id = $1 AND status = 'dead'
 """
 WAKE_DUE = """

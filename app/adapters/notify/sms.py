@@ -8,11 +8,22 @@
 
 2xx: accepted. 429 and 5xx (and network errors): tried again later, a 429's Retry-After
 honoured. Other 4xx (invalid number 21211, unsubscribed 21610, bad credentials 20003...)
-are refused for good: dead-lettered, never retried into the same answer."""
+are refused for good: dead-lettered, never retried into the same answer. No answer after
+the request went out (a read timeout, a dropped connection) is `unknown`: Twilio may hold
+the message, so the next attempt looks first.
+
+The look-up (MessageLookup) reads the documented Messages list, filtered by `To` and `From`
+(newest first, one page of 50), and matches the body we sent (its digest, recorded before
+sending) among messages created since the send began:
+
+    GET {base}/2010-04-01/Accounts/{AccountSid}/Messages.json?To=+1...&From=+1...&PageSize=50
+    -> 200 {"messages": [{"sid", "to", "from", "body", "date_created": RFC 2822, ...}], ...}"""
 
 from __future__ import annotations
 
+import hashlib
 import time
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -21,6 +32,9 @@ import httpx
 from app.domain.ports_notifications import RenderedMessage, SendResult
 
 MAX_BODY = 1600  # the API's limit on Body
+CLOCK_SKEW = timedelta(minutes=5)  # the provider's clock against ours, when matching creation times
+# Errors before any byte of the request left: the message cannot have been accepted.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
 def retry_after_s(value: str | None) -> float | None:
@@ -61,7 +75,8 @@ class TwilioSmsSender:
             response = await self._client.post(self._url, data={"To": recipient, "From": self._sender,
                                                                  "Body": message.text[:MAX_BODY]})
         except httpx.HTTPError as exc:  # timeouts, refused or dropped connections
-            return SendResult(False, int((time.monotonic() - started) * 1000), error=f"{type(exc).__name__}: {exc}"[:500])
+            return SendResult(False, int((time.monotonic() - started) * 1000), error=f"{type(exc).__name__}: {exc}"[:500],
+                              unknown=not isinstance(exc, NOT_SENT))
         took = int((time.monotonic() - started) * 1000)
         if response.is_success:
             body = response.json()
@@ -71,5 +86,39 @@ class TwilioSmsSender:
         return SendResult(False, took, error=_error_of(response), permanent=not transient,
                           retry_after_s=retry_after_s(response.headers.get("retry-after")) if transient else None)
 
+    def digest(self, recipient: str, message: RenderedMessage) -> str:
+        return body_digest(recipient, message.text[:MAX_BODY])
+
+    async def find(self, recipient: str, digest: str, since: datetime) -> SendResult | None:
+        started = time.monotonic()
+        try:
+            response = await self._client.get(self._url, params={"To": recipient, "From": self._sender,
+                                                                 "PageSize": 50})
+            took = int((time.monotonic() - started) * 1000)
+            if not response.is_success:
+                return SendResult(False, took, error=f"look-up: {_error_of(response)}"[:500],
+                                  retry_after_s=retry_after_s(response.headers.get("retry-after")))
+            listed = response.json().get("messages") or []
+        except (httpx.HTTPError, ValueError, AttributeError) as exc:
+            return SendResult(False, int((time.monotonic() - started) * 1000),
+                              error=f"look-up: {type(exc).__name__}: {exc}"[:500])
+        for found in listed:
+            if (isinstance(found, dict) and body_digest(str(found.get("to")), str(found.get("body"))) == digest
+                    and _created(found) >= since - CLOCK_SKEW):
+                return SendResult(True, took, provider_message_id=found.get("sid"))
+        return None
+
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+def body_digest(recipient: str, body: str) -> str:
+    return hashlib.sha256(f"{recipient}\n{body}".encode()).hexdigest()
+
+
+def _created(message: dict[str, Any]) -> datetime:
+    try:
+        created = parsedate_to_datetime(str(message.get("date_created")))
+    except (TypeError, ValueError):  # unreadable: counted as recent (a match is worth more than a copy)
+        return datetime.max.replace(tzinfo=UTC)
+    return created if created.tzinfo else created.replace(tzinfo=UTC)

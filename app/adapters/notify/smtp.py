@@ -1,10 +1,12 @@
 """Email over SMTP (aiosmtplib): one connection per message, STARTTLS or implicit TLS by
 configuration. What the server answers decides what happens next: 2xx delivered, 5xx
 refused for good (bad mailbox, policy), 4xx and network trouble (refused connection,
-timeout, disconnect) tried again later."""
+timeout, disconnect) tried again later. A timeout or disconnect once connected is
+`unknown`: the server may have taken the message (after DATA) before we heard its 250."""
 
 from __future__ import annotations
 
+import socket
 import time
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -58,5 +60,6 @@ class SmtpEmailSender:
         except aiosmtplib.SMTPResponseException as exc:  # sender refused, data refused, auth...
             return SendResult(False, took(), error=f"SMTP {exc.code} {exc.message}"[:500], permanent=exc.code >= 500)
         except (aiosmtplib.SMTPException, OSError) as exc:  # timeouts, refused or dropped connections
-            return SendResult(False, took(), error=f"{type(exc).__name__}: {exc}"[:500])
+            never_connected = isinstance(exc, (aiosmtplib.SMTPConnectError, ConnectionRefusedError, socket.gaierror))
+            return SendResult(False, took(), error=f"{type(exc).__name__}: {exc}"[:500], unknown=not never_connected)
         return SendResult(True, took(), provider_message_id=email["Message-ID"])

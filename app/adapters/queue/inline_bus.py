@@ -27,6 +27,9 @@ class InProcessEventBus:
         self.consumers: Mapping[str, Consumer] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._delayed: set[asyncio.Task[None]] = set()
+        # Run first in each handler's task (its own copy of the sender's context): leaves the
+        # sender's open transaction, if any (a retry scheduled inside a unit of work).
+        self.detach: Callable[[], None] | None = None
 
     def serve(self, consumers: Mapping[str, Consumer]) -> None:
         """The handlers by consumer name (set once the use cases exist)."""
@@ -48,6 +51,8 @@ class InProcessEventBus:
         task.add_done_callback(tasks.discard)
 
     async def _run(self, consumer: str, handler: Consumer, kwargs: dict[str, Any], delay_s: float) -> None:
+        if self.detach is not None:
+            self.detach()
         if delay_s > 0:
             await asyncio.sleep(delay_s)  # a scheduled retry, not synchronisation
         try:

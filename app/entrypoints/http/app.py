@@ -15,6 +15,7 @@ from app.entrypoints.http.client_address import CallbackSources, ClientAddress
 from app.entrypoints.http.controllers.accounts import AuthController, MeController, UsersController
 from app.entrypoints.http.controllers.admin import AdminController
 from app.entrypoints.http.controllers.admin_merchants import AdminMerchantsController
+from app.entrypoints.http.controllers.admin_notifications import AdminNotificationsController
 from app.entrypoints.http.controllers.admin_audit import AdminAuditController
 from app.entrypoints.http.controllers.admin_reports import AdminReportsController
 from app.entrypoints.http.controllers.admin_search import AdminSearchController
@@ -62,6 +63,7 @@ def create_app(container: Container) -> Litestar:
                         MeController, UsersController, CardController, EventController, health, ready,
                         problem_types, problem_type, docs_assets(), MetricsController,
                         NotificationPreferencesController, AdminSearchController, AdminReportsController,
+                        AdminNotificationsController,
                         *dashboard_handlers()],
         template_config=template_config(),
         dependencies={name: from_container(name) for name in ("orders", "merchants", "payments", "callbacks",

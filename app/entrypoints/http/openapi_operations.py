@@ -148,6 +148,11 @@ OPERATIONS: dict[tuple[str, str], str] = {
         "deliveries and audit records."),
     ("GET", "/admin/webhook-deliveries"): (
         "Webhook jobs, most recently changed first, with their status and last delivery attempt."),
+    ("GET", "/admin/notifications"): (
+        "Shopper email and SMS deliveries across merchants (one per event, channel and recipient), newest first, "
+        "each with every attempt (outcome, latency, error, provider message id) and `in_doubt` (a send was cut off: "
+        "the next sender looks the message up before sending). Filter by `status`, `channel`, `order_id`, "
+        "`merchant_id`, `created_from`/`created_to`; keyset pagination with `cursor`."),
     ("GET", "/admin/orders.csv"): "The order search as CSV (every page, up to 100,000 rows), streamed.",
     ("GET", "/admin/reports/providers"): (
         "Per provider and UTC hour or day: attempts, success rate, captured and refunded amounts, failures by code, "

@@ -6,6 +6,7 @@ status; 429 with Retry-After; 5xx; no answer)."""
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
 import httpx
@@ -94,3 +95,56 @@ async def test_no_answer_is_retried(sender, failure):
 def test_retry_after_reads_seconds_and_http_dates():
     assert retry_after_s("120") == 120.0 and retry_after_s(None) is None and retry_after_s("soon") is None
     assert 0 <= (retry_after_s("Wed, 21 Oct 2015 07:28:00 GMT") or 0) == 0.0  # in the past: now
+
+
+@respx.mock
+@pytest.mark.parametrize("failure", [httpx.ReadTimeout("slow"), httpx.RemoteProtocolError("dropped")])
+async def test_no_answer_after_the_request_went_out_is_in_doubt(sender, failure):
+    respx.post(URL).mock(side_effect=failure)
+    assert (await sender.send("+15558675310", MESSAGE, "delivery-1")).unknown
+
+
+@respx.mock
+async def test_a_connection_never_made_is_not_in_doubt(sender):
+    respx.post(URL).mock(side_effect=httpx.ConnectError("refused"))
+    assert not (await sender.send("+15558675310", MESSAGE, "delivery-1")).unknown
+
+
+# Twilio's answer to reading the Messages list (its documented page envelope).
+def listed(*messages: dict) -> dict:
+    uri = f"/2010-04-01/Accounts/{SID}/Messages.json?To=%2B15558675310&From=%2B15557122661&PageSize=50&Page=0"
+    return {"messages": list(messages), "end": len(messages) - 1, "first_page_uri": uri, "next_page_uri": None,
+            "page": 0, "page_size": 50, "previous_page_uri": None, "start": 0, "uri": uri}
+
+
+@respx.mock
+async def test_look_up_reads_twilios_message_list_and_matches_the_body(sender):
+    other = {**CREATED, "sid": "SM" + "b" * 32, "body": "another message"}
+    route = respx.get(URL).mock(return_value=httpx.Response(200, json=listed(other, CREATED)))
+    digest = sender.digest("+15558675310", MESSAGE)
+    since = datetime(2023, 8, 24, 5, 0, tzinfo=UTC)
+    found = await sender.find("+15558675310", digest, since)
+    assert found is not None and found.ok and found.provider_message_id == CREATED["sid"]
+    request = route.calls.last.request
+    assert request.headers["authorization"] == "Basic " + base64.b64encode(f"{SID}:{TOKEN}".encode()).decode()
+    assert parse_qs(request.url.query.decode()) == {"To": ["+15558675310"], "From": ["+15557122661"],
+                                                    "PageSize": ["50"]}
+
+
+@respx.mock
+async def test_look_up_ignores_older_messages_and_other_bodies(sender):
+    respx.get(URL).mock(return_value=httpx.Response(200, json=listed(CREATED)))
+    digest = sender.digest("+15558675310", MESSAGE)
+    assert await sender.find("+15558675310", digest, datetime(2023, 8, 25, tzinfo=UTC)) is None  # sent before
+    other = sender.digest("+15558675310", RenderedMessage("", "a different text"))
+    assert await sender.find("+15558675310", other, datetime(2023, 8, 24, tzinfo=UTC)) is None
+
+
+@respx.mock
+@pytest.mark.parametrize("answer", [httpx.Response(503, json=twilio_error(503, 20503, "Service Unavailable")),
+                                    httpx.Response(429, headers={"Retry-After": "5"},
+                                                   json=twilio_error(429, 20429, "Too Many Requests"))])
+async def test_a_failed_look_up_says_so(sender, answer):
+    respx.get(URL).mock(return_value=answer)
+    found = await sender.find("+15558675310", "digest", datetime(2023, 8, 24, tzinfo=UTC))
+    assert found is not None and not found.ok and "look-up" in (found.error or "")

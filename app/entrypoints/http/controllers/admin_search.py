@@ -80,7 +80,9 @@ class PaymentHits(msgspec.Struct):
 
 class TimelineEntry(msgspec.Struct):
     at: datetime
-    kind: str  # event | attempt | provider_call | refund | webhook_delivery | webhook_job | audit
+    # event | attempt | provider_call | refund | webhook_delivery | webhook_job | notification |
+    # notification_attempt | audit
+    kind: str
     summary: str
     detail: dict[str, Any]
 

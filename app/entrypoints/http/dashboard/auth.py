@@ -16,6 +16,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Request
@@ -23,7 +24,7 @@ from litestar.datastructures import Cookie
 
 from app.adapters.audit import context as audit_context
 from app.adapters.redis.dashboard_sessions import IDLE_TTL_S, DashboardSession
-from app.domain.model.audit import Actor, ActorKind
+from app.domain.model.audit import Actor, ActorKind, AuditEntry, AuditType, finish
 
 SESSION_COOKIE = "fxp_dash"
 LOGIN_COOKIE = "fxp_dash_login"
@@ -72,6 +73,20 @@ async def operator(request: Request[Any, Any, Any]) -> tuple[str, DashboardSessi
     # The audit trail's actor for what this page does: the admin user, or the bootstrap key.
     audit_context.bind_actor(Actor(ActorKind.ADMIN, session.user_id or "admin_key"))
     return session_id, session
+
+
+def record_key_login(request: Request[Any, Any, Any], accepted: bool) -> None:
+    """A dashboard login with the bootstrap admin key, in the audit trail (`user_login` by
+    `admin:admin_key`; a wrong key is a failed one). Queued: a session lives in Redis, no
+    PostgreSQL change to share a transaction with."""
+    container = request.app.state.container
+    if not container.settings.audit.enabled:
+        return
+    entry = AuditEntry(AuditType.USER_LOGIN, {}, Actor(ActorKind.ADMIN, "admin_key"), action="dashboard_key")
+    if not accepted:
+        entry.fail("invalid_credentials", "wrong admin key")
+    _, correlation_id = audit_context.current()
+    container.audit.append([finish(entry, datetime.now(UTC), entry.actor or Actor(ActorKind.ADMIN), correlation_id)])
 
 
 async def checked_form(request: Request[Any, Any, Any], session: DashboardSession) -> dict[str, str]:

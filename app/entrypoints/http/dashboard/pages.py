@@ -91,7 +91,9 @@ class DashboardController(Controller):
                             key: str) -> tuple[str, str | None, str | None]:
         container = container_of(request)
         if key:
-            if auth.same(key, container.settings.api.admin_api_key):
+            accepted = auth.same(key, container.settings.api.admin_api_key)
+            auth.record_key_login(request, accepted)  # user logins are recorded by AccountService
+            if accepted:
                 return "admin key", None, None
             raise Unauthenticated("wrong admin key", code="invalid_credentials")
         client_ip = request.app.state.client_address.of(request.scope) or "unknown"
