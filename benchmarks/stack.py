@@ -251,7 +251,12 @@ class RunningStack:
 
     def start_workers(self, processes: int) -> None:
         """`python -m app.workers.main --processes N` on an empty outbox backlog; returns
-        once a probe event has gone through the relay and an actor."""
+        once a probe event has gone through the relay and an actor. Workers this stack
+        started before (another probe on the same stack) are stopped first: they would
+        consume the next measurement's messages outside its CPU accounting."""
+        if self.workers is not None:
+            self.workers.stop(timeout=WORKERS_STOP_TIMEOUT_S)
+            self.workers = None
         asyncio.run(self._execute(MARK_BACKLOG_PUBLISHED_SQL))
         self.workers = Child("workers", [sys.executable, "-m", "app.workers.main", "--processes", str(processes)],
                              {**os.environ, **self.env}, self.log_dir / "workers.log")

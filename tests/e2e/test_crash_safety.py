@@ -205,6 +205,24 @@ async def webhooks_missing(database_url: str, merchant_id: str, receiver: Webhoo
         await asyncio.sleep(0.5)
 
 
+async def settled_webhook_jobs(database_url: str, timeout_s: float = 60) -> dict[str, int]:
+    """Webhook jobs by status, once none is pending (or at the deadline). A job can still be
+    pending after the merchant got its webhook: a worker killed between the send and the
+    job's close leaves the job leased, and it is sent again (at least once) when the lease
+    runs out; with the relay woken by commits a run can reach this check within that lease
+    of the last SIGKILL."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            jobs = dict(await connection.fetch("SELECT status, count(*) FROM webhook_schedule GROUP BY status"))
+            if "pending" not in jobs or time.monotonic() > deadline:
+                return jobs
+            await asyncio.sleep(0.5)
+    finally:
+        await connection.close()
+
+
 def redis_loss(servers: CrashServers, fleet: WorkerFleet) -> list[tuple[float, str, Callable[[], None]]]:
     # Worker kills are the other variants' business: here Redis alone goes, twice.
     return [(5, "SIGKILL Redis (no persistence: every queued message, retry and lock gone)", servers.kill_redis),
@@ -271,13 +289,13 @@ async def _run_crash_test(folder, receiver: WebhookReceiver, variant: str) -> No
             await disruptions
             orders = await final_orders(api, view, headers, order_ids)
         undelivered = await webhooks_missing(servers.database_url, merchant["merchant_id"], receiver)
+        jobs = await settled_webhook_jobs(servers.database_url)
         charges = {c["idempotency_key"]: c for c in httpx.get(f"{stack.sandbox_url}/_sandbox/charges",
                                                         headers=stack.sandbox_auth).json()["data"]}
         connection = await asyncpg.connect(servers.database_url)
         try:
             unpublished = await connection.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
             relayed = await connection.fetchval("SELECT count(*) FROM processed_events WHERE consumer = 'dispatch_payment'")
-            jobs = dict(await connection.fetch("SELECT status, count(*) FROM webhook_schedule GROUP BY status"))
             retried = await connection.fetchval("SELECT count(DISTINCT event_id) FROM webhook_deliveries WHERE attempt > 1")
         finally:
             await connection.close()

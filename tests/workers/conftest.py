@@ -175,3 +175,18 @@ async def webhook_merchant(container, url: str):
 def _servers(test_servers):
     """Every test here runs with the session's PostgreSQL and Redis up (tests/conftest.py)."""
     return test_servers
+
+
+@pytest.fixture
+async def receiver():
+    """A local HTTP endpoint recording the webhooks it gets."""
+    from tests.workers.receiver import WebhookReceiver
+
+    async with WebhookReceiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture
+async def shop(container, receiver):
+    """A merchant whose webhooks go to `receiver`."""
+    return await webhook_merchant(container, receiver.url)

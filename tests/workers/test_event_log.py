@@ -18,17 +18,6 @@ from tests.workers.receiver import WebhookReceiver
 from tests.workers.test_webhooks import STATUS_CHANGED, notify, settle
 
 
-@pytest.fixture
-async def receiver():
-    async with WebhookReceiver() as receiver:
-        yield receiver
-
-
-@pytest.fixture
-async def shop(container, receiver):
-    return await webhook_merchant(container, receiver.url)
-
-
 def events_client(services, api_key: str) -> httpx.AsyncClient:
     from litestar import Litestar
 

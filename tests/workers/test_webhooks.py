@@ -22,17 +22,6 @@ STATUS_CHANGED = {"order_id": "8a7f", "previous_status": "PAYMENT_IN_PROGRESS", 
                   "reason": None}
 
 
-@pytest.fixture
-async def receiver():
-    async with WebhookReceiver() as receiver:
-        yield receiver
-
-
-@pytest.fixture
-async def shop(container, receiver):
-    return await webhook_merchant(container, receiver.url)
-
-
 async def settle(services, broker, event_id: uuid.UUID, timeout_s: float = 10.0) -> None:
     """Run the poller (what the periodic tick does) until the delivery's job is over."""
     deadline = asyncio.get_running_loop().time() + timeout_s

@@ -17,6 +17,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from app.domain.model.money import Money
 from app.domain.model.provider import PaymentRequest, ProviderEvent, ProviderResult, RefundRequest
+from app.adapters.providers.wrapping import ProviderWrapper
 from app.domain.ports import PaymentProvider
 
 log = structlog.get_logger(__name__)
@@ -69,13 +70,13 @@ def _values(call: ProviderCall) -> tuple[Any, ...]:
             call.failure_code[:64] if call.failure_code else None, call.latency_ms)
 
 
-class RecordingProvider:
+class RecordingProvider(ProviderWrapper):
     """A provider whose calls are logged; outside the retries, so a call's latency is what
     the payment waited for."""
 
     def __init__(self, inner: PaymentProvider, calls: CallLog) -> None:
-        self._inner, self._calls = inner, calls
-        self.name = inner.name
+        super().__init__(inner)
+        self._calls = calls
         self.needs_payment_method = inner.needs_payment_method
 
     async def purchase(self, request: PaymentRequest) -> ProviderResult:
@@ -110,11 +111,3 @@ class RecordingProvider:
         latency_ms = round((time.perf_counter() - started) * 1000)
         await self._calls.record(ProviderCall(self.name, operation, attempt_id, refund_id, result.outcome.value,
                                               result.failure_code, latency_ms))
-
-    async def aclose(self) -> None:
-        close = getattr(self._inner, "aclose", None)
-        if close is not None:
-            await close()
-
-    def __getattr__(self, name: str) -> Any:  # adapter-specific extras (e.g. the breaker state)
-        return getattr(self._inner, name)

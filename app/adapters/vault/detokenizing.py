@@ -6,24 +6,24 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
 
 from app.domain.model.card import CardDetails, CardToken
 from app.domain.model.money import Money
 from app.domain.model.payment import FailureCode
 from app.domain.model.provider import Outcome, PaymentRequest, ProviderEvent, ProviderResult, RefundRequest
 from app.domain.model.saved_card import TOKEN_PREFIX
+from app.adapters.providers.wrapping import ProviderWrapper
 from app.domain.ports import PaymentProvider
 
 Reveal = Callable[[uuid.UUID, str], Awaitable[CardDetails | None]]
 
 
-class DetokenizingProvider:
+class DetokenizingProvider(ProviderWrapper):
     """A provider whose purchases may name saved cards (`card_…` tokens)."""
 
     def __init__(self, inner: PaymentProvider, reveal: Reveal) -> None:
-        self._inner, self._reveal = inner, reveal
-        self.name = inner.name
+        super().__init__(inner)
+        self._reveal = reveal
 
     async def purchase(self, request: PaymentRequest) -> ProviderResult:
         method = request.payment_method
@@ -44,11 +44,3 @@ class DetokenizingProvider:
 
     async def parse_callback(self, headers: Mapping[str, str], body: bytes) -> ProviderEvent:
         return await self._inner.parse_callback(headers, body)
-
-    async def aclose(self) -> None:
-        close = getattr(self._inner, "aclose", None)
-        if close is not None:
-            await close()
-
-    def __getattr__(self, name: str) -> Any:  # adapter-specific extras (e.g. the breaker state)
-        return getattr(self._inner, name)

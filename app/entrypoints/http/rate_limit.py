@@ -68,7 +68,8 @@ def rate_limit_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         state = scope["app"].state
         policy: RateLimitPolicy = state.rate_limit_policy
-        items = policy.limits_for(group := route_group(scope["path"])) if scope["type"] == "http" else None
+        items = (policy.limits_for(group := route_group(scope["path"]))
+                 if policy.enabled and scope["type"] == "http" else None)
         if items:
             limiter: RedisRateLimiter = state.container.rate_limiter
             refusal = await limiter.admit(group, identities(scope, state.client_address.of(scope)), items)

@@ -85,6 +85,9 @@ def request_guard_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         body = await read_body(receive, litestar_app.state.container.settings.api.max_body_bytes)
+        # Litestar takes the body read here as the request's (it would read it again from
+        # the replayed messages); the messages are still replayed for the middleware inside.
+        ScopeState.from_scope(scope).body = body
         if body and not scope["path"].startswith(FORM_PREFIXES):
             content_type = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"content-type"), None)
             check_json_body(body, content_type, raw=scope["path"].startswith(RAW_BODY_PREFIXES))
