@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-import httpx
 import msgspec
 import pytest
 from standardwebhooks import Webhook
@@ -19,7 +18,7 @@ from app.adapters.notify.delivery_log import PiccoloWebhookStore
 from app.adapters.notify.webhooks import signed_request
 from app.adapters.queue.processed_events import PiccoloProcessedEvents
 from app.adapters.vault.keys import vault_keyring
-from tests.integration.test_http_edge import edge_app
+from tests.integration.test_http_edge import admin_client
 
 ADMIN_KEY = "merchants-admin-key"
 VAULT_KEYS = "v1:" + "a" * 43 + "=,v2:" + "b" * 43 + "="
@@ -27,9 +26,7 @@ VAULT_KEYS = "v1:" + "a" * 43 + "=,v2:" + "b" * 43 + "="
 
 @pytest.fixture
 async def admin(container):
-    app = edge_app(container, admin_api_key=ADMIN_KEY)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://admin.test",
-                                 headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as client:
+    async with admin_client(container, ADMIN_KEY) as client:
         yield client
 
 

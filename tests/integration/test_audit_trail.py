@@ -9,11 +9,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
-import httpx
 import pytest
 
 from app.domain.model.audit import AuditType
-from tests.integration.test_http_edge import assert_problem, edge_app
+from tests.integration.test_http_edge import admin_client, assert_problem
 from tests.integration.test_orders_api import create_order
 from tests.integration.test_unit_of_work import new_order
 
@@ -23,9 +22,7 @@ PASSWORD = "Correct-Horse-Battery-42"
 
 @pytest.fixture
 async def admin(container):
-    app = edge_app(container, admin_api_key=ADMIN_KEY)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://admin.test",
-                                 headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as client:
+    async with admin_client(container, ADMIN_KEY) as client:
         yield client
 
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from app.adapters.fraud.velocity import RedisVelocityCounter
-from tests.integration.test_http_edge import edge_app
+from tests.integration.test_http_edge import admin_client
 from tests.integration.test_orders_api import create_order
 
 ADMIN_KEY = "fraud-admin-key"
@@ -23,10 +23,7 @@ AMOUNT_RULE = {"id": "big-usd", "priority": 10, "action": "block",
 
 @pytest.fixture
 async def admin(container):
-    app = edge_app(container, admin_api_key=ADMIN_KEY)
-    headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://admin.test",
-                                 headers=headers) as client:
+    async with admin_client(container, ADMIN_KEY) as client:
         yield client
 
 

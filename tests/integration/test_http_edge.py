@@ -5,6 +5,7 @@ response, /metrics not public unless configured, no admin routes when admin is o
 from __future__ import annotations
 
 import base64
+import contextlib
 import uuid
 
 import httpx
@@ -196,6 +197,15 @@ def edge_app(container, **api):
     import dataclasses
 
     return create_app(dataclasses.replace(container, settings=settings))
+
+
+@contextlib.asynccontextmanager
+async def admin_client(container, admin_key: str):
+    """An httpx client on an app whose admin key is `admin_key`, sending it."""
+    app = edge_app(container, admin_api_key=admin_key)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://admin.test",
+                                 headers={"Authorization": f"Bearer {admin_key}"}) as client:
+        yield client
 
 
 async def get(app, path: str, **headers: str) -> httpx.Response:
