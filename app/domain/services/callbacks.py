@@ -55,11 +55,12 @@ class CallbackService:
                 return CallbackOutcome.DUPLICATE
             if event.kind is CallbackKind.PAYMENT:
                 origin = VerdictOrigin(provider_name, VerdictSource.CALLBACK, event.event_id)
-                if await uow.payments.get(target) is None:
+                known = await uow.payments.get(target)
+                if known is None:
                     await self._payments.gate.admit(uow, origin, target, None, event.result)
                     await uow.commit()
                     return CallbackOutcome.UNKNOWN_TARGET
-                applied = await self._payments.settle(target, event.result, uow, origin=origin)
+                applied = await self._payments.settle(target, event.result, uow, origin=origin, found=known)
                 outcome = _OUTCOMES.get(applied, CallbackOutcome.APPLIED)
             else:
                 if await uow.refunds.get(target) is None:

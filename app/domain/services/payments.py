@@ -124,7 +124,7 @@ class PaymentService:
     async def dispatch(self, attempt_id: uuid.UUID) -> Applied | None:
         """Send an INITIATED attempt to its provider and apply an answer known at once.
         Safe to run twice: the attempt id is the provider's idempotency key."""
-        async with self._uow() as uow:
+        async with self._uow.reading() as uow:  # one statement: no transaction around it
             attempt = await uow.payments.get(attempt_id)
         if attempt is None or attempt.status is not AttemptStatus.INITIATED:
             return None
@@ -134,30 +134,35 @@ class PaymentService:
             # attempt still INITIATED under the row lock is failed for lack of card data.
             expired = ProviderResult(Outcome.FAILED, failure_code=FailureCode.PROCESSING_ERROR,
                                      failure_message="card data expired before the payment could be sent")
-            return await self.settle(attempt_id, expired, only_if=AttemptStatus.INITIATED)
+            return await self.settle(attempt_id, expired, only_if=AttemptStatus.INITIATED, found=attempt)
         provider = self._providers.get(attempt.provider)
         result = await provider.purchase(PaymentRequest(attempt.id, attempt.order_id, attempt.merchant_id,
                                                         attempt.amount, card, return_url=attempt.return_url))
-        applied = await self.settle(attempt_id, result,
+        applied = await self.settle(attempt_id, result, found=attempt,
                                     origin=VerdictOrigin(attempt.provider, VerdictSource.PURCHASE))
         if result.outcome is not Outcome.UNKNOWN:
             await self._cards.discard(attempt_id)
         return applied
 
     async def settle(self, attempt_id: uuid.UUID, result: ProviderResult, uow: UnitOfWork | None = None,
-                     only_if: AttemptStatus | None = None, *, origin: VerdictOrigin | None = None) -> Applied:
+                     only_if: AttemptStatus | None = None, *, origin: VerdictOrigin | None = None,
+                     found: PaymentAttempt | None = None) -> Applied:
         """Apply a verdict under the order's and the attempt's row locks (order first, always);
         with `only_if`, only while the attempt is still in that state. A provider's verdict
         (`origin` given) passes the gate first: one that does not match is never applied.
-        Without `origin` the verdict is our own (card data expired, given up)."""
+        Without `origin` the verdict is our own (card data expired, given up).
+        `found`: the attempt as the caller already read it (unlocked), for its order and
+        merchant, which never change: spares reading it once more before taking the locks.
+        Its state is not used: the attempt is read again under its row lock."""
         if uow is None:
             async with self._uow() as own:
-                applied = await self.settle(attempt_id, result, own, only_if, origin=origin)
+                applied = await self.settle(attempt_id, result, own, only_if, origin=origin, found=found)
                 await own.commit()
                 return applied
         audit = uow.audit.record(AuditType.PAYMENT_PROCESSING, payment=attempt_id,
                                  action=f"settle_{origin.source.value if origin else 'own'}")
-        found = await uow.payments.get(attempt_id)
+        if found is None or found.id != attempt_id:
+            found = await uow.payments.get(attempt_id)
         if found is None:
             raise NotFound(f"payment {attempt_id} not found", resource="payment", id=str(attempt_id))
         audit.add(merchant=found.merchant_id, order=found.order_id, provider=found.provider)

@@ -1,0 +1,156 @@
+"""What the payment flow asks PostgreSQL for (issue 17, item 2): the dispatch reads the
+attempt without a transaction around the read, and a settle reuses the attempt its caller
+read instead of reading it once more before taking the locks; the verdict is applied as
+before. Real PostgreSQL; the provider is an in-memory fake, the statements are logged by
+asyncpg on every pooled connection."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+
+from app.adapters.queue.inline_bus import InProcessEventBus
+from app.bootstrap import build_container
+from app.domain.model.order import OrderStatus
+from app.domain.model.payment import AttemptStatus
+from app.domain.model.provider import CallbackKind, Outcome, ProviderEvent, ProviderResult
+from app.domain.routing import DISPATCH_PAYMENT, EVENT_ROUTES, NOTIFY_MERCHANT
+from app.domain.services.callbacks import CallbackOutcome
+from app.domain.services.orders import NewOrder
+from app.domain.services.settlement import Applied
+from tests.unit.builders import CUSTOMER
+from tests.unit.fake_providers import (FakeProvider, FakeProviderRegistry, InMemoryCardDataCache, reference_for,
+                                       success_for)
+from tests.unit.fakes import InMemoryLockManager
+from tests.integration.test_inventory_concurrency import CARD
+
+ATTEMPT_READ = "SELECT * FROM payment_attempts WHERE id = $1"
+
+
+@asynccontextmanager
+async def statements(engine: Any) -> AsyncIterator[list[str]]:
+    """The statements run on any of the engine's pooled connections meanwhile."""
+    seen: list[str] = []
+
+    def log(record: Any) -> None:
+        seen.append(" ".join(record.query.split()))
+
+    await _on_every_connection(engine.pool, lambda connection: connection.add_query_logger(log))
+    try:
+        yield seen
+    finally:
+        await _on_every_connection(engine.pool, lambda connection: connection.remove_query_logger(log))
+
+
+async def _on_every_connection(pool: Any, call: Callable[[Any], None]) -> None:
+    # Holding as many as the pool may open is holding each of them (loggers stay on a
+    # connection across its releases).
+    held = [await pool.acquire() for _ in range(pool.get_max_size())]
+    try:
+        for connection in held:
+            call(connection)
+    finally:
+        for connection in held:
+            await pool.release(connection)
+
+
+class Shop:
+    def __init__(self, container: Any, merchant_id: uuid.UUID, provider: FakeProvider) -> None:
+        # The test sends the attempt to the provider itself; no merchant webhooks.
+        skipped = {NOTIFY_MERCHANT, DISPATCH_PAYMENT}
+        routes = {event_type: kept for event_type, routes in EVENT_ROUTES.items()
+                  if (kept := tuple(r for r in routes if r.consumer not in skipped))}
+        self.bus = InProcessEventBus(routes)
+        self.container = build_container(container.settings, engine=container.engine, redis=container.redis,
+                                         bus=self.bus, providers=FakeProviderRegistry(provider),
+                                         locks=InMemoryLockManager(), card_cache=InMemoryCardDataCache())
+        self.merchant_id, self.engine = merchant_id, container.engine
+
+    async def requested(self) -> Any:
+        order = await self.container.orders.create(self.merchant_id, NewOrder(5000, "USD", [], CUSTOMER))
+        return await self.container.payments.request(self.merchant_id, order.id, "sandbox", CARD)
+
+    async def state(self, attempt: Any) -> tuple[str, str]:
+        async with self.engine.transaction() as tx:
+            row = await tx.connection.fetchrow(
+                "SELECT p.status AS attempt, o.status AS order FROM payment_attempts p JOIN orders o "
+                "ON o.id = p.order_id WHERE p.id = $1", attempt.id)
+        return row["attempt"], row["order"]
+
+
+def attempt_reads(seen: list[str]) -> tuple[int, int]:
+    """(reads of the attempt without a lock, reads under its row lock)."""
+    return (sum(1 for sql in seen if sql == ATTEMPT_READ), sum(1 for sql in seen if sql == ATTEMPT_READ + " FOR UPDATE"))
+
+
+async def _run(shop: Shop, call: Callable[[], Awaitable[Any]]) -> tuple[Any, list[str]]:
+    await shop.bus.drain()
+    async with statements(shop.engine) as seen:
+        result = await call()
+    return result, list(seen)
+
+
+@pytest.fixture
+async def provider() -> FakeProvider:
+    return FakeProvider()
+
+
+@pytest.fixture
+async def shop(container, merchant, provider) -> Shop:
+    return Shop(container, uuid.UUID(merchant.id), provider)
+
+
+async def test_dispatch_reads_the_attempt_once_without_a_transaction_then_once_under_its_lock(shop):
+    attempt = await shop.requested()
+    applied, seen = await _run(shop, lambda: shop.container.payments.dispatch(attempt.id))
+    assert applied is Applied.SUCCEEDED
+    assert await shop.state(attempt) == (AttemptStatus.SUCCESS, OrderStatus.PAYMENT_DONE)
+    assert seen[0] == ATTEMPT_READ  # no BEGIN before the read...
+    assert "ROLLBACK;" not in seen and "ROLLBACK" not in seen  # ...and none to end it
+    assert attempt_reads(seen) == (1, 1)
+    assert seen.count("BEGIN;") + seen.count("BEGIN") == 1  # the settle's transaction only
+
+
+async def test_a_dispatch_of_an_attempt_already_settled_sends_nothing(shop, provider):
+    attempt = await shop.requested()
+    await shop.container.payments.dispatch(attempt.id)
+    await shop.bus.drain()  # (the success's own consumers: not part of what is counted)
+    applied, seen = await _run(shop, lambda: shop.container.payments.dispatch(attempt.id))
+    assert applied is None and len(provider.purchases) == 1
+    assert seen == [ATTEMPT_READ]  # one statement, no transaction
+
+
+async def test_a_callback_reads_the_attempt_once_before_and_once_under_the_lock(shop, provider):
+    provider.default = ProviderResult(Outcome.PENDING)
+    attempt = await shop.requested()
+    await shop.container.payments.dispatch(attempt.id)
+    assert await shop.state(attempt) == (AttemptStatus.PENDING, OrderStatus.PAYMENT_IN_PROGRESS)
+    body = b'{"event": "evt_statements"}'
+    provider.callbacks[body] = ProviderEvent("evt_statements", CallbackKind.PAYMENT,
+                                             success_for(attempt, reference_for(attempt.id)), attempt.id)
+    outcome, seen = await _run(shop, lambda: shop.container.callbacks.handle("sandbox", {}, body))
+    assert outcome is CallbackOutcome.APPLIED
+    assert await shop.state(attempt) == (AttemptStatus.SUCCESS, OrderStatus.PAYMENT_DONE)
+    assert attempt_reads(seen) == (1, 1)
+    again = await shop.container.callbacks.handle("sandbox", {}, body)
+    assert again is CallbackOutcome.DUPLICATE
+
+
+async def test_a_callback_that_does_not_match_the_attempt_is_not_applied(shop, provider):
+    # The attempt the callback path read first is only used for its order: the verdict is
+    # still checked against the attempt read under its lock.
+    provider.default = ProviderResult(Outcome.PENDING)
+    attempt = await shop.requested()
+    await shop.container.payments.dispatch(attempt.id)
+    body = b'{"event": "evt_wrong_amount"}'
+    wrong = success_for(attempt, reference_for(attempt.id))
+    wrong = ProviderResult(wrong.outcome, wrong.provider_reference, reported=type(wrong.reported)(
+        wrong.reported.amount_minor + 1, wrong.reported.currency, attempt.id, attempt.order_id, attempt.merchant_id))
+    provider.callbacks[body] = ProviderEvent("evt_wrong_amount", CallbackKind.PAYMENT, wrong, attempt.id)
+    outcome = await shop.container.callbacks.handle("sandbox", {}, body)
+    assert outcome is CallbackOutcome.MISMATCH
+    assert await shop.state(attempt) == (AttemptStatus.PENDING, OrderStatus.PAYMENT_IN_PROGRESS)
