@@ -167,6 +167,9 @@ class WorkerSettings(msgspec.Struct, frozen=True):
     # its own process while its local worker pool is up (until then events wait in
     # PostgreSQL); the periodic relay tick stays as the fallback.
     relay_on_commit: bool = True
+    # The relay on commit starts a round at most this often: under load the commits of the
+    # interval share one round (transaction, broker batch); an idle relay still runs at once.
+    relay_on_commit_min_interval_ms: int = 15
     relay_fallback_interval_s: float = 1.0  # the periodic relay tick while relay_on_commit is on
     # Liveness/readiness HTTP probes of the worker main process (/live, /ready); 0: off.
     probe_host: str = "127.0.0.1"  # a container sets 0.0.0.0 for the kubelet

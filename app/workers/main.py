@@ -118,7 +118,8 @@ async def run(settings: Settings, processes: int, threads: int, scheduler: bool,
             # after a crash) the events wait in PostgreSQL, not in a broker that may lose
             # them, and the periodic tick relays them from a worker once one is up.
             local_relay = LocalRelay(settings, publisher.broker)
-            on_commit = RelayOnCommit(local_relay, ready=health.consuming)
+            on_commit = RelayOnCommit(local_relay, ready=health.consuming,
+                                      min_interval_s=settings.workers.relay_on_commit_min_interval_ms / 1000)
             listeners[OUTBOX_CHANNEL] = on_commit.notified
             relaying = asyncio.create_task(on_commit.run(stop))
         leader = health.leader = scheduler_leader(settings, listeners)

@@ -5,12 +5,16 @@ PostgreSQL delivers when the inserting transaction commits. The leading schedule
 LISTENs on its leader-lock connection (app/adapters/db/leader_lock.py) and runs the relay
 round right here, at once: committed events reach the broker in milliseconds instead of
 at the next periodic tick and its queue hop. Notifications arriving while a round runs
-fold into one more round (natural batching under load). The periodic `relay_outbox` tick
+fold into one more round (natural batching under load), and a round starts at most every
+`min_interval_s` (FXP_WORKERS__RELAY_ON_COMMIT_MIN_INTERVAL_MS): an idle relay runs at
+once, a busy one folds the commits of the interval into one round instead of spending a
+round (transaction, broker batch) on each. The periodic `relay_outbox` tick
 stays as the fallback: the relay claims rows FOR UPDATE SKIP LOCKED, so both may run."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -27,19 +31,36 @@ logger = structlog.get_logger("fusionxpay.outbox")
 
 
 NOT_READY_RECHECK_S = 0.5
+# Once the pool consumed, the readiness check (a look at the heartbeat files) is trusted
+# this long: not repeated for every round under load. A pool that stops meanwhile only
+# means events wait in Redis (persisted, redelivered) until it is back, as they would
+# after being relayed a moment before it stopped.
+READY_TRUSTED_S = 1.0
 
 
 class RelayOnCommit:
-    def __init__(self, relay: Callable[[], Awaitable[Any]], ready: Callable[[], bool] | None = None) -> None:
+    def __init__(self, relay: Callable[[], Awaitable[Any]], ready: Callable[[], bool] | None = None,
+                 min_interval_s: float = 0.0) -> None:
         self._relay = relay  # one relay round: publish committed events, wake due webhooks
         # Whether anything consumes what the relay would send (the local worker pool is up):
         # until then the events stay in PostgreSQL. Relaying them into the broker early
         # only exposes them (a Redis without persistence restarting loses them), and with
         # nobody to run them it gains nothing.
         self._ready = ready
+        self._ready_until = 0.0  # monotonic time until which the last "ready" is trusted
+        self._min_interval_s = min_interval_s
+        self._last_round = float("-inf")  # monotonic start of the last round
         self._wake = asyncio.Event()
         self.rounds = 0
         self.deferred = 0  # wake-ups held back while nothing consumed (tests, logs)
+
+    def _consuming(self) -> bool:
+        if self._ready is None or time.monotonic() < self._ready_until:
+            return True
+        if not self._ready():
+            return False
+        self._ready_until = time.monotonic() + READY_TRUSTED_S
+        return True
 
     def notified(self, *_: Any) -> None:
         """asyncpg's listener callback (connection, pid, channel, payload); also called on
@@ -55,12 +76,18 @@ class RelayOnCommit:
                 if stop.is_set():
                     woken.cancel()
                     break
+                # Commits arriving while this waits are relayed by the coming round: the event
+                # is cleared only after the wait, so none of them is left for a round of its own.
+                wait_s = self._last_round + self._min_interval_s - time.monotonic()
+                if wait_s > 0:
+                    await _sleep(stop, wait_s)
                 self._wake.clear()
-                if self._ready is not None and not self._ready():
+                if not self._consuming():
                     self._wake.set()  # still owed: relay once the pool is up (or the tick does)
                     self.deferred += 1
                     await _sleep(stop, NOT_READY_RECHECK_S)
                     continue
+                self._last_round = time.monotonic()
                 try:
                     await self._relay()
                 except Exception as exc:  # database or broker down: the periodic relay is the fallback

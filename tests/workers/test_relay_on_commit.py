@@ -96,3 +96,83 @@ async def test_commits_wait_in_postgresql_until_the_local_pool_consumes(containe
         stop.set()
         await running
         await leader.release()
+
+
+class CountingRelay:
+    """A relay round that only notes when it started."""
+
+    def __init__(self) -> None:
+        self.started: list[float] = []
+
+    async def __call__(self) -> None:
+        self.started.append(time.monotonic())
+
+
+async def _until(condition, timeout_s: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.002)
+
+
+async def test_commits_within_the_interval_share_one_round_and_an_idle_relay_runs_at_once():
+    relay = CountingRelay()
+    on_commit = RelayOnCommit(relay, min_interval_s=0.3)
+    stop = asyncio.Event()
+    running = asyncio.create_task(on_commit.run(stop))
+    try:
+        woken = time.monotonic()
+        on_commit.notified()
+        await _until(lambda: len(relay.started) == 1)
+        assert relay.started[0] - woken < 0.2  # idle: no wait for the interval
+        for _ in range(20):  # a burst of commits right after the round
+            on_commit.notified()
+            await asyncio.sleep(0.005)
+        await _until(lambda: len(relay.started) == 2)
+        await asyncio.sleep(0.5)
+        assert len(relay.started) == 2  # the whole burst went in one round...
+        assert relay.started[1] - relay.started[0] >= 0.3  # ...the interval after the first
+        await asyncio.sleep(0.3)  # idle again: the next commit is relayed at once
+        woken = time.monotonic()
+        on_commit.notified()
+        await _until(lambda: len(relay.started) == 3)
+        assert relay.started[2] - woken < 0.2
+    finally:
+        stop.set()
+        await running
+
+
+async def test_a_ready_pool_is_not_asked_again_for_every_round():
+    relay, asked = CountingRelay(), []
+
+    def ready() -> bool:
+        asked.append(time.monotonic())
+        return True
+
+    on_commit = RelayOnCommit(relay, ready=ready)
+    stop = asyncio.Event()
+    running = asyncio.create_task(on_commit.run(stop))
+    try:
+        for rounds in range(1, 11):
+            on_commit.notified()
+            await _until(lambda: len(relay.started) == rounds)
+        assert len(asked) == 1  # ten rounds within READY_TRUSTED_S: one look at the heartbeats
+    finally:
+        stop.set()
+        await running
+
+
+async def test_a_pool_that_was_not_ready_is_asked_again_before_the_next_round():
+    relay, pool = CountingRelay(), {"up": False}
+    on_commit = RelayOnCommit(relay, ready=lambda: pool["up"])
+    stop = asyncio.Event()
+    running = asyncio.create_task(on_commit.run(stop))
+    try:
+        on_commit.notified()
+        await _until(lambda: on_commit.deferred >= 1)
+        assert relay.started == []  # a "not ready" is never trusted for later
+        pool["up"] = True
+        await _until(lambda: len(relay.started) == 1)
+    finally:
+        stop.set()
+        await running
