@@ -61,6 +61,54 @@ async def test_a_lost_wake_up_is_sent_again_once_its_lease_runs_out(services, st
         assert len(receiver.received) == 1
 
 
+class InsideTheLeasePublisher:
+    """Hands the wake-up to the actor's claim while the poller's transaction, which leased
+    the job, has not committed yet (the wake-up is sent from inside it): what a fast
+    consumer of a real broker can do."""
+
+    def __init__(self, jobs: PiccoloWebhookSchedule, loop: asyncio.AbstractEventLoop) -> None:
+        self.jobs, self.loop, self.claims = jobs, loop, []
+
+    def publish(self, actor: str, kwargs: dict, correlation_id: str | None = None) -> None:
+        event_id = uuid.UUID(kwargs["event_id"])  # (called in the poller's sending thread)
+        for lease in (kwargs["lease"], str(uuid.uuid4())):  # the current lease, and a stale one
+            self.claims.append(asyncio.run_coroutine_threadsafe(self.jobs.claim(event_id, lease), self.loop))
+
+
+async def test_a_wake_up_claimed_before_its_lease_commits_waits_for_it_and_takes_it(services, container):
+    shop = await webhook_merchant(container, "http://127.0.0.1:9/hooks")
+    event_id = await add_event("order.status_changed", shop.merchant.id, STATUS_CHANGED)
+    jobs = PiccoloWebhookSchedule(container.engine, lease_s=30, send_timeout_s=2)
+    await jobs.schedule(event_id, 1, 0.0)
+    inside = InsideTheLeasePublisher(jobs, asyncio.get_running_loop())
+    original = jobs.wake_due
+
+    async def wake_then_linger(publisher, limit=500):  # the poller still holds the row a while
+        async with container.engine.transaction():
+            woken = await original(publisher, limit)
+            await asyncio.sleep(0.3)
+            assert not any(claim.done() for claim in inside.claims)  # they wait for the commit
+        return woken
+
+    assert await wake_then_linger(inside) == 1
+    current, stale = [await asyncio.wrap_future(claim) for claim in inside.claims]
+    assert current is not None and current.attempt == 1 and not current.resend
+    assert stale is None
+    assert await jobs.claim(event_id, str(uuid.uuid4())) is None
+    assert (await jobs.status(event_id))["status"] == "pending"  # claimed: in flight, not closed
+    await jobs.close(event_id, DeliveryOutcome.DELIVERED)
+    assert (await jobs.status(event_id))["status"] == "delivered"
+    await jobs.close(event_id, DeliveryOutcome.GAVE_UP)  # a closed job stays as it ended
+    assert (await jobs.status(event_id))["status"] == "delivered"
+
+
+async def test_a_lease_that_is_not_a_token_claims_nothing(services, container):
+    shop = await webhook_merchant(container, "http://127.0.0.1:9/hooks")
+    event_id = await add_event("order.status_changed", shop.merchant.id, STATUS_CHANGED)
+    await services.webhook_schedule.schedule(event_id, 1, 0.0)
+    assert await services.webhook_schedule.claim(event_id, "not-a-token") is None
+
+
 async def test_concurrent_pollers_wake_each_due_job_once(services, container):
     shop = await webhook_merchant(container, "http://127.0.0.1:9/hooks")
     event_ids = [await add_event("order.status_changed", shop.merchant.id, STATUS_CHANGED) for _ in range(30)]

@@ -61,12 +61,19 @@ WHERE s.event_id = due.event_id
 RETURNING s.event_id, s.lease_token, o.correlation_id
 """
 # The wake-up may arrive before the transaction that leased the row commits (it is sent
-# from inside it): locking the row first waits for that commit, then reads its token.
-LOCK_SQL = "SELECT lease_token, attempt, resend FROM webhook_schedule WHERE event_id = $1 AND status = 'pending' FOR UPDATE"
+# from inside it): locking the row first (matched on what that transaction does not change)
+# waits for that commit and then sees its token, which an UPDATE filtering on the token
+# would not (it skips a row whose old version does not match, without waiting). One
+# statement: the lock, the token check and the new lease, in one round trip.
 CLAIM_SQL = """
-UPDATE webhook_schedule SET lease_token = gen_random_uuid(), leased_until = now() + make_interval(secs => $2),
+WITH locked AS (
+    SELECT event_id, lease_token, attempt, resend FROM webhook_schedule
+    WHERE event_id = $1 AND status = 'pending' FOR UPDATE
+)
+UPDATE webhook_schedule s SET lease_token = gen_random_uuid(), leased_until = now() + make_interval(secs => $3),
     updated_at = now()
-WHERE event_id = $1
+FROM locked WHERE s.event_id = locked.event_id AND locked.lease_token = $2::uuid
+RETURNING locked.attempt, locked.resend
 """
 CLOSE_SQL = """
 UPDATE webhook_schedule SET status = $2, lease_token = NULL, leased_until = NULL, updated_at = now()
@@ -114,18 +121,26 @@ class PiccoloWebhookSchedule:
     async def claim(self, event_id: uuid.UUID, lease_token: str) -> Claimed | None:
         """Take the delivery a wake-up names, if its lease is still the one it was sent
         with; the token changes, so a duplicate of the wake-up finds nothing."""
-        async with self._engine.transaction() as transaction:
-            connection = transaction.connection
-            row = await connection.fetchrow(LOCK_SQL, event_id)
-            if row is None or str(row["lease_token"]) != lease_token:
-                return None
-            await connection.execute(CLAIM_SQL, event_id, self._send_lease_s)
-        return Claimed(row["attempt"], row["resend"])
+        try:
+            token = uuid.UUID(lease_token)
+        except ValueError:
+            return None  # not a token we ever sent
+        row = await self._one("fetchrow", CLAIM_SQL, event_id, token, self._send_lease_s)
+        return None if row is None else Claimed(row["attempt"], row["resend"])
 
     async def close(self, event_id: uuid.UUID, outcome: DeliveryOutcome) -> None:
         """The delivery is over (delivered, dead, refused...): nothing more is scheduled."""
-        async with self._engine.transaction() as transaction:
-            await transaction.connection.execute(CLOSE_SQL, event_id, FINAL_STATUS[outcome])
+        await self._one("execute", CLOSE_SQL, event_id, FINAL_STATUS[outcome])
+
+    async def _one(self, method: str, sql: str, *args: Any) -> Any:
+        # A single statement commits on its own: no BEGIN and COMMIT around it (three round
+        # trips become one). On a pooled connection; without a pool (scripts), a transaction.
+        pool = getattr(self._engine, "pool", None)
+        if pool is None:
+            async with self._engine.transaction() as transaction:
+                return await getattr(transaction.connection, method)(sql, *args)
+        async with pool.acquire() as connection:
+            return await getattr(connection, method)(sql, *args)
 
     async def status(self, event_id: uuid.UUID) -> dict[str, Any] | None:
         """One delivery's row (operators, tests)."""
