@@ -135,7 +135,7 @@ class PiccoloWebhookSchedule:
     async def _one(self, method: str, sql: str, *args: Any) -> Any:
         # A single statement commits on its own: no BEGIN and COMMIT around it (three round
         # trips become one). On a pooled connection; without a pool (scripts), a transaction.
-        pool = getattr(self._engine, "pool", None)
+        pool: Any = self._engine.pool
         if pool is None:
             async with self._engine.transaction() as transaction:
                 return await getattr(transaction.connection, method)(sql, *args)
