@@ -10,7 +10,9 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
+from unittest.mock import patch
 
+import asyncpg
 import pytest
 
 from app.adapters.queue.inline_bus import InProcessEventBus
@@ -32,30 +34,24 @@ ATTEMPT_READ = "SELECT * FROM payment_attempts WHERE id = $1"
 
 
 @asynccontextmanager
-async def statements(engine: Any) -> AsyncIterator[list[str]]:
-    """The statements run on any of the engine's pooled connections meanwhile."""
+async def statements() -> AsyncIterator[list[str]]:
+    """The statements any asyncpg connection of this process runs meanwhile (BEGIN and
+    COMMIT included), as asyncpg's own query loggers would see them."""
     seen: list[str] = []
+    execute, run = asyncpg.Connection.execute, asyncpg.Connection._execute
 
-    def log(record: Any) -> None:
-        seen.append(" ".join(record.query.split()))
+    async def logged_execute(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+        if not args:  # (with arguments it goes through _execute, logged there)
+            seen.append(" ".join(query.split()))
+        return await execute(self, query, *args, **kwargs)
 
-    await _on_every_connection(engine.pool, lambda connection: connection.add_query_logger(log))
-    try:
+    async def logged_run(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+        seen.append(" ".join(query.split()))
+        return await run(self, query, *args, **kwargs)
+
+    with patch.object(asyncpg.Connection, "execute", logged_execute), \
+            patch.object(asyncpg.Connection, "_execute", logged_run):
         yield seen
-    finally:
-        await _on_every_connection(engine.pool, lambda connection: connection.remove_query_logger(log))
-
-
-async def _on_every_connection(pool: Any, call: Callable[[Any], None]) -> None:
-    # Holding as many as the pool may open is holding each of them (loggers stay on a
-    # connection across its releases).
-    held = [await pool.acquire() for _ in range(pool.get_max_size())]
-    try:
-        for connection in held:
-            call(connection)
-    finally:
-        for connection in held:
-            await pool.release(connection)
 
 
 class Shop:
@@ -89,7 +85,7 @@ def attempt_reads(seen: list[str]) -> tuple[int, int]:
 
 async def _run(shop: Shop, call: Callable[[], Awaitable[Any]]) -> tuple[Any, list[str]]:
     await shop.bus.drain()
-    async with statements(shop.engine) as seen:
+    async with statements() as seen:
         result = await call()
     return result, list(seen)
 
