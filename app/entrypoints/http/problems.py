@@ -113,10 +113,13 @@ def outage_problem(dependency: str) -> ProblemDetailsException:
 def late_failure(exc: Exception, path: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     """Status, headers and body for a failure after the handler answered but before its
     answer could be committed (the idempotency middleware's commit), which Litestar's
-    handlers no longer see: 503 for an outage, else 500, as problem details."""
+    handlers no longer see: a domain error found at the commit (a unique value or the
+    Idempotency-Key taken) as its problem, 503 for an outage, else 500, as problem details."""
     dependency = outage_of(exc)
     headers = [(b"content-type", b"application/problem+json")]
-    if dependency is not None:
+    if isinstance(exc, errors.DomainError):
+        body = domain_problem(exc)
+    elif dependency is not None:
         logger.warning("dependency_unavailable", path=path, dependency=dependency,
                        error=f"{type(exc).__name__}: {exc}"[:300])
         body = _outage_body(dependency)
