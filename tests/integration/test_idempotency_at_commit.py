@@ -10,23 +10,30 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 
 import asyncpg
 import pytest
+from litestar.routes import HTTPRoute
 from piccolo.engine.postgres import PostgresTransaction
+
+from app.entrypoints.http.idempotency import CLAIM_AT_COMMIT
 
 from tests.integration.test_orders_api import ORDER, create_order
 
 
 @pytest.fixture
 def statements(monkeypatch):
-    """statements(): a context that lists the statements sent meanwhile on the connections
-    the app's units of work take from the pool (asyncpg's query logger on each, removed
-    before it goes back; the audit trail's own background writes are not theirs)."""
+    """statements(): a context that lists the statements sent meanwhile from this context
+    (the request's task inherits it) on the connections units of work take from the pool
+    (asyncpg's query logger on each, removed before it goes back; asyncpg calls loggers
+    in the querying task's context). The audit trail's writer, a task with a context of
+    its own, is not the request's."""
     get_connection, aexit = PostgresTransaction.get_connection, PostgresTransaction.__aexit__
-    sent: list[str] | None = None
+    recording_to: ContextVar[list[str] | None] = ContextVar("recording_to", default=None)
 
     def log(record) -> None:
+        sent = recording_to.get()
         if sent is not None:
             sent.append(record.query)
 
@@ -45,12 +52,12 @@ def statements(monkeypatch):
 
     @asynccontextmanager
     async def recording() -> AsyncIterator[list[str]]:
-        nonlocal sent
-        sent = []
+        sent: list[str] = []
+        token = recording_to.set(sent)
         try:
             yield sent
         finally:
-            sent = None
+            recording_to.reset(token)
 
     return recording
 
@@ -85,7 +92,10 @@ async def test_a_post_orders_is_one_statement_with_or_without_a_key(client, merc
     assert len(keyed_request) == 1, keyed_request
     assert keyed_request[0].startswith("WITH fxp_claim AS (INSERT INTO idempotency_keys")
     assert len(plain_request) == 1 and plain_request[0].startswith("WITH fxp_orders AS"), plain_request
-    assert await written_for(container, merchant) == {"orders": 3, "outbox": 3, "keys": 1, "audit": 3}
+    async with statements() as legacy_request:  # the alias, keyed
+        legacy = await client.post("/order/create", json=ORDER, headers=keyed(merchant, "legacy"))
+    assert legacy.status_code == 201 and len(legacy_request) == 1, legacy_request
+    assert await written_for(container, merchant) == {"orders": 4, "outbox": 4, "keys": 2, "audit": 4}
 
 
 async def test_a_catalog_order_reads_the_catalog_then_writes_in_one_statement(client, merchant, container,
@@ -161,3 +171,22 @@ async def test_an_expired_key_is_claimed_again_with_the_new_answer(client, merch
     replay = await client.post("/orders", json=changed, headers=keyed(merchant, "expiring"))
     assert replay.content == second.content and replay.headers["idempotent-replayed"] == "true"
     assert await written_for(container, merchant) == {"orders": 2, "outbox": 2, "keys": 1, "audit": 2}
+
+
+def test_only_routes_whose_effects_are_one_statement_claim_at_commit(app):
+    """Each of these runs OrderService.create alone. A route that calls a provider, or
+    whose use case writes in a transaction, must claim first (the default)."""
+    marked = {(method, route.path) for route in app.routes if isinstance(route, HTTPRoute)
+              for method, (handler, _) in route.route_handler_map.items()
+              if handler.opt.get("idempotency") == CLAIM_AT_COMMIT["idempotency"]}
+    assert marked == {("POST", "/orders"), ("POST", "/order/create")}
+
+
+async def test_a_claim_first_route_still_claims_in_a_transaction(client, merchant, container, statements):
+    order = await create_order(client, merchant)
+    async with statements() as sent:
+        cancelled = await client.post(f"/orders/{order['id']}/cancel", headers=keyed(merchant, "cancel"))
+    assert cancelled.status_code == 200, cancelled.text
+    assert sent[0] == "BEGIN;" and "INSERT INTO idempotency_keys" in sent[1] and sent[-1] == "COMMIT;", sent
+    again = await client.post(f"/orders/{order['id']}/cancel", headers=keyed(merchant, "cancel"))
+    assert again.content == cancelled.content and again.headers["idempotent-replayed"] == "true"
