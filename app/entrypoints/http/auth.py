@@ -84,6 +84,10 @@ class Authenticator:
             return cached[1]
         key = await self._merchants.authenticate(api_key)
         principal = self._principal(key)
+        if self._cache_version != version:
+            # Another request saw a newer version while this one asked PostgreSQL: what
+            # this one read may predate that revocation, so it must not be cached under it.
+            return principal
         if len(self._cache) >= CACHE_MAX_ENTRIES:
             self._cache.clear()
         ttl_s = CACHE_TTL_S
