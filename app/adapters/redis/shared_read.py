@@ -18,29 +18,37 @@ T = TypeVar("T")
 class SharedRead(Generic[T]):
     def __init__(self, read: Callable[[], Awaitable[T]]) -> None:
         self._read = read
-        self._next: asyncio.Future[T] | None = None  # the read not sent yet, that arrivals join
+        self._waiting: list[asyncio.Future[T]] | None = None  # the callers of the read not sent yet
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._sending: set[asyncio.Task[None]] = set()  # the loop keeps only weak references to tasks
 
     async def __call__(self) -> T:
         loop = asyncio.get_running_loop()
-        future = self._next
-        if future is None or future.get_loop() is not loop:  # (another loop's: a test's closed one)
-            future = self._next = loop.create_future()
-            task = loop.create_task(self._send(future))
+        # A future per caller: a caller cancelled (a client gone) cancels its own wait only.
+        waiter: asyncio.Future[T] = loop.create_future()
+        if self._waiting is not None and self._loop is loop:
+            self._waiting.append(waiter)
+        else:  # none scheduled (or for another loop: a test's closed one)
+            self._waiting, self._loop = [waiter], loop
+            task = loop.create_task(self._send(self._waiting))
             self._sending.add(task)
             task.add_done_callback(self._sending.discard)
-        # shield: a caller cancelled (a client gone) must not cancel the read the others wait for
-        return await asyncio.shield(future)
+        return await waiter
 
-    async def _send(self, future: asyncio.Future[T]) -> None:
-        if self._next is future:  # from here on, arrivals wait for the next read
-            self._next = None
+    async def _send(self, waiting: list[asyncio.Future[T]]) -> None:
+        if self._waiting is waiting:  # from here on, arrivals wait for the next read
+            self._waiting = None
         try:
             value = await self._read()
         except Exception as exc:  # every caller gets the read's error
-            future.set_exception(exc)
+            for waiter in waiting:
+                if not waiter.done():
+                    waiter.set_exception(exc)
         except BaseException:  # cancelled (the loop shutting down): so are the callers
-            future.cancel()
+            for waiter in waiting:
+                waiter.cancel()
             raise
         else:
-            future.set_result(value)
+            for waiter in waiting:
+                if not waiter.done():
+                    waiter.set_result(value)
