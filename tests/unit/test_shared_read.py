@@ -49,16 +49,30 @@ async def test_a_caller_arriving_after_the_read_was_sent_waits_for_the_next_one(
     shared = SharedRead(store.read)
     early = asyncio.ensure_future(shared())
     await turns()  # the first read is on its way, seeing v1
-    store.value = "v2"  # a revocation, written before the late caller arrives
-    late = asyncio.ensure_future(shared())
+    store.value = "v2"  # a revocation, written before the late callers arrive
+    late = [asyncio.ensure_future(shared()) for _ in range(3)]
     await turns()
-    assert len(store.sent) == 2
+    assert len(store.sent) == 1  # one read in flight at a time: the next goes when it is answered
     store.answer(0)
     assert await early == "v1"
     await turns()
-    assert not late.done()  # the earlier read's answer is not the late caller's
+    assert len(store.sent) == 2 and not any(caller.done() for caller in late)  # v1 is not theirs
     store.answer(1)
-    assert await late == "v2"
+    assert await asyncio.gather(*late) == ["v2"] * 3
+
+
+async def test_a_read_never_answered_does_not_hold_the_next_one_back():
+    store = SlowStore()
+    shared = SharedRead(store.read, stalled_s=0.05)
+    stuck = asyncio.ensure_future(shared())
+    await turns()
+    await asyncio.sleep(0.06)
+    later = asyncio.ensure_future(shared())
+    await turns()
+    assert len(store.sent) == 2
+    store.answer(1)
+    assert await later == "v1"
+    stuck.cancel()
 
 
 async def test_an_error_reaches_every_caller_of_the_read():
