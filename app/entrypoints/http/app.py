@@ -31,7 +31,7 @@ from app.entrypoints.http.controllers.orders import OrderController
 from app.entrypoints.http.controllers.payments import PaymentController
 from app.entrypoints.http.controllers.products import ProductController
 from app.entrypoints.http.dashboard import dashboard_handlers, template_config
-from app.entrypoints.http.dependencies import from_container
+from app.entrypoints.http.dependencies import from_app
 from app.entrypoints.http.docs import docs_assets, problem_type, problem_types, render_plugins
 from app.entrypoints.http.idempotency import idempotency_middleware
 from app.entrypoints.http.lookup_audit import lookup_audit_middleware
@@ -67,7 +67,7 @@ def create_app(container: Container) -> Litestar:
                         AdminNotificationsController,
                         *dashboard_handlers()],
         template_config=template_config(),
-        dependencies={name: from_container(name) for name in ("orders", "merchants", "payments", "callbacks",
+        dependencies={name: from_app(lambda: app, name) for name in ("orders", "merchants", "payments", "callbacks",
                                                               "catalog", "refunds", "accounts", "sessions", "vault",
                                                               "notification_preferences")},
         # No app-level guard: route_entry_middleware runs the same `authorize` check for
