@@ -5,8 +5,9 @@
 
 Resolved merchant keys are cached in-process for a short time so the hot path does not
 pay a database round trip per request. Revocation still takes effect at once in every
-process: each key-authenticated request reads the keys' version in Redis (one GET) and
-drops the cache when a deactivation or rotation changed it; a rotated key is never cached
+process: each key-authenticated request reads the keys' version in Redis (a GET sent
+after it arrived, shared with the requests that arrived with it) and drops the cache
+when a deactivation or rotation changed it; a rotated key is never cached
 past the end of its grace period. While that version cannot be read (Redis down or
 loading), nothing is cached: each request asks PostgreSQL. A JWT costs no database query: its signature, then one
 Redis lookup of revoked sessions."""
