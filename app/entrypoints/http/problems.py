@@ -12,7 +12,6 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Example
-from litestar.types import ASGIApp
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
 from litestar.types import ExceptionHandlersMap
 
@@ -152,15 +151,6 @@ problem_details_plugin = ProblemDetailsPlugin(
     )
 )
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {Exception: handle_unexpected_error}
-
-
-def problem_boundary(app: ASGIApp) -> ASGIApp:
-    """Middleware: exceptions from the middleware inside it become problem responses here,
-    with the same handlers as the rest of the app, so the middleware outside it (metrics)
-    sees the status the client gets. Litestar's own exception middleware, pinned 2.x."""
-    from litestar._asgi.utils import wrap_in_exception_handler
-
-    return wrap_in_exception_handler(app)
 
 
 class ProblemDetails(msgspec.Struct):
