@@ -125,7 +125,39 @@ async def trace_scenario(app: Any, name: str, context: dict[str, Any], requests:
     }
 
 
+async def concurrent_cpu(app: Any, name: str, context: dict[str, Any], requests: int, warmup: int,
+                         concurrency: int) -> dict[str, Any]:
+    """CPU per request with `concurrency` requests in flight at a time (as a server under
+    load sees them: what requests share, such as the key-revocation GET, counts): rounds of
+    `requests`, the least disturbed round kept."""
+    scenario = SCENARIOS[name]
+    numbers = iter(range(10**9))
+
+    async def client(count: int) -> None:
+        for _ in range(count):
+            status, body = await call_asgi(app, scenario.request(context, next(numbers)))
+            if not 200 <= status < 300:
+                raise RuntimeError(f"{name}: HTTP {status}: {body[:500]!r}")
+
+    async def round_of(total: int) -> tuple[float, float]:
+        cpu, wall = time.process_time(), time.perf_counter()
+        await asyncio.gather(*(client(total // concurrency) for _ in range(concurrency)))
+        done = total // concurrency * concurrency
+        return (time.process_time() - cpu) / done, (time.perf_counter() - wall) / done
+
+    await round_of(max(warmup, concurrency))
+    rounds = [await round_of(requests) for _ in range(5)]
+    return {"scenario": name, "concurrency": concurrency, "cpu_ms": round(min(c for c, _ in rounds) * 1000, 3),
+            "cpu_ms_rounds": [round(c * 1000, 3) for c, _ in rounds],
+            "rps": round(1 / min(w for _, w in rounds))}
+
+
 def print_trace(result: dict[str, Any]) -> None:
+    if "concurrency" in result:
+        print(f"\n{SCENARIOS[result['scenario']].title}: {result['concurrency']} at a time, CPU "
+              f"{result['cpu_ms']:.3f} ms/request (least of rounds {result['cpu_ms_rounds']}), "
+              f"{result['rps']} requests/s")
+        return
     title = SCENARIOS[result["scenario"]].title
     print(f"\n{title}: {result['statements_per_request']:g} statements/request, median wall "
           f"{result['wall_ms']:.2f} ms, CPU {result['cpu_ms']:.2f} ms/request, waiting on PostgreSQL "
@@ -134,7 +166,7 @@ def print_trace(result: dict[str, Any]) -> None:
         print(f"  {elapsed:7.3f} ms  {query}")
 
 
-async def _run(names: list[str], database: Any, requests: int, warmup: int) -> None:
+async def _run(names: list[str], database: Any, requests: int, warmup: int, concurrency: int = 1) -> None:
     import httpx
 
     _trace_pools()
@@ -164,7 +196,8 @@ async def _run(names: list[str], database: Any, requests: int, warmup: int) -> N
                     async with httpx.AsyncClient(transport=transport, base_url="http://bench.test",
                                                  headers={"Authorization": f"Bearer {database.api_key}"}) as client:
                         context |= await scenario.setup(SetupContext("http://bench.test", database.api_key, client))
-                print_trace(await trace_scenario(app, name, context, requests, warmup))
+                print_trace(await trace_scenario(app, name, context, requests, warmup) if concurrency == 1
+                            else await concurrent_cpu(app, name, context, requests, warmup, concurrency))
     finally:
         await container.stop()
 
@@ -174,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("scenarios", nargs="*", default=[BASELINE, "orders.create", "orders.get"])
     parser.add_argument("--requests", type=int, default=500, help="measured requests (a multiple of 50)")
     parser.add_argument("--warmup", type=int, default=50)
+    parser.add_argument("--concurrency", type=int, default=1,
+                        help="requests in flight at a time: CPU per request only (no statements)")
     args = parser.parse_args(argv)
     unknown = [n for n in args.scenarios if n not in SCENARIOS or SCENARIOS[n].kind != "requests"]
     if unknown:
@@ -189,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault("FXP_RATE_LIMIT__ENABLED", "false")
         import uvloop  # the servers run on uvloop too
 
-        uvloop.run(_run(args.scenarios, database, args.requests, args.warmup))
+        uvloop.run(_run(args.scenarios, database, args.requests, args.warmup, args.concurrency))
     finally:
         database.drop()
     return 0

@@ -18,21 +18,23 @@ from app.domain.model.webhook_url import redact_url
 PAN_PATTERN = re.compile(r"\b(?:\d[ -]?){12,19}\b")
 SECRET_PATTERN = re.compile(r"\b(sk_(?:test|live)_|whsec_|rt_|Bearer\s+|eyJ)[A-Za-z0-9_\-\.=+/]+")
 # A PAN needs twelve digits in a row (single spaces or dashes between them allowed); the
-# secrets and URL credentials need one of the substrings below. A value with none of them
-# cannot match any of the three substitutions, so most values skip all three.
-PAN_HINT = re.compile(r"(?:\d[ -]?){12}")
-SECRET_HINTS = ("sk_live_", "sk_test_", "whsec_", "rt_", "Bearer", "eyJ", "://")
+# secrets and URL credentials need one of the other alternatives. A value matching none
+# cannot match any of the three substitutions, so most values skip all three (one search).
+HINT = re.compile(r"\d(?:[ -]?\d){11}|sk_live_|sk_test_|whsec_|rt_|Bearer|eyJ|://")
 _CLEAN_MAX = 4096
 _clean: set[str] = set()  # values seen to need no redaction (the same ids and routes recur on every line)
 SENSITIVE_KEYS = {"authorization", "api_key", "password", "secret", "card_number", "number", "cvc", "cvv",
                   "token", "client_secret", "webhook_secret", "access_token", "refresh_token", "password_hash",
                   "current_password", "new_password", "jwt_secret"}
+# Written by the processors before `redact` (configure_logging), whatever a caller passed:
+# an ISO time and a level name, nothing to scrub.
+OURS = frozenset({"timestamp", "level"})
 
 
 def _scrub_text(value: str) -> str:
     if value in _clean:
         return value
-    if PAN_HINT.search(value) is None and not any(hint in value for hint in SECRET_HINTS):
+    if HINT.search(value) is None:
         if len(_clean) >= _CLEAN_MAX:
             _clean.clear()
         _clean.add(value)
@@ -51,7 +53,19 @@ def _scrub(value: Any) -> Any:
 
 
 def redact(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    return _scrub(event_dict)
+    # The event dict is structlog's own, made for this one line: scrubbed in place. What
+    # the caller passed in it (dicts, lists) is copied by _scrub, never changed.
+    for key, value in event_dict.items():
+        if key in OURS:
+            continue
+        if key.lower() in SENSITIVE_KEYS:
+            event_dict[key] = "[REDACTED]"
+        elif isinstance(value, str):
+            if value not in _clean:
+                event_dict[key] = _scrub_text(value)
+        elif isinstance(value, (dict, list, tuple)):
+            event_dict[key] = _scrub(value)
+    return event_dict
 
 
 def _json_dumps(event_dict: dict[str, Any], **_: Any) -> str:

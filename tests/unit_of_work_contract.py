@@ -13,15 +13,16 @@ from datetime import UTC, datetime
 
 import pytest
 
+from app.domain.errors import DuplicateOrder
 from app.domain.model.money import Money
 from app.domain.model.order import Customer, LineItem, Order
 from app.domain.ports import RollbackOnly, UnitOfWorkFactory
 
 
-def new_order(merchant_id: uuid.UUID) -> Order:
+def new_order(merchant_id: uuid.UUID, reference: str | None = None) -> Order:
     """An order that has recorded its order.created event."""
     return Order.create(merchant_id, Money.of(300, "EUR"), [LineItem("Tea", 3, 100, "TEA")],
-                        Customer(email="a@b.co"), datetime.now(UTC))
+                        Customer(email="a@b.co"), datetime.now(UTC), reference)
 
 
 async def stored(units: UnitOfWorkFactory, order: Order) -> bool:
@@ -120,3 +121,60 @@ class UnitOfWorkContract:
                 await inner.orders.add(inner_order)
                 await inner.commit()
         assert not await stored(units, inner_order) and bus.published == []
+
+    async def test_a_single_statement_unit_writes_its_inserts_at_its_commit(self, units, bus, merchant_id):
+        order = new_order(merchant_id)
+        async with units.single_statement() as unit:
+            assert await unit.orders.add(order)
+            assert not await committed(units, order)  # nothing sent before the commit
+            await unit.commit()
+            assert await committed(units, order)  # the statement committed itself
+        assert [(e.type, e.aggregate_id) for e in bus.published] == [("order.created", order.id)]
+
+    async def test_a_single_statement_unit_with_a_taken_reference_writes_nothing(self, units, bus, merchant_id):
+        first = new_order(merchant_id, "ref-taken")
+        async with units() as unit:
+            await unit.orders.add(first)
+            await unit.commit()
+        second, other = new_order(merchant_id, "ref-taken"), new_order(merchant_id, "ref-free")
+        with pytest.raises(DuplicateOrder) as refused:
+            async with units.single_statement() as unit:
+                assert await unit.orders.add(other)
+                assert await unit.orders.add(second)  # known only at the commit
+                await unit.commit()
+        assert refused.value.details["existing_order_id"] == str(first.id)
+        assert not await committed(units, second) and not await committed(units, other)
+        assert [e.aggregate_id for e in bus.published] == [first.id]
+
+    async def test_single_statement_units_nested_in_one_write_with_its_commit(self, units, bus, merchant_id):
+        outer_order, inner_order = new_order(merchant_id), new_order(merchant_id)
+        async with units.single_statement() as outer:
+            await outer.orders.add(outer_order)
+            async with units.single_statement() as inner:
+                await inner.orders.add(inner_order)
+                await inner.commit()
+            assert not await committed(units, inner_order)
+            await outer.commit()
+        assert await committed(units, outer_order) and await committed(units, inner_order)
+        assert sorted(e.aggregate_id for e in bus.published) == sorted([outer_order.id, inner_order.id])
+
+    async def test_a_single_statement_unit_in_a_transaction_joins_it(self, units, bus, merchant_id):
+        order = new_order(merchant_id, "ref-joined")
+        async with units() as outer:
+            async with units.single_statement() as inner:
+                assert await inner.orders.add(order)
+                assert not await inner.orders.add(new_order(merchant_id, "ref-joined"))  # answered at once
+                await inner.commit()
+            assert await outer.orders.get(merchant_id, order.id) is not None
+            await outer.commit()
+        assert await committed(units, order)
+
+    async def test_a_transactional_unit_cannot_join_a_single_statement_one(self, units, bus, merchant_id):
+        with pytest.raises(RuntimeError):
+            async with units.single_statement():
+                async with units():
+                    pass
+        async with units.single_statement() as unit:
+            async with units.reading() as reader:  # reads are fine
+                assert await reader.orders.get(merchant_id, uuid.uuid4()) is None
+            await unit.commit()  # nothing to write: nothing sent

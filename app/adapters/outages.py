@@ -26,9 +26,11 @@ def _closed_connection(exc: BaseException) -> bool:
     # asyncpg reports use of a connection the server dropped as an InterfaceError, and a
     # pooled connection left mid-operation by a server restart as an InternalClientError
     # ("cannot switch to state ...; another operation is in progress"): seen in the crash
-    # test right after PostgreSQL restarts. A retry gets another connection.
+    # test right after PostgreSQL restarts. A retry gets another connection. A pooled
+    # connection the server closed while a request held it (between two of its statements)
+    # is taken from the request's hands: "connection has been released back to the pool".
     if isinstance(exc, asyncpg.InterfaceError):
-        return "closed" in str(exc)
+        return "closed" in str(exc) or "released back to the pool" in str(exc)
     return isinstance(exc, pg.InternalClientError) and "cannot switch to state" in str(exc)
 
 

@@ -45,7 +45,10 @@ class OrderQuery:
 
 class OrderRepository(Protocol):
     async def add(self, order: Order) -> bool:
-        """Insert; False (and nothing written) when the merchant reference is already used."""
+        """Insert; False (and nothing written) when the merchant reference is already used.
+        In a single-statement unit the insert waits for the commit: True, and a taken
+        reference makes commit() raise DuplicateOrder (naming the order that has it), with
+        nothing written."""
 
     async def get(self, merchant_id: uuid.UUID, order_id: uuid.UUID, *, lock: bool = False) -> Order | None:
         """The merchant's order, or None; `lock` takes the row lock (SELECT ... FOR UPDATE)."""
@@ -267,6 +270,13 @@ class UnitOfWorkFactory(Protocol):
         """A unit that only reads, one statement at a time with no transaction around them
         (each statement sees its own snapshot): for a read done in one statement. It may
         not commit; inside another unit it joins that one, as any unit does."""
+
+    def single_statement(self) -> UnitOfWork:
+        """A unit for a use case whose only writes are inserts its repositories can defer
+        (orders.add): no transaction around its reads, each running on its own; its
+        inserts, events and audit records written by commit() in one statement, atomic by
+        itself. Any other write in it fails. Inside a transactional unit it joins that one
+        (and writes at once); a transactional unit cannot join it."""
 
 
 class EventBus(Protocol):

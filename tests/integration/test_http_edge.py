@@ -257,3 +257,21 @@ async def test_an_optional_body_may_be_left_out_but_not_sent_as_null(client, mer
     refused = await client.post(f"/orders/{first['id']}/cancel", headers={**merchant.headers, **JSON}, content=b"null")
     assert_problem(refused, 400, "validation_failed")
     assert (await client.post(f"/orders/{first['id']}/cancel", headers=merchant.headers)).status_code == 200
+
+
+async def test_route_metrics_count_each_answer_once_under_its_route_and_status(client, merchant):
+    from prometheus_client import REGISTRY
+
+    def sample(name: str, status: int, path: str = "/orders/{order_id}") -> float:
+        labels = {"method": "GET", "path": path, "status_code": str(status), "app_name": "fusionxpay"}
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    before = (sample("fxp_requests_total", 404), sample("fxp_request_duration_seconds_count", 404),
+              sample("fxp_requests_total", 200, "/health"))
+    missing = await client.get(f"/orders/{uuid.uuid4()}", headers=merchant.headers)
+    assert missing.status_code == 404
+    assert (await client.get("/health")).status_code == 200
+    assert sample("fxp_requests_total", 404) == before[0] + 1
+    assert sample("fxp_request_duration_seconds_count", 404) == before[1] + 1
+    assert sample("fxp_requests_total", 200, "/health") == before[2] == 0  # /health and /metrics are not counted
+    assert sample("fxp_requests_in_progress", 200) == 0  # counted in while it ran, out when it ended

@@ -4,6 +4,7 @@ down. The real-process versions (PostgreSQL stopped, Redis killed) are the crash
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import uuid
 
@@ -178,19 +179,66 @@ async def test_ready_reports_an_unreachable_rabbitmq_without_failing(container):
 
 async def test_an_answer_that_cannot_be_committed_is_a_503_problem(container, merchant):
     """The database goes away between the handler's answer and the commit that stores it
-    with the Idempotency-Key: Litestar already holds the response as started, the
-    middleware answers the outage itself (a bare-text 500 before)."""
+    with the Idempotency-Key (claim first: cancelling an order): Litestar already holds
+    the response as started, the middleware answers the outage itself (a bare-text 500
+    before)."""
     kind = type(container.idempotency)
 
     class StoreFailsAtCommit(kind):  # type: ignore[misc, valid-type]
         async def store(self, *args, **kwargs):
             raise asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed in the middle of operation")
 
+    order = (await call(app_with(container), "POST", "/orders", ORDER, merchant.headers)).json()
     failing = object.__new__(StoreFailsAtCommit)
     failing.__dict__.update(container.idempotency.__dict__)
     app = app_with(container)
     app.state.container = dataclasses.replace(app.state.container, idempotency=failing)
-    response = await call(app, "POST", "/orders", ORDER, merchant.headers)
-    assert_outage(response, "database", "POST /orders at commit")
-    listed = await call(app_with(container), "GET", "/orders", None, merchant.headers)
-    assert listed.json()["data"] == []  # nothing was committed
+    response = await call(app, "POST", f"/orders/{order['id']}/cancel", None, merchant.headers)
+    assert_outage(response, "database", "POST /orders/{id}/cancel at commit")
+    fetched = await call(app_with(container), "GET", f"/orders/{order['id']}", None, merchant.headers)
+    assert fetched.json()["status"] == "CREATED"  # nothing was committed
+
+
+async def test_a_one_statement_commit_whose_connection_dies_is_a_503_and_writes_nothing(container, merchant,
+                                                                                      settings):
+    """POST /orders claims its key in its one commit statement: PostgreSQL ends the
+    request's connection (as a restart would) right before that statement is sent."""
+    from app.adapters.db import hot_path
+    from app.adapters.db.unit_of_work import PiccoloUnitOfWork, PiccoloUnitOfWorkFactory
+
+    class ConnectionEndsAtCommit(PiccoloUnitOfWork):
+        async def commit(self) -> None:
+            pid = hot_path.connection(container.engine).get_server_pid()
+            killer = await asyncpg.connect(settings.database.url)
+            try:
+                await killer.execute("SELECT pg_terminate_backend($1)", pid)
+                while await killer.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid):
+                    await asyncio.sleep(0.01)
+            finally:
+                await killer.close()
+            await super().commit()
+
+    class Units(PiccoloUnitOfWorkFactory):
+        def single_statement(self) -> PiccoloUnitOfWork:
+            return ConnectionEndsAtCommit(self.engine, self.bus, self.trail, self.audit, self.secrets,
+                                          single_statement=True)
+
+    uow = container.uow
+    app = app_with(container)
+    app.state.container = dataclasses.replace(app.state.container, uow=Units(
+        uow.engine, uow.bus, uow.trail, uow.audit, uow.secrets))
+    body = {**ORDER, "merchant_reference": "dies-at-commit"}
+    headers = {**merchant.headers, "Idempotency-Key": "dies-at-commit"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://outage.test") as client:
+        response = await client.post("/orders", json=body, headers=headers)
+    assert_outage(response, "database", "POST /orders at its one-statement commit")
+    async with container.engine.transaction() as tx:
+        written = await tx.connection.fetchrow(
+            "SELECT (SELECT count(*) FROM orders WHERE merchant_id = $1) AS orders, "
+            "(SELECT count(*) FROM outbox WHERE merchant_id = $1) AS outbox, "
+            "(SELECT count(*) FROM idempotency_keys WHERE merchant_id = $1) AS keys", uuid.UUID(merchant.id))
+    assert dict(written) == {"orders": 0, "outbox": 0, "keys": 0}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app_with(container)),
+                                 base_url="http://outage.test") as client:
+        retried = await client.post("/orders", json=body, headers=headers)
+    assert retried.status_code == 201, retried.text  # the key and the reference are still free

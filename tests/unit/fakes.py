@@ -24,7 +24,7 @@ from app.domain.errors import Conflict
 from app.domain.events import DomainEvent, EventRecorder
 from app.domain.model.audit import SYSTEM, Actor, AuditLog, AuditRecord
 from app.domain.model.merchant import Merchant
-from app.domain.model.order import Order, with_order_snapshots
+from app.domain.model.order import Order, duplicate_order, with_order_snapshots
 from app.domain.model.catalog import Product
 from app.domain.model.mismatch import VerdictMismatch
 from app.domain.model.payment import AttemptStatus, PaymentAttempt
@@ -189,11 +189,16 @@ def _track(seen: list[EventRecorder], aggregate: Any) -> Any:
 
 class InMemoryOrderRepository:
     def __init__(self, table: _Table, seen: list[EventRecorder], payments: InMemoryPaymentRepository | None = None,
-                 refunds: InMemoryRefundRepository | None = None) -> None:
+                 refunds: InMemoryRefundRepository | None = None, deferred: list[Order] | None = None) -> None:
         self._table, self._seen = table, seen
         self._payments, self._refunds = payments, refunds  # view() reads them with the order
+        self._deferred = deferred  # a single-statement unit's inserts, made at its commit
 
     async def add(self, order: Order) -> bool:
+        if self._deferred is not None:
+            self._deferred.append(order)
+            _track(self._seen, order)
+            return True
         inserted = await self._table.insert(order.id, order, on_conflict_do_nothing=True)
         if inserted:
             _track(self._seen, order)
@@ -371,8 +376,10 @@ class InMemoryUnitOfWork:
     without a commit after writing (or on an exception) dooms the outer: RollbackOnly."""
 
     def __init__(self, db: InMemoryDatabase, current: ContextVar[InMemoryUnitOfWork | None],
-                 bus: EventBus | None = None) -> None:
+                 bus: EventBus | None = None, kind: str = "transaction") -> None:
         self._db, self._current, self._bus = db, current, bus
+        self._kind = kind  # "transaction", "reading" or "single_statement" (whose root defers its inserts)
+        self._defers = False  # its inserts wait for the root's commit (set on entering)
         self.committed = False
         self.audit = AuditLog()
         self.actor: Actor = SYSTEM  # who the records say acted (the driver's, in the real one)
@@ -381,6 +388,10 @@ class InMemoryUnitOfWork:
 
     async def __aenter__(self) -> InMemoryUnitOfWork:
         self._parent = self._current.get()
+        if self._parent is not None and self._parent._defers and self._kind == "transaction":
+            raise RuntimeError("a transactional unit of work cannot join a single-statement one")
+        self._defers = self._parent._defers if self._parent else self._kind == "single_statement"
+        self._deferred: list[Order] = []
         self._token = self._current.set(self)
         self._root: InMemoryUnitOfWork = self._parent._root if self._parent else self
         self._held: dict[Hashable, asyncio.Lock] = {}
@@ -392,7 +403,8 @@ class InMemoryUnitOfWork:
         self._writes_at_start = self._write_count()
         self.payments = InMemoryPaymentRepository(self._tables["payments"], self._seen)
         self.refunds = InMemoryRefundRepository(self._tables["refunds"], self._seen)
-        self.orders = InMemoryOrderRepository(self._tables["orders"], self._seen, self.payments, self.refunds)
+        self.orders = InMemoryOrderRepository(self._tables["orders"], self._seen, self.payments, self.refunds,
+                                              self._deferred if self._defers else None)
         self.merchants = InMemoryMerchantRepository(self._tables["merchants"])
         self.callbacks = InMemoryCallbackInbox(self._tables["callbacks"])
         self.products = InMemoryProductRepository(self._tables["products"], self._tables["adjustments"],
@@ -412,6 +424,16 @@ class InMemoryUnitOfWork:
     async def commit(self) -> None:
         if self._rollback_only:
             raise RollbackOnly("a nested unit of work did not commit")
+        if self._defers and self._write_count() != self._writes_at_start:
+            raise RuntimeError("a single-statement unit of work wrote before its commit")
+        if self._parent is not None:
+            self._parent._deferred.extend(self._deferred)
+        else:
+            for order in self._deferred:  # all or nothing, as the one statement
+                if not await self._tables["orders"].insert(order.id, order, on_conflict_do_nothing=True):
+                    raise duplicate_order(order.merchant_reference, await self.orders.get_by_reference(
+                        order.merchant_id, order.merchant_reference or ""))
+        self._deferred.clear()
         events = self._from_nested + [event for aggregate in self._seen for event in aggregate.pull_events()]
         events = await with_order_snapshots(events, list(self._seen), self.orders.get)
         self._from_nested = []
@@ -466,7 +488,10 @@ class InMemoryUnitOfWorkFactory:
         return InMemoryUnitOfWork(self.db, self._current, self.bus)
 
     def reading(self) -> InMemoryUnitOfWork:
-        return self()
+        return InMemoryUnitOfWork(self.db, self._current, self.bus, "reading")
+
+    def single_statement(self) -> InMemoryUnitOfWork:
+        return InMemoryUnitOfWork(self.db, self._current, self.bus, "single_statement")
 
     @property
     def outbox(self) -> list[DomainEvent]:

@@ -4,6 +4,8 @@ and without a readable version (Redis down) nothing is cached."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from app.domain.errors import Unauthenticated
@@ -59,4 +61,39 @@ async def test_without_a_readable_version_every_request_asks_the_database(shared
     assert (await api.authenticate(bearer)).merchant_id == created.merchant.id  # still served
     await admin.merchants.deactivate(created.merchant.id)
     with pytest.raises(Unauthenticated):  # nothing was cached
+        await api.authenticate(bearer)
+
+
+class LateFirstAnswer:
+    """The merchants' key lookup, whose first answer (read before anything changed) is
+    delivered only when the test says so."""
+
+    def __init__(self, merchants) -> None:
+        self._merchants, self.release, self.calls = merchants, asyncio.Event(), 0
+
+    async def authenticate(self, api_key: str):
+        self.calls += 1
+        key = await self._merchants.authenticate(api_key)
+        if self.calls == 1:
+            await self.release.wait()
+        return key
+
+
+async def test_a_lookup_that_predates_a_revocation_seen_meanwhile_is_not_cached(shared):
+    uow, revocations, clock = shared
+    admin = fake_container(uow=uow, key_revocations=revocations, clock=clock)
+    api_container = fake_container(uow=uow, key_revocations=revocations, clock=clock)
+    merchants = LateFirstAnswer(api_container.merchants)
+    api = Authenticator(merchants, api_container.access_tokens, api_container.sessions, "", revocations)
+    created = await admin.merchants.create("Shop")
+    bearer = f"Bearer {created.api_key}"
+    first = asyncio.ensure_future(api.authenticate(bearer))  # looked up while the key was live
+    while merchants.calls == 0:
+        await asyncio.sleep(0)
+    await admin.merchants.deactivate(created.merchant.id)
+    with pytest.raises(Unauthenticated):  # a request that saw the new version
+        await api.authenticate(bearer)
+    merchants.release.set()
+    assert (await first).merchant_id == created.merchant.id  # it was live when it asked
+    with pytest.raises(Unauthenticated):  # but its answer was not kept under the new version
         await api.authenticate(bearer)

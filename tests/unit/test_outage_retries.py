@@ -25,6 +25,8 @@ def test_driver_exceptions_name_their_dependency_even_when_wrapped():
     assert outage_of(asyncpg.exceptions.CannotConnectNowError("the database system is starting up")) == "database"
     assert outage_of(raised_from(asyncpg.exceptions.AdminShutdownError("terminating"))) == "database"
     assert outage_of(asyncpg.exceptions.InterfaceError("connection is closed")) == "database"
+    assert outage_of(asyncpg.exceptions.InterfaceError(  # the server closed it while a request held it
+        "cannot call Connection.fetchval(): connection has been released back to the pool")) == "database"
     assert outage_of(asyncpg.exceptions.InternalClientError(
         "cannot switch to state 15; another operation (2) is in progress")) == "database"  # after a restart
     assert outage_of(raised_from(redis.exceptions.ConnectionError("Error 111"))) == "redis"

@@ -1,13 +1,24 @@
-"""What a unit of work writes when it commits, in one statement: its outbox rows, its
-audit records and the idempotency key's stored response (data-modifying CTEs). They used
-to be three statements, each one more round trip to PostgreSQL per request. The statement
-is constant for each combination of row counts, so asyncpg prepares each variant once per
-connection: a few rows (the usual one or two) as VALUES, which asyncpg encodes cheaper
-than arrays; more as arrays, unnested (one variant whatever the count).
+"""What a unit of work writes when it commits, in one statement (data-modifying CTEs):
+its outbox rows, its audit records, the idempotency key's stored response, and, for a
+unit that writes in one statement (UnitOfWorkFactory.single_statement()), its deferred
+inserts and the idempotency claim itself. They used to be separate statements, each one
+more round trip to PostgreSQL per request. The statement is constant for each combination
+of row counts, so asyncpg prepares each variant once per connection: a few rows (the
+usual one or two) as VALUES, which asyncpg encodes cheaper than arrays; more as arrays,
+unnested (one variant whatever the count).
 
 Every part runs, referenced or not (PostgreSQL executes each data-modifying WITH
-sub-statement exactly once), in the transaction about to commit; the outbox's
-statement-level NOTIFY trigger fires as for a plain INSERT."""
+sub-statement exactly once), in the transaction about to commit, or, with no transaction
+around it, as a transaction of its own: atomic either way. The outbox's statement-level
+NOTIFY trigger fires as for a plain INSERT.
+
+The claim (`claim`): the key's row with its response, inserted, or taken over once
+expired (the TTL re-claim of idempotency.CLAIM_SQL). Every other part writes only if the
+claim did (a concurrent request with the same key waits on the claim's uncommitted row,
+up to the lock timeout, exactly as a claim-first request does). The deferred inserts
+(`orders`) skip a row whose unique key is taken (ON CONFLICT DO NOTHING); the final
+SELECT then calls fxp_write_refused() (migration 0131), whose error aborts the whole
+statement: nothing of it is written, the claim included."""
 
 from __future__ import annotations
 
@@ -18,37 +29,82 @@ from typing import Any
 import asyncpg
 
 from app.adapters.audit.trail import COLUMNS as AUDIT_COLUMNS
+from app.adapters.db.hot_path import ORDER_COLUMNS
 
 OUTBOX_COLUMNS = ("id", "event_type", "aggregate_id", "merchant_id", "payload", "correlation_id", "occurred_at",
                   "traceparent")
 OUTBOX_TYPES = ("uuid", "text", "uuid", "uuid", "jsonb", "text", "timestamptz", "text")
 AUDIT_TYPES = ("uuid", "timestamptz", "text", "text", "text", "text", "text", "text", "jsonb", "float8", "text",
                "text")
+ORDER_TYPES = ("uuid", "uuid", "text", "text", "int8", "text", "jsonb", "jsonb", "text", "int4", "date",
+               "timestamptz", "timestamptz", "text", "uuid")
 MAX_VALUES_ROWS = 4  # up to this many rows of a part: VALUES; more: arrays
+WRITE_REFUSED = "FXP01"  # fxp_write_refused()'s SQLSTATE
+
+
+class WriteRefused(Exception):
+    """A deferred insert met a taken unique key: the statement was aborted, nothing written."""
+
+
+class KeyNotClaimed(Exception):
+    """The statement's idempotency claim did not get the key, so nothing was written:
+    another request's answer is stored under it, or (`busy`) another request still holds
+    it past the lock timeout."""
+
+    def __init__(self, busy: bool) -> None:
+        super().__init__("the idempotency key is held by another request" + (" still running" if busy else ""))
+        self.busy = busy
 
 
 @dataclass(slots=True)
 class CommitWrites:
     outbox: list[tuple[Any, ...]] = field(default_factory=list)  # hot_path.INSERT_OUTBOX's values
     audit: list[tuple[Any, ...]] = field(default_factory=list)  # trail.audit_values()
+    orders: list[tuple[Any, ...]] = field(default_factory=list)  # hot_path.order_values(), deferred inserts
     response: tuple[Any, ...] | None = None  # (merchant_id, key, status_code, body) of a claimed key
+    # (merchant_id, key, fingerprint, ttl_s, status_code, body): the key claimed by this statement
+    claim: tuple[Any, ...] | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.outbox or self.audit or self.response is not None)
+        return bool(self.outbox or self.audit or self.orders or self.response is not None or self.claim is not None)
+
+    def adopt(self, nested: CommitWrites) -> None:
+        """A nested unit's writes, to go with this (outer) unit's."""
+        self.outbox.extend(nested.outbox)
+        self.orders.extend(nested.orders)
+        nested.outbox.clear()
+        nested.orders.clear()
 
     async def run(self, connection: asyncpg.Connection) -> None:
+        """Raises WriteRefused or KeyNotClaimed when the statement wrote nothing."""
         if not self:
             return
-        args: list[Any] = []
-        for rows, width in ((self.outbox, len(OUTBOX_COLUMNS)), (self.audit, len(AUDIT_COLUMNS))):
+        args: list[Any] = list(self.claim) if self.claim is not None else []
+        for rows, width in ((self.orders, len(ORDER_COLUMNS)), (self.outbox, len(OUTBOX_COLUMNS)),
+                            (self.audit, len(AUDIT_COLUMNS))):
             if len(rows) > MAX_VALUES_ROWS:
                 args += [[row[i] for row in rows] for i in range(width)]
             else:
                 args += [value for row in rows for value in row]
         if self.response is not None:
             args += self.response
-        await connection.execute(statement(_shape(len(self.outbox)), _shape(len(self.audit)),
-                                           self.response is not None), *args)
+        sql = statement(_shape(len(self.outbox)), _shape(len(self.audit)), self.response is not None,
+                        _shape(len(self.orders)), self.claim is not None)
+        try:
+            if self.claim is None and not self.orders:
+                await connection.execute(sql, *args)
+                return
+            claimed = await connection.fetchval(sql, *args)
+        except asyncpg.LockNotAvailableError:
+            if self.claim is None:
+                raise
+            raise KeyNotClaimed(busy=True) from None
+        except asyncpg.PostgresError as exc:
+            if exc.sqlstate == WRITE_REFUSED:
+                raise WriteRefused(str(exc)) from None
+            raise
+        if not claimed:
+            raise KeyNotClaimed(busy=False)
 
 
 def _shape(rows: int) -> int:
@@ -66,22 +122,56 @@ def _rows(first: int, count: int, types: tuple[str, ...]) -> str:
         for r in range(count))
 
 
-@lru_cache(maxsize=64)
-def statement(outbox: int, audit: int, response: bool) -> str:
-    parts: list[str] = []
+CLAIM = """INSERT INTO idempotency_keys (merchant_id, key, fingerprint, created_at, status_code, response_body)
+VALUES ($1::uuid, $2::text, $3::text, now(), $5::int4, $6::bytea)
+ON CONFLICT (merchant_id, key) DO UPDATE
+    SET fingerprint = EXCLUDED.fingerprint, status_code = EXCLUDED.status_code,
+        response_body = EXCLUDED.response_body, created_at = now()
+    WHERE idempotency_keys.created_at < now() - make_interval(secs => $4::float8)
+RETURNING 1"""
+CLAIM_PARAMETERS = 6
+
+
+@lru_cache(maxsize=128)
+def statement(outbox: int, audit: int, response: bool, orders: int = 0, claim: bool = False) -> str:
+    parts: list[tuple[str, str]] = []  # (name, sub-statement)
     n = 1
+
+    def source(count: int, types: tuple[str, ...]) -> str:
+        rows = _rows(n, count, types)
+        # With a claim, a part writes only if the claim did (the CTEs share one snapshot:
+        # they cannot see each other's rows, only what the claim returned).
+        return f"SELECT * FROM ({rows}) AS fxp_rows WHERE EXISTS (SELECT FROM fxp_claim)" if claim else rows
+
+    if claim:
+        parts.append(("fxp_claim", CLAIM))
+        n += CLAIM_PARAMETERS
+    orders_first = n  # the orders' first parameter: with arrays, its length is their count
+    if orders:
+        parts.append(("fxp_orders", f"INSERT INTO orders ({', '.join(ORDER_COLUMNS)}) {source(orders, ORDER_TYPES)} "
+                                    "ON CONFLICT DO NOTHING RETURNING 1"))
+        n += len(ORDER_TYPES) * (1 if orders < 0 else orders)
     if outbox:
-        parts.append(f"INSERT INTO outbox ({', '.join(OUTBOX_COLUMNS)}) {_rows(n, outbox, OUTBOX_TYPES)}")
+        parts.append(("fxp_outbox", f"INSERT INTO outbox ({', '.join(OUTBOX_COLUMNS)}) {source(outbox, OUTBOX_TYPES)}"))
         n += len(OUTBOX_TYPES) * (1 if outbox < 0 else outbox)
     if audit:
         # ON CONFLICT: as the trail's own INSERT (a batch written again after an interrupted commit)
-        parts.append(f"INSERT INTO audit_log ({', '.join(AUDIT_COLUMNS)}) {_rows(n, audit, AUDIT_TYPES)} "
-                     "ON CONFLICT (id) DO NOTHING")
+        parts.append(("fxp_audit", f"INSERT INTO audit_log ({', '.join(AUDIT_COLUMNS)}) "
+                                   f"{source(audit, AUDIT_TYPES)} ON CONFLICT (id) DO NOTHING"))
         n += len(AUDIT_TYPES) * (1 if audit < 0 else audit)
     if response:
-        parts.append(f"UPDATE idempotency_keys SET status_code = ${n + 2}, response_body = ${n + 3} "
-                     f"WHERE merchant_id = ${n} AND key = ${n + 1}")
-    if len(parts) == 1:
-        return parts[0]
-    ctes = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(parts[:-1]))
-    return f"WITH {ctes} {parts[-1]}"
+        parts.append(("fxp_response", f"UPDATE idempotency_keys SET status_code = ${n + 2}, response_body = ${n + 3} "
+                                      f"WHERE merchant_id = ${n} AND key = ${n + 1}"))
+    if claim or orders:
+        # The answer: whether the claim got the key (true without one); an insert that was
+        # skipped aborts it all. (CASE reaches the function only when it must raise.)
+        checks = ["WHEN NOT EXISTS (SELECT FROM fxp_claim) THEN false"] if claim else []
+        if orders:
+            expected = str(orders) if orders > 0 else f"cardinality(${orders_first}::uuid[])"
+            checks.append(f"WHEN (SELECT count(*) FROM fxp_orders) < {expected} THEN fxp_write_refused('orders')")
+        final = f"SELECT CASE {' '.join(checks)} ELSE true END"
+    elif len(parts) == 1:
+        return parts[0][1]
+    else:
+        *parts, (_, final) = parts
+    return f"WITH {', '.join(f'{name} AS ({sql})' for name, sql in parts)} {final}"

@@ -1,7 +1,10 @@
 """Idempotency keys in PostgreSQL (Stripe semantics). The claim is one atomic
 INSERT ... ON CONFLICT inside the request's transaction: a concurrent request with
 the same key waits on the uncommitted row (up to the lock timeout, then 409) and then
-sees the stored response, so there is never a read-then-write race."""
+sees the stored response, so there is never a read-then-write race. For a route whose
+effects are database writes only, the claim goes into the commit statement instead, with
+the response (`claim_at_commit`, commit_writes.CLAIM): the same INSERT ... ON CONFLICT,
+the same waits, one round trip for the whole request."""
 
 from __future__ import annotations
 
@@ -23,6 +26,8 @@ ON CONFLICT (merchant_id, key) DO UPDATE
 RETURNING id
 """
 SELECT_SQL = "SELECT fingerprint, status_code, response_body FROM idempotency_keys WHERE merchant_id = $1 AND key = $2"
+# The key as a claim would find it: an expired one is free to take over.
+SELECT_LIVE_SQL = SELECT_SQL + " AND created_at >= now() - make_interval(secs => $3)"
 STORE_SQL = "UPDATE idempotency_keys SET status_code = $3, response_body = $4 WHERE merchant_id = $1 AND key = $2"
 
 
@@ -55,6 +60,23 @@ class PiccoloIdempotencyStore:
             root.store_response_at_commit(merchant_id, key, status_code, body)
             return
         await hot_path.connection(self._engine).execute(STORE_SQL, merchant_id, key, status_code, body)
+
+    def claim_at_commit(self, merchant_id: uuid.UUID, key: str, fingerprint: str, status_code: int,
+                        body: bytes) -> None:
+        """Claim the key with its response in the commit of the unit of work this task is
+        in: that commit then raises KeyNotClaimed when the key is another request's (and
+        writes nothing)."""
+        root = current_root()
+        if root is None:
+            raise RuntimeError("a claim at commit needs a unit of work to commit it")
+        root.claim_at_commit(merchant_id, key, fingerprint, float(self._ttl_s), status_code, body)
+
+    async def held(self, merchant_id: uuid.UUID, key: str) -> StoredResponse | None:
+        """What the key holds, if a request claimed it and it has not expired (committed
+        claims only: a running request's is not seen)."""
+        row = await hot_path.connection(self._engine).fetchrow(SELECT_LIVE_SQL, merchant_id, key,
+                                                               float(self._ttl_s))
+        return StoredResponse(row["fingerprint"], row["status_code"], row["response_body"]) if row else None
 
     async def purge_expired(self) -> int:
         deleted = await IdempotencyKeyTable.raw(

@@ -18,10 +18,10 @@ from app.adapters.db.merchant_secrets import WebhookSecretBox
 from app.adapters.db.tables import (
     CallbackInboxTable, MerchantTable, OrderTable, PaymentAttemptTable, RefundTable, VerdictMismatchTable,
 )
-from app.domain.errors import Conflict
+from app.domain.errors import Conflict, DuplicateOrder
 from app.domain.events import EventRecorder
 from app.domain.model.merchant import Merchant
-from app.domain.model.order import Order
+from app.domain.model.order import Order, duplicate_order
 from app.domain.model.mismatch import VerdictMismatch
 from app.domain.model.payment import PaymentAttempt
 from app.domain.model.refund import Refund, RefundStatus
@@ -34,6 +34,7 @@ class Touched:
     def __init__(self) -> None:
         self.aggregates: list[EventRecorder] = []
         self.wrote = False
+        self.deferring = False  # a single-statement unit's: writes wait for its commit
 
 
 class _Tracking:
@@ -41,6 +42,10 @@ class _Tracking:
         self.touched = touched
 
     def _track(self, aggregate: Any, wrote: bool = False) -> Any:
+        if wrote and self.touched.deferring:
+            # A write that ran at once, with no transaction around it: a use case that
+            # writes so may not use a single-statement unit (this catches it in its tests).
+            raise RuntimeError(f"{type(self).__name__} cannot defer this write to a single-statement commit")
         if aggregate is not None and aggregate not in self.touched.aggregates:
             self.touched.aggregates.append(aggregate)
         self.touched.wrote |= wrote
@@ -54,13 +59,32 @@ async def _first(query: Any, lock: bool) -> dict[str, Any] | None:
 
 
 class PiccoloOrderRepository(_Tracking):
+    def __init__(self, touched: Touched, deferred: builtins.list[tuple[Any, ...]] | None = None) -> None:
+        super().__init__(touched)
+        self._deferred = deferred  # a single-statement unit's inserts, written at its commit
+
     async def add(self, order: Order) -> bool:
+        values = hot_path.order_values(mappers.order_to_row(order))
+        if self._deferred is not None:
+            self._deferred.append(tuple(values))
+            self._track(order)
+            self.touched.wrote = True
+            return True  # a taken reference aborts the commit instead: refused()
         # DO NOTHING + RETURNING: a taken merchant reference is an answer, not an aborted transaction.
-        inserted = await hot_path.connection(OrderTable._meta.db).fetchval(
-            hot_path.INSERT_ORDER, *hot_path.order_values(mappers.order_to_row(order)))
+        inserted = await hot_path.connection(OrderTable._meta.db).fetchval(hot_path.INSERT_ORDER, *values)
         if inserted:
             self._track(order, wrote=True)
         return inserted is not None
+
+    async def refused(self, deferred: builtins.list[tuple[Any, ...]]) -> DuplicateOrder:
+        """Why a commit of these deferred inserts was refused: the order that holds a
+        merchant reference (looked up once the commit statement was aborted)."""
+        merchant, reference = hot_path.ORDER_COLUMNS.index("merchant_id"), hot_path.ORDER_COLUMNS.index(
+            "merchant_reference")
+        for row in deferred:
+            if row[reference] is not None and (existing := await self.get_by_reference(row[merchant], row[reference])):
+                return duplicate_order(row[reference], existing)
+        return duplicate_order(next((row[reference] for row in deferred if row[reference] is not None), None), None)
 
     async def get(self, merchant_id: uuid.UUID, order_id: uuid.UUID, *, lock: bool = False) -> Order | None:
         sql = hot_path.SELECT_ORDER_FOR_UPDATE if lock else hot_path.SELECT_ORDER

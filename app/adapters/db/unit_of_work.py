@@ -5,7 +5,14 @@ transaction; once the outermost transaction has committed it hands them to the b
 A unit of work opened inside another (a use case under the idempotency middleware) joins
 the outer transaction: if it ends without committing, the outer one is marked
 rollback-only and cannot commit either. (Savepoints would allow partial rollback, which
-no caller needs, at two extra round trips per request.)"""
+no caller needs, at two extra round trips per request.)
+
+A single-statement unit (`single_statement()`, for use cases whose only effects are
+inserts the repositories can defer: creating an order) opens no transaction: its reads
+run on their own, its inserts wait in `writes`, and its commit sends them with the outbox
+rows, the audit records and, under the idempotency middleware, the key's claim as one
+statement, atomic by itself: one round trip instead of BEGIN, the statements, COMMIT.
+Nested in a transactional unit it joins that one and writes at once, as any unit does."""
 
 from __future__ import annotations
 
@@ -25,7 +32,7 @@ from app.adapters.db.repositories import (
 )
 from app.adapters.audit import context as audit_context
 from app.adapters.audit.trail import audit_values
-from app.adapters.db.commit_writes import CommitWrites
+from app.adapters.db.commit_writes import CommitWrites, KeyNotClaimed, WriteRefused
 from app.adapters.observability.business_metrics import count_committed
 from app.adapters.observability.trace_context import current_traceparent
 from app.adapters.db.catalog_repositories import PiccoloProductRepository, PiccoloReservationRepository
@@ -61,9 +68,12 @@ def outbox_values(event: DomainEvent, correlation_id: str | None, traceparent: s
 
 class PiccoloUnitOfWork:
     def __init__(self, engine: PostgresEngine, bus: EventBus | None = None, trail: AuditTrail | None = None,
-                 audit: bool = True, secrets: WebhookSecretBox | None = None, read_only: bool = False) -> None:
+                 audit: bool = True, secrets: WebhookSecretBox | None = None, read_only: bool = False,
+                 single_statement: bool = False) -> None:
         self._engine = engine
         self._read_only = read_only  # reading(): no transaction of its own, may not commit
+        self._single_statement = single_statement  # single_statement(): no transaction, writes at commit
+        self._defers = False  # this unit's inserts wait for the commit (its root writes in one statement)
         self._bus = bus
         self._trail = trail
         self.audit = AuditLog(enabled=audit and trail is not None)
@@ -75,7 +85,7 @@ class PiccoloUnitOfWork:
     # The repositories, made when first used: a request uses two or three of the twelve.
     @cached_property
     def orders(self) -> PiccoloOrderRepository:
-        return PiccoloOrderRepository(self._touched)
+        return PiccoloOrderRepository(self._touched, self.writes.orders if self._defers else None)
 
     @cached_property
     def payments(self) -> PiccoloPaymentRepository:
@@ -125,8 +135,16 @@ class PiccoloUnitOfWork:
         self._committed = False
         self._rollback_only = False
         self._parent = _root.get()
-        self._tx = (_NoTransaction(self._engine) if self._read_only and self._parent is None
-                    else self._engine.transaction())
+        if self._parent is None:
+            self._defers = self._single_statement
+        elif self._parent._defers and not (self._single_statement or self._read_only):
+            # Its writes would run one by one, each committing on its own: not atomic.
+            raise RuntimeError("a transactional unit of work cannot join a single-statement one")
+        else:
+            self._defers = self._parent._defers
+        self._touched.deferring = self._defers
+        self._tx = (_NoTransaction(self._engine) if (self._read_only or self._single_statement)
+                    and self._parent is None else self._engine.transaction())
         self._transaction = await self._tx.__aenter__()
         if self._parent is None:
             self._token = _root.set(self)
@@ -146,17 +164,24 @@ class PiccoloUnitOfWork:
         if self._parent is not None:
             # The outer unit writes them with its own, in its transaction: a nested unit's
             # outcome is the outer one's.
-            self._parent.writes.outbox.extend(self.writes.outbox)
-            self.writes.outbox.clear()
+            self._parent.writes.adopt(self.writes)
             self._parent.audit.adopt(self.audit.take())
             self._parent.committed_events.extend(events)
         else:
             # The operations recorded, with the change (taken once committed: if the commit
             # fails, __aexit__ records them as failed); the outbox rows; the idempotent
-            # response: one statement, then COMMIT.
+            # response: one statement, then COMMIT (none for a single-statement unit).
             if self.audit.entries:
                 self.writes.audit = [audit_values(record) for record in _finished(self.audit.entries)]
-            await self.writes.run(self._transaction.connection)
+            try:
+                await self.writes.run(self._transaction.connection)
+            except KeyNotClaimed:
+                # Another request's key: this one did nothing (what it read or meant to
+                # write is not an operation of its own to record).
+                self.audit.take()
+                raise
+            except WriteRefused:
+                raise await self.orders.refused(self.writes.orders) from None
             await self._transaction.commit()
             self.audit.take()
             self.committed_events.extend(events)
@@ -167,6 +192,14 @@ class PiccoloUnitOfWork:
         """The idempotency key's response, written with the rest at the root's commit."""
         root = self if self._parent is None else self._parent
         root.writes.response = (merchant_id, key, status_code, body)
+
+    def claim_at_commit(self, merchant_id: Any, key: str, fingerprint: str, ttl_s: float, status_code: int,
+                        body: bytes) -> None:
+        """Claim the idempotency key with its response in the root's commit statement: the
+        commit writes everything or, when the key is another request's, nothing
+        (KeyNotClaimed)."""
+        root = self if self._parent is None else self._parent
+        root.writes.claim = (merchant_id, key, fingerprint, ttl_s, status_code, body)
 
     async def __aexit__(self, *exc_info: Any) -> None:
         try:
@@ -209,18 +242,22 @@ class PiccoloUnitOfWorkFactory:
     def reading(self) -> PiccoloUnitOfWork:
         return PiccoloUnitOfWork(self.engine, self.bus, self.trail, self.audit, self.secrets, read_only=True)
 
+    def single_statement(self) -> PiccoloUnitOfWork:
+        return PiccoloUnitOfWork(self.engine, self.bus, self.trail, self.audit, self.secrets, single_statement=True)
+
 
 class _NoTransaction(PostgresTransaction):
-    """A reading unit's connection: from the pool, with no BEGIN and nothing to end (a
-    single statement reads one snapshot on its own), so a one-statement read is one round
-    trip instead of three. Statements run through it as through a transaction
-    (engine.current_transaction), each committing on its own: readers only."""
+    """A reading or single-statement unit's connection: from the pool, with no BEGIN and
+    nothing to end (a single statement reads one snapshot, or writes atomically, on its
+    own), so a one-statement request is one round trip instead of three. Statements run
+    through it as through a transaction (engine.current_transaction), each committing on
+    its own: readers, and the single-statement unit's commit."""
 
     async def begin(self) -> None:
         pass
 
     async def commit(self) -> None:
-        raise RuntimeError("a reading unit of work cannot commit (it has no transaction)")
+        self._committed = True  # the statement committed itself
 
     async def rollback(self) -> None:
         self._rolled_back = True  # nothing began: nothing to roll back

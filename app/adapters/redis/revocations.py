@@ -9,6 +9,8 @@ import uuid
 
 import redis.asyncio as redis_async
 
+from app.adapters.redis.shared_read import SharedRead
+
 
 class RedisSessionRevocations:
     PREFIX = "fxp:revoked-session:"
@@ -31,16 +33,23 @@ class RedisKeyRevocations:
     fresh random value) after a key is revoked or a merchant deactivated. API processes
     compare it on each key-authenticated request with the version their key cache was
     filled under, and drop the cache when it differs. A Redis that lost the value (a
-    restart) reads as another version too, so the caches are dropped, never kept."""
+    restart) reads as another version too, so the caches are dropped, never kept.
+
+    Requests of one process arriving together share a GET, but only one sent after they
+    arrived (SharedRead): a change made before a request arrived is always seen by it."""
 
     KEY = "fxp:merchant-keys:version"
 
     def __init__(self, client: redis_async.Redis) -> None:
         self._client = client
+        self._shared_get = SharedRead(self._get)
 
     async def changed(self) -> None:
         await self._client.set(self.KEY, uuid.uuid4().hex)
 
     async def version(self) -> str:
+        return await self._shared_get()
+
+    async def _get(self) -> str:
         value = await self._client.get(self.KEY)
         return value.decode() if isinstance(value, bytes) else (value or "")

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from app.domain.errors import InvalidStateTransition, RetryLimitReached, ValidationFailed
+from app.domain.errors import DuplicateOrder, InvalidStateTransition, RetryLimitReached, ValidationFailed
 from app.domain.events import DomainEvent, EventRecorder
 from app.domain.model.money import Money
 
@@ -247,3 +247,10 @@ async def with_order_snapshots(events: list[DomainEvent], touched: Iterable[obje
             orders[order_id] = order
             enriched[event.id] = replace(event, payload={**event.payload, "order": order.snapshot()})
     return [enriched.get(event.id, event) for event in events]
+
+
+def duplicate_order(reference: str | None, existing: Order | None) -> DuplicateOrder:
+    """The error for an order whose merchant reference another order (`existing`, when
+    found) already has."""
+    return DuplicateOrder(f"an order with merchant_reference {reference!r} already exists",
+                          existing_order_id=str(existing.id) if existing else None)

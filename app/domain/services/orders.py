@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from datetime import datetime
 
-from app.domain.errors import Conflict, DuplicateOrder, NotFound, ValidationFailed
+from app.domain.errors import Conflict, NotFound, ValidationFailed
 from app.domain.model.audit import AuditType
 from app.domain.model.money import Money, currency_code
-from app.domain.model.order import Customer, LineItem, Order
+from app.domain.model.order import Customer, LineItem, Order, duplicate_order
 from app.domain.model.payment import AttemptStatus, PaymentAttempt
 from app.domain.model.refund import Refund
 from app.domain.model.pricing import RequestedItem, price_items, skus_of
@@ -101,19 +101,18 @@ class OrderService:
 
     async def create(self, merchant_id: uuid.UUID, new: NewOrder, user_id: uuid.UUID | None = None) -> Order:
         """A new order; `user_id`: the customer placing it, who alone (besides the merchant) sees it."""
-        async with self._uow() as uow:
+        # Its only write is the insert: one statement at the commit, with no transaction
+        # around the catalog read (under the idempotency middleware, with the key's claim).
+        async with self._uow.single_statement() as uow:
             audit = uow.audit.record(AuditType.ORDER_CREATION, merchant=merchant_id, user=user_id)
             items = await self._priced(uow, merchant_id, new.items, new.currency)
             amount = _amount(new.amount_minor, new.currency, items, self._max_amount)
             order = Order.create(merchant_id, amount, items, new.customer, self._clock.now(),
                                  new.merchant_reference, new.description, user_id=user_id)
             audit.add(order=order.id)
-            if not await uow.orders.add(order):
+            if not await uow.orders.add(order):  # (a single-statement unit's commit raises it instead)
                 existing = await uow.orders.get_by_reference(merchant_id, new.merchant_reference or "")
-                raise DuplicateOrder(
-                    f"an order with merchant_reference {new.merchant_reference!r} already exists",
-                    existing_order_id=str(existing.id) if existing else None,
-                )
+                raise duplicate_order(new.merchant_reference, existing)
             await uow.commit()
         return order
 

@@ -10,7 +10,7 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import Scope
 
 from app.domain.errors import Forbidden
 from app.domain.model.principal import Credential, Principal
@@ -69,8 +69,10 @@ async def authorize(connection: ASGIConnection, handler: BaseRouteHandler) -> No
 
 
 async def authorize_scope(scope: Scope, handler: BaseRouteHandler) -> None:
-    """`authorize` on the ASGI scope (no connection object, no parsed headers: the
-    middleware runs it on every request)."""
+    """`authorize` on the ASGI scope (no connection object, no parsed headers): run by
+    route_entry_middleware on every request, before the body is read or validated, so a
+    caller without the right credential gets 401/403, never a verdict on a body it may
+    not send."""
     rule = handler.opt.get("access")
     if not isinstance(rule, Access):  # public, or Litestar's own (OpenAPI document, OPTIONS)
         return
@@ -88,14 +90,3 @@ async def authorize_scope(scope: Scope, handler: BaseRouteHandler) -> None:
                         code="credential_not_accepted")
     if principal.role not in rule.roles:
         raise Forbidden(f"a {principal.role} may not use this endpoint", code="role_not_allowed")
-
-
-def access_middleware(app: ASGIApp) -> ASGIApp:
-    """The same check before the body is read or validated: a caller without the right
-    credential gets 401/403, never a verdict on a body it may not send."""
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and "route_handler" in scope:
-            await authorize_scope(scope, scope["route_handler"])
-        await app(scope, receive, send)
-
-    return middleware

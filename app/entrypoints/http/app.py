@@ -9,7 +9,7 @@ from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 
 from app.bootstrap import Container
-from app.entrypoints.http.access import SECURITY_COMPONENTS, access_middleware
+from app.entrypoints.http.access import SECURITY_COMPONENTS
 from app.entrypoints.http.auth import Authenticator
 from app.entrypoints.http.client_address import CallbackSources, ClientAddress
 from app.entrypoints.http.controllers.accounts import AuthController, MeController, UsersController
@@ -31,18 +31,19 @@ from app.entrypoints.http.controllers.orders import OrderController
 from app.entrypoints.http.controllers.payments import PaymentController
 from app.entrypoints.http.controllers.products import ProductController
 from app.entrypoints.http.dashboard import dashboard_handlers, template_config
-from app.entrypoints.http.dependencies import from_container
+from app.entrypoints.http.dependencies import from_app
 from app.entrypoints.http.docs import docs_assets, problem_type, problem_types, render_plugins
 from app.entrypoints.http.idempotency import idempotency_middleware
 from app.entrypoints.http.lookup_audit import lookup_audit_middleware
 from app.entrypoints.http.openapi_docs import document
-from app.entrypoints.http.metrics import MetricsController, count_unmatched, metrics_port, prometheus_config
-from app.entrypoints.http.problems import EXCEPTION_HANDLERS, problem_boundary, problem_details_plugin
-from app.entrypoints.http.rate_limit import RateLimitPolicy, rate_limit_middleware
+from app.entrypoints.http.edge import edge_middleware
+from app.entrypoints.http.metrics import MetricsController, metrics_port
+from app.entrypoints.http.problems import EXCEPTION_HANDLERS, problem_details_plugin
+from app.entrypoints.http.rate_limit import RateLimitPolicy
 from app.entrypoints.http.request_guard import request_guard_middleware
-from app.entrypoints.http.request_log import request_log_middleware
 from app.entrypoints.http.route_contracts import route_contracts
-from app.entrypoints.http.security_headers import cors_config, security_headers
+from app.entrypoints.http.route_entry import route_entry_middleware
+from app.entrypoints.http.security_headers import cors_config
 from app.entrypoints.http.tracing import tracing_plugins
 
 
@@ -66,16 +67,16 @@ def create_app(container: Container) -> Litestar:
                         AdminNotificationsController,
                         *dashboard_handlers()],
         template_config=template_config(),
-        dependencies={name: from_container(name) for name in ("orders", "merchants", "payments", "callbacks",
+        dependencies={name: from_app(lambda: app, name) for name in ("orders", "merchants", "payments", "callbacks",
                                                               "catalog", "refunds", "accounts", "sessions", "vault",
                                                               "notification_preferences")},
-        # No app-level guard: access_middleware runs the same `authorize` check for every
-        # route handler, before the body is read (a guard would run it again, and Litestar
-        # copies the handler for each guard call on every request).
-        # Errors raised by our middleware become responses at problem_boundary, inside the
-        # metrics middleware, so metrics count the status the client got.
-        middleware=[prometheus_config.middleware, problem_boundary, rate_limit_middleware, access_middleware,
-                    lookup_audit_middleware, request_guard_middleware, idempotency_middleware],
+        # No app-level guard: route_entry_middleware runs the same `authorize` check for
+        # every route handler, before the body is read (a guard would run it again, and
+        # Litestar copies the handler for each guard call on every request).
+        # Errors raised by our middleware become responses at the app's exception handler,
+        # inside the edge middleware, so its metrics and log line see the status the client got.
+        middleware=[route_entry_middleware, lookup_audit_middleware, request_guard_middleware,
+                    idempotency_middleware],
         plugins=[problem_details_plugin, *tracing_plugins(container.tracing)],
         cors_config=cors_config(container.settings.api.cors_origins),
         exception_handlers=EXCEPTION_HANDLERS,
@@ -97,10 +98,9 @@ def create_app(container: Container) -> Litestar:
     app.state.callback_sources = CallbackSources(container.settings.api.callback_sources())
     app.state.rate_limit_policy = RateLimitPolicy(container.settings.rate_limit)
     app.state.route_contracts = route_contracts(app)
-    # Outside the router: the request log and the headers also cover unknown paths (404),
-    # 405s and errors answered by the app-level exception handler.
-    app.asgi_handler = request_log_middleware(count_unmatched(
-        security_headers(app.asgi_handler, container.settings.api.hsts_max_age_s)))
+    # Outside the router: the request log, the headers and the metrics also cover unknown
+    # paths (404), 405s and errors answered by the app-level exception handler.
+    app.asgi_handler = edge_middleware(app.asgi_handler, container.settings.api.hsts_max_age_s)
     _forbid_unknown_fields_in_schema(app)
     document(app)
     _fix_automatic_options(app)

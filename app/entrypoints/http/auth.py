@@ -5,8 +5,9 @@
 
 Resolved merchant keys are cached in-process for a short time so the hot path does not
 pay a database round trip per request. Revocation still takes effect at once in every
-process: each key-authenticated request reads the keys' version in Redis (one GET) and
-drops the cache when a deactivation or rotation changed it; a rotated key is never cached
+process: each key-authenticated request reads the keys' version in Redis (a GET sent
+after it arrived, shared with the requests that arrived with it) and drops the cache
+when a deactivation or rotation changed it; a rotated key is never cached
 past the end of its grace period. While that version cannot be read (Redis down or
 loading), nothing is cached: each request asks PostgreSQL. A JWT costs no database query: its signature, then one
 Redis lookup of revoked sessions."""
@@ -84,6 +85,10 @@ class Authenticator:
             return cached[1]
         key = await self._merchants.authenticate(api_key)
         principal = self._principal(key)
+        if self._cache_version != version:
+            # Another request saw a newer version while this one asked PostgreSQL: what
+            # this one read may predate that revocation, so it must not be cached under it.
+            return principal
         if len(self._cache) >= CACHE_MAX_ENTRIES:
             self._cache.clear()
         ttl_s = CACHE_TTL_S

@@ -7,19 +7,17 @@ FXP_API__METRICS_PUBLIC=true; FXP_API__METRICS_PORT serves them on a port of the
 from __future__ import annotations
 
 import hmac
-import time
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import structlog
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController, PrometheusMiddleware
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
-from prometheus_client import Counter, start_http_server
-from prometheus_client.metrics import MetricWrapperBase
+from litestar.plugins.prometheus import PrometheusController
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 from app.adapters.observability.business_metrics import refresh_backlog
 from app.adapters.queue.broker import ACTOR_QUEUES
@@ -28,93 +26,58 @@ from config.settings import ApiSettings
 
 logger = structlog.get_logger("fusionxpay.metrics")
 
-class RouteMetricsMiddleware(PrometheusMiddleware):
-    """Litestar's Prometheus middleware, same metrics, labels and values, without its
-    per-request cost: it builds a Request, two label dicts and looks four label children
-    up on every request; here they are looked up once per route and status and kept."""
-
-    def __init__(self, app: ASGIApp, config: PrometheusConfig) -> None:
-        super().__init__(app, config)
-        self._plain = not (config.labels or config.exemplars or config.excluded_http_methods) and config.group_path
-        self._in_progress: dict[tuple[str, str], MetricWrapperBase] = {}
-        self._finished: dict[tuple[str, str, int], tuple[MetricWrapperBase, ...]] = {}
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not self._plain:  # a configuration this does not cover: Litestar's own way
-            await super().__call__(scope, receive, send)
-            return
-        method: str = scope["method"] if scope["type"] == ScopeType.HTTP else scope["type"]
-        path: str = scope["path_template"]
-        in_progress = self._in_progress.get((method, path))
-        if in_progress is None:
-            labels = self._labels(method, path, 200)
-            in_progress = self.requests_in_progress(labels).labels(*labels.values())
-            self._in_progress[(method, path)] = in_progress
-        started = time.perf_counter()
-        status, duration = 200, 0.0
-
-        async def measured_send(message: Message) -> None:
-            nonlocal status, duration
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            elif message["type"] == "http.response.body":
-                duration = time.perf_counter() - started
-            await send(message)
-
-        in_progress.inc()  # type: ignore[attr-defined]
-        try:
-            await self.app(scope, receive, measured_send)
-        finally:
-            in_progress.dec()  # type: ignore[attr-defined]
-            children = self._finished.get((method, path, status)) or self._children(method, path, status)
-            for child in children[2:]:  # the error counter, for a 5xx
-                child.inc()  # type: ignore[attr-defined]
-            children[0].inc()  # type: ignore[attr-defined]
-            children[1].observe(duration)  # type: ignore[attr-defined]
-
-    def _labels(self, method: str, path: str, status: int) -> dict[str, str | int | float]:
-        return {"method": method, "path": path, "status_code": status, "app_name": self._config.app_name}
-
-    def _children(self, method: str, path: str, status: int) -> tuple[MetricWrapperBase, ...]:
-        labels = self._labels(method, path, status)
-        values = [*labels.values()]
-        children: tuple[MetricWrapperBase, ...] = (self.request_count(labels).labels(*values),
-                                                   self.request_time(labels).labels(*values))
-        if status >= 500:
-            children += (self.requests_error_count(labels).labels(*values),)
-        self._finished[(method, path, status)] = children
-        return children
-
-
-# group_path: label requests by route template, so ids do not explode the label space.
-prometheus_config = PrometheusConfig(app_name="fusionxpay", prefix="fxp", group_path=True,
-                                     exclude=["/metrics", "/health"], middleware_class=RouteMetricsMiddleware)
-
-
-# Requests no route took (unknown paths, 405s) never pass the per-route metrics
-# middleware; counted here, so every answer is counted with the status the client got.
+# Litestar's Prometheus middleware's metrics (same names, labels and values), kept by the
+# edge (app.entrypoints.http.edge) instead of a middleware layer per route: it builds a
+# Request, two label dicts and looks four label children up on every request; here each
+# child is looked up once per route and status. Labelled by route template (its
+# group_path), so ids do not explode the label space.
+LABELS = ["method", "path", "status_code", "app_name"]
+APP_NAME = "fusionxpay"
+REQUESTS = Counter("fxp_requests_total", "Total requests", LABELS)
+DURATION = Histogram("fxp_request_duration_seconds", "Request duration, in seconds", LABELS)
+IN_PROGRESS = Gauge("fxp_requests_in_progress", "Total requests currently in progress", LABELS,
+                    multiprocess_mode="livesum")
+ERRORS = Counter("fxp_requests_error_total", "Total errors in requests", LABELS)
+# Requests no route took (unknown paths, 405s): counted with the status the client got.
 UNMATCHED = Counter("fxp_unmatched_requests", "Requests that matched no route", ["method", "status_code"])
+EXCLUDED = re.compile("/metrics|/health")  # not counted per route (Litestar's `exclude`, matched as it does)
 
 
-def count_unmatched(app: ASGIApp) -> ASGIApp:
-    async def counting(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await app(scope, receive, send)
-            return
-        status = [500]
+class RouteMetrics:
+    """The label children of each route and status, looked up once."""
 
-        async def send_and_note(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status[0] = message["status"]
-            await send(message)
+    def __init__(self) -> None:
+        self._in_progress: dict[tuple[str, str], Any] = {}
+        self._finished: dict[tuple[str, str, int], tuple[Any, ...]] = {}
 
-        try:
-            await app(scope, receive, send_and_note)
-        finally:
-            if scope.get("route_handler") is None:
-                UNMATCHED.labels(scope["method"], str(status[0])).inc()
+    @staticmethod
+    def counted(path: str) -> bool:
+        return EXCLUDED.search(path) is None
 
-    return counting
+    def in_progress(self, method: str, template: str) -> Any:
+        gauge = self._in_progress.get((method, template))
+        if gauge is None:  # Litestar labels the gauge with status 200, whatever the answer
+            gauge = self._in_progress[(method, template)] = IN_PROGRESS.labels(method, template, 200, APP_NAME)
+        return gauge
+
+    def finished(self, method: str, template: str, status: int, duration_s: float) -> None:
+        children = self._finished.get((method, template, status))
+        if children is None:
+            values = (method, template, status, APP_NAME)
+            children = (REQUESTS.labels(*values), DURATION.labels(*values),
+                        *((ERRORS.labels(*values),) if status >= 500 else ()))
+            self._finished[(method, template, status)] = children
+        children[0].inc()
+        children[1].observe(duration_s)
+        for child in children[2:]:  # the error counter, for a 5xx
+            child.inc()
+
+    @staticmethod
+    def unmatched(method: str, status: int) -> None:
+        UNMATCHED.labels(method, str(status)).inc()
+
+
+ROUTE_METRICS = RouteMetrics()
 
 
 def metrics_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:

@@ -12,7 +12,6 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Example
-from litestar.types import ASGIApp
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
 from litestar.types import ExceptionHandlersMap
 
@@ -113,10 +112,13 @@ def outage_problem(dependency: str) -> ProblemDetailsException:
 def late_failure(exc: Exception, path: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     """Status, headers and body for a failure after the handler answered but before its
     answer could be committed (the idempotency middleware's commit), which Litestar's
-    handlers no longer see: 503 for an outage, else 500, as problem details."""
+    handlers no longer see: a domain error found at the commit (a unique value or the
+    Idempotency-Key taken) as its problem, 503 for an outage, else 500, as problem details."""
     dependency = outage_of(exc)
     headers = [(b"content-type", b"application/problem+json")]
-    if dependency is not None:
+    if isinstance(exc, errors.DomainError):
+        body = domain_problem(exc)
+    elif dependency is not None:
         logger.warning("dependency_unavailable", path=path, dependency=dependency,
                        error=f"{type(exc).__name__}: {exc}"[:300])
         body = _outage_body(dependency)
@@ -149,15 +151,6 @@ problem_details_plugin = ProblemDetailsPlugin(
     )
 )
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {Exception: handle_unexpected_error}
-
-
-def problem_boundary(app: ASGIApp) -> ASGIApp:
-    """Middleware: exceptions from the middleware inside it become problem responses here,
-    with the same handlers as the rest of the app, so the middleware outside it (metrics)
-    sees the status the client gets. Litestar's own exception middleware, pinned 2.x."""
-    from litestar._asgi.utils import wrap_in_exception_handler
-
-    return wrap_in_exception_handler(app)
 
 
 class ProblemDetails(msgspec.Struct):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 
 from litestar.exceptions import HTTPException
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import Scope
 from prometheus_client import Counter
 
 from app.adapters.redis.rate_limits import RateLimitItem, RedisRateLimiter, Refusal, parse_limits
@@ -64,18 +64,17 @@ def too_many_requests(refusal: Refusal) -> HTTPException:
                                 f"retry in {refusal.retry_after_s}s")
 
 
-def rate_limit_middleware(app: ASGIApp) -> ASGIApp:
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        state = scope["app"].state
-        policy: RateLimitPolicy = state.rate_limit_policy
-        items = (policy.limits_for(group := route_group(scope["path"]))
-                 if policy.enabled and scope["type"] == "http" else None)
-        if items:
-            limiter: RedisRateLimiter = state.container.rate_limiter
-            refusal = await limiter.admit(group, identities(scope, state.client_address.of(scope)), items)
-            if refusal is not None:
-                RATE_LIMITED.labels(group).inc()
-                raise too_many_requests(refusal)
-        await app(scope, receive, send)
-
-    return middleware
+async def enforce_rate_limits(scope: Scope) -> None:
+    """Count the request against its group's limits; 429 when one is reached. Run by
+    route_entry_middleware, first thing for every routed request."""
+    state = scope["app"].state
+    policy: RateLimitPolicy = state.rate_limit_policy
+    if not policy.enabled:
+        return
+    items = policy.limits_for(group := route_group(scope["path"]))
+    if items:
+        limiter: RedisRateLimiter = state.container.rate_limiter
+        refusal = await limiter.admit(group, identities(scope, state.client_address.of(scope)), items)
+        if refusal is not None:
+            RATE_LIMITED.labels(group).inc()
+            raise too_many_requests(refusal)

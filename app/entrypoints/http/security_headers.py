@@ -1,11 +1,10 @@
-"""Headers every response carries, errors and unknown paths included (so this wraps the
-whole app, outside the router): the API's answers are never sniffed as another type,
+"""Headers every response carries, errors and unknown paths included (so the edge
+middleware, outside the router, adds them): the API's answers are never sniffed as another type,
 cached by a browser or proxy, framed, or leak a Referer."""
 
 from __future__ import annotations
 
 from litestar.config.cors import CORSConfig
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -16,27 +15,13 @@ SECURITY_HEADERS = [
 NO_STORE = (b"cache-control", b"no-store")
 
 
-def security_headers(app: ASGIApp, hsts_max_age_s: int = 31_536_000) -> ASGIApp:
+def response_headers(hsts_max_age_s: int = 31_536_000) -> tuple[list[tuple[bytes, bytes]], list[tuple[bytes, bytes]]]:
+    """The headers every response carries unless it sets them itself (the edge middleware
+    adds them): over plain HTTP, and over HTTPS (with HSTS)."""
     # Only over HTTPS: a browser ignores HSTS on plain HTTP, and it must not pin a dev server.
     hsts = (b"strict-transport-security", f"max-age={hsts_max_age_s}; includeSubDomains".encode())
-
-    async def with_headers(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-        extra = [*SECURITY_HEADERS, NO_STORE, *([hsts] if scope.get("scheme") == "https" else [])]
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                headers += [header for header in extra if header[0] not in present]
-                message["headers"] = headers
-            await send(message)
-
-        await app(scope, receive, send_with_headers)
-
-    return with_headers
+    plain = [*SECURITY_HEADERS, NO_STORE]
+    return plain, [*plain, hsts]
 
 
 def cors_config(origins: str) -> CORSConfig | None:

@@ -19,6 +19,7 @@ from app.domain.services.payments import PaymentService
 from app.entrypoints.http.problems import MERCHANT_ERRORS
 from app.entrypoints.http.access import MERCHANT, PUBLIC
 from app.entrypoints.http.auth import merchant_of, provide_principal
+from app.entrypoints.http.idempotency import CLAIM_AT_COMMIT
 from app.entrypoints.http.controllers.callbacks import CALLBACK_ERRORS, receive_callback
 from app.entrypoints.http.schemas.orders import OrderCreate
 from app.entrypoints.http.schemas.payments import CallbackAck, PaymentCreate, method_to_domain
@@ -53,7 +54,7 @@ class LegacyController(Controller):
     dependencies = {"principal": Provide(provide_principal, sync_to_thread=False)}
 
     @post("/order/create", responses=MERCHANT_ERRORS, status_code=201, summary="Alias of POST /orders",
-          **MERCHANT.route())
+          **CLAIM_AT_COMMIT, **MERCHANT.route())  # as POST /orders: its effects are one statement
     async def create_order(self, data: OrderCreate, principal: Principal, orders: OrderService) -> LegacyOrder:
         return LegacyOrder.of(await orders.create(merchant_of(principal), data.to_domain()))
 

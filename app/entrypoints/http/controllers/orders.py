@@ -16,6 +16,7 @@ from app.domain.services.orders import OrderService, OrderView
 from app.entrypoints.http.problems import MERCHANT_ERRORS
 from app.entrypoints.http.access import MERCHANT, MERCHANT_OR_CUSTOMER
 from app.entrypoints.http.auth import merchant_of, provide_principal
+from app.entrypoints.http.idempotency import CLAIM_AT_COMMIT
 from app.entrypoints.http.pagination import TIMESTAMP, decode_cursor, next_cursor, parse_timestamp
 from app.entrypoints.http.schemas import patterns
 from app.entrypoints.http.schemas.orders import Order, OrderCancel, OrderCreate, OrderPage, OrderUpdate
@@ -31,8 +32,10 @@ class OrderController(Controller):
     tags = ["orders"]
     dependencies = {"principal": Provide(provide_principal, sync_to_thread=False)}
 
+    # Its effects are the order's insert only (OrderService.create, one statement): the
+    # Idempotency-Key is claimed in that statement.
     @post("/", responses=MERCHANT_ERRORS, status_code=201, summary="Create an order (a customer's is its own)",
-          **MERCHANT_OR_CUSTOMER.route())
+          **CLAIM_AT_COMMIT, **MERCHANT_OR_CUSTOMER.route())
     async def create(self, data: OrderCreate, principal: Principal, orders: OrderService,
                      idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY] = None) -> Order:
         order = await orders.create(merchant_of(principal), data.to_domain(), principal.customer_id)
