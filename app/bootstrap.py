@@ -25,6 +25,7 @@ from app.adapters.fraud.velocity import RedisVelocityCounter
 from app.adapters.db.admin_queries import AdminQueries
 from app.adapters.db.notification_queries import NotificationQueries
 from app.adapters.db.idempotency import PiccoloIdempotencyStore
+from app.adapters.db.pool import close_pool
 from app.adapters.db.reports import ProviderReports
 from app.adapters.db.schema_version import SchemaVersion
 from app.adapters.db.unit_of_work import PiccoloUnitOfWorkFactory, detach_from_transaction
@@ -160,7 +161,7 @@ class Container:
         except Exception as exc:  # PostgreSQL gone: the stop goes on (they are lost, and logged)
             structlog.get_logger("fusionxpay.audit").warning("audit_records_lost", error=f"{type(exc).__name__}: {exc}")
         await close_senders(self.message_senders)
-        await self.engine.close_connection_pool()
+        await close_pool(self.engine, self.settings.database.close_timeout_s)
         await self.redis.aclose()
         if self.owns_tracing:
             stop_tracing(self.tracing)

@@ -39,6 +39,12 @@ def _group_ticks(pgids: set[int]) -> int:
     return sum(int(f[11]) + int(f[12]) for _, f in proc_stats() if int(f[2]) in pgids)
 
 
+def tree_seconds(root: int) -> float:
+    """CPU seconds of a process and its live children (PostgreSQL's backends each lead a
+    process group of their own, so a process group does not gather them)."""
+    return sum(int(f[11]) + int(f[12]) for pid, f in proc_stats() if pid == root or int(f[1]) == root) / TICKS
+
+
 @dataclass
 class Snapshot:
     at: float

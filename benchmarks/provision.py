@@ -17,6 +17,7 @@ import sys
 import uuid
 import warnings
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import asyncpg
@@ -95,6 +96,26 @@ class BenchDatabase:
             await connection.execute(sql)
         finally:
             await connection.close()
+
+    @cached_property
+    def server_pid(self) -> int | None:
+        """The PostgreSQL server's postmaster, when it runs on this machine and /proc shows
+        it (the parent of our backend): its process and its children are the server, for
+        its CPU per operation. None elsewhere."""
+        async def postmaster() -> int | None:
+            connection = await asyncpg.connect(self.url)
+            try:  # read while our backend lives
+                stat = Path(f"/proc/{await connection.fetchval('SELECT pg_backend_pid()')}/stat").read_text()
+            except OSError:
+                return None
+            finally:
+                await connection.close()
+            return int(stat[stat.rindex(")") + 2:].split()[1])
+
+        try:
+            return asyncio.run(postmaster())
+        except asyncpg.PostgresError:
+            return None
 
     def checkpoint(self) -> None:
         """Flush dirty pages before a measurement, so a checkpoint does not land inside it."""

@@ -181,7 +181,7 @@ def _fmt(value: float | None, spec: str = ".2f", suffix: str = "") -> str:
 
 def table(results: list[dict[str, Any]]) -> str:
     header = ["server", "scenario", "throughput", "p50 ms", "p99 ms", "errors", "x base", "p99 x base",
-              "x POST /orders", "CPU ms/op", "goal"]
+              "x POST /orders", "CPU ms/op", "PG ms/op", "goal"]
     rows = [header]
     for r in results:
         ratios = r.get("vs_baseline") or {}
@@ -199,10 +199,11 @@ def table(results: list[dict[str, Any]]) -> str:
             str(r["errors"]) if r.get("kind") != "probe" else "-",
             _fmt(ratios.get("rps_ratio"), suffix="x"), _fmt(ratios.get("p99_ratio"), suffix="x"),
             _fmt(r.get("vs_orders"), suffix="x"),
-            _fmt(usage.get("cpu_ms_per_op", usage.get("server_cpu_ms_per_request"))), verdict,
+            _fmt(usage.get("cpu_ms_per_op", usage.get("server_cpu_ms_per_request"))),
+            _fmt(usage.get("postgres_cpu_ms_per_op")), verdict,
         ])
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    numeric = {2, 3, 4, 5, 6, 7, 8, 9}
+    numeric = {2, 3, 4, 5, 6, 7, 8, 9, 10}
     lines = []
     for index, row in enumerate(rows):
         cells = [cell.rjust(widths[i]) if i in numeric else cell.ljust(widths[i]) for i, cell in enumerate(row)]
@@ -216,6 +217,9 @@ def table(results: list[dict[str, Any]]) -> str:
                   "CPU ms/op: requests - the API server's CPU per request; pay flows - API + sandbox + "
                   "workers per completed payment;",
                   "  relay, in-process - the relay process per event; actor runs - all worker processes per run."]
+    if any("postgres_cpu_ms_per_op" in (r.get("cpu") or {}) for r in results):
+        lines.append("PG ms/op: the PostgreSQL server's CPU (every process of it, background ones included) per "
+                     "operation; not in CPU ms/op.")
     if "flow" in kinds:
         lines.append("pay flows: p50/p99 = POST /payments sent -> PAYMENT_DONE seen by polling "
                      "(resolution: poll interval + one GET).")

@@ -156,6 +156,8 @@ def _figures(result: dict[str, Any]) -> str:
         notes.append(f"server {usage['server_cores']:.2f} cores")
     if "cpu_ms_per_op" in usage:
         notes.append(f"{usage['cpu_ms_per_op']:.2f} CPU ms/{unit}")
+    if "postgres_cpu_ms_per_op" in usage:
+        notes.append(f"PostgreSQL {usage['postgres_cpu_ms_per_op']:.2f} CPU ms/{unit}")
     if "loadgen_cores" in result:
         notes.append(f"load generator {result['loadgen_cores']:.2f} cores")
     if "machine_busy_pct" in usage:
@@ -191,9 +193,12 @@ def measure(scenario: Scenario, running: RunningStack, server: str, target: str,
         recorder = profile.Recorder(workers, profile_dir, f"{server}-{scenario.name}-{repetition + 1}")
         recorder.start(delay=args.warmup, seconds=args.duration)
     components = running.components()
+    postgres = database.server_pid  # its CPU is reported apart: not in CPU ms/op
     before = {name: cpu.Snapshot.take(groups) for name, groups in components.items()}
+    postgres_before = cpu.tree_seconds(postgres) if postgres is not None else None
     measured = drive(scenario, context, running.api.port, args)
     after = {name: cpu.Snapshot.take(running.components()[name]) for name in components}
+    postgres_after = cpu.tree_seconds(postgres) if postgres is not None else None
     usage = after["server"].since(before["server"])  # warm-up included
     if usage.get("server_cores") and measured["rps"]:
         usage["server_cpu_ms_per_request"] = round(1000 * usage["server_cores"] / measured["rps"], 3)
@@ -202,6 +207,9 @@ def measure(scenario: Scenario, running: RunningStack, server: str, target: str,
         usage["components"] = {("api" if name == "server" else name): value for name, value in cores.items()}
         if measured["rps"]:  # every process of the stack, per completed operation
             usage["cpu_ms_per_op"] = round(1000 * sum(cores.values()) / measured["rps"], 3)
+    if postgres_before is not None and postgres_after is not None and measured["rps"]:
+        seconds = after["server"].at - before["server"].at
+        usage["postgres_cpu_ms_per_op"] = round(1000 * (postgres_after - postgres_before) / seconds / measured["rps"], 3)
     if recorder is not None:
         measured["profile"] = profile.summarize(recorder.wait())
     result = {**base, **measured, "cpu": usage}

@@ -15,6 +15,9 @@ class DatabaseSettings(msgspec.Struct, frozen=True):
     pool_min: int = 2
     pool_max: int = 20
     lock_timeout_ms: int = 5000  # a request waiting longer on a row/key lock gets 409
+    # At shutdown, how long the pool waits for connections still checked out (a request or
+    # task still running) before closing them hard: a stop never hangs on one.
+    close_timeout_s: float = 10.0
     # Behind PgBouncer in transaction mode: no named prepared statements (asyncpg's statement
     # cache off) and no session settings at connect (set lock_timeout on the role instead:
     # ALTER ROLE ... SET lock_timeout = '5s'). See README "Connection budget".

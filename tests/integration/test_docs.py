@@ -102,3 +102,31 @@ async def test_problem_examples_are_problems_the_api_answers(client):
                             seen += 1
     assert seen > 50
     assert "examples" not in json.dumps(schema["components"]["schemas"]["ProblemDetails"])  # no generated ones
+
+
+async def test_every_post_the_idempotency_middleware_covers_documents_its_key(client, merchant):
+    """The header is documented once on each such POST (and on none of the others but the
+    admin key rotations, which read it themselves), and the documented pattern is the one
+    the middleware enforces."""
+    from app.entrypoints.http.idempotency import EXEMPT_PREFIXES
+
+    document = (await client.get("/schema/openapi.json")).json()
+    covered, documented = set(), set()
+    for path, item in document["paths"].items():
+        if "post" not in item:
+            continue
+        keys = [p for p in item["post"].get("parameters", []) if p["name"] == "Idempotency-Key"]
+        assert len(keys) <= 1, path
+        if keys:
+            documented.add(path)
+        if not path.startswith(EXEMPT_PREFIXES):
+            covered.add(path)
+            assert keys and keys[0]["in"] == "header" and not keys[0]["required"], path
+    assert {"/orders", "/payments", "/orders/{order_id}/cancel", "/products"} <= covered
+    assert documented - covered == {"/admin/merchants/{merchant_id}/api-key/rotate",
+                                    "/admin/merchants/{merchant_id}/webhook-secret/rotate"}
+    pattern = document["paths"]["/orders"]["post"]["parameters"][-1]["schema"]["pattern"]
+    headers = {"Authorization": f"Bearer {merchant.api_key}", "Idempotency-Key": "has space"}
+    assert not re.fullmatch(pattern.removesuffix("(?!\\n)").strip("^$"), "has space")
+    refused = await client.post("/orders", json={"amount": 100, "currency": "USD"}, headers=headers)
+    assert refused.status_code == 400 and refused.json()["code"] == "invalid_idempotency_key", refused.text

@@ -8,11 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Litestar
-from litestar.openapi.spec import OpenAPIResponse, Operation, Reference, Schema
+from litestar.enums import ParamType
+from litestar.openapi.spec import OpenAPIResponse, OpenAPIType, Operation, Parameter, Reference, Schema
 
+from app.entrypoints.http.idempotency import EXEMPT_PREFIXES
 from app.entrypoints.http.openapi_operations import OPERATIONS
 from app.entrypoints.http.openapi_webhooks import example, webhooks
 from app.entrypoints.http.problem_codes import PROBLEM_CODES
+from app.entrypoints.http.schemas import patterns
 
 # Placeholders in examples for ids only a running API has: replace them with your own.
 ORDER_ID = "00000000-0000-4000-8000-000000000001"
@@ -173,6 +176,20 @@ Webhooks; `GET /events` lists them with every delivery attempt.
 """
 
 
+IDEMPOTENCY_KEY_TEXT = ("Makes the POST safe to retry (kept 24 h, per merchant): 1-255 printable ASCII characters, "
+                        "e.g. a UUID")
+
+
+def idempotency_key_parameter() -> Parameter:
+    """The Idempotency-Key header as documented on every POST the idempotency middleware
+    covers. The middleware reads and checks it; a handler parameter for it would only make
+    Litestar parse every request's headers to hand over a value nobody uses."""
+    return Parameter(name="Idempotency-Key", param_in=ParamType.HEADER, required=False,
+                     description=IDEMPOTENCY_KEY_TEXT,
+                     schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=255,
+                                   pattern=patterns.IDEMPOTENCY_KEY))
+
+
 def document(app: Litestar) -> None:
     schema = app.openapi_schema
     schema.info.description = INTRO + "\n" + problem_table()
@@ -181,6 +198,8 @@ def document(app: Litestar) -> None:
             operation = getattr(item, method, None)
             if isinstance(operation, Operation):
                 _describe(operation, method.upper(), path)
+        if isinstance(item.post, Operation) and not path.startswith(EXEMPT_PREFIXES):
+            item.post.parameters = [*(item.post.parameters or []), idempotency_key_parameter()]
     components = schema.components.schemas or {}
     for name, fields in FIELDS.items():
         for field, text in fields.items():

@@ -17,9 +17,9 @@ from litestar.params import Parameter
 from app.domain.services.merchants import MerchantService
 from app.entrypoints.http.access import authorize
 from app.entrypoints.http.controllers.admin import ADMIN_ERRORS, ADMIN_ONLY
-from app.entrypoints.http.controllers.orders import IDEMPOTENCY_KEY
 from app.entrypoints.http.pagination import decode_cursor, next_cursor
 from app.entrypoints.http.problems import problem_responses
+from app.entrypoints.http.schemas import patterns
 from app.entrypoints.http.schemas.merchants import (
     ApiKeyRotate, ApiKeyRotated, CreatedMerchant, Merchant, MerchantChanged, MerchantCreate, MerchantPage,
     MerchantUpdate, WebhookSecretRotate, WebhookSecretRotated,
@@ -27,7 +27,7 @@ from app.entrypoints.http.schemas.merchants import (
 
 CHANGE_ERRORS = {**ADMIN_ERRORS, **problem_responses(409, 422)}
 ROTATION_KEY = Parameter(header="Idempotency-Key", required=False, min_length=1, max_length=255,
-                         pattern=IDEMPOTENCY_KEY.pattern,
+                         pattern=patterns.IDEMPOTENCY_KEY,
                          description="The same key again is the same rotation (answered `replayed: true`)")
 
 

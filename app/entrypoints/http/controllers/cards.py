@@ -13,7 +13,6 @@ from app.domain.model.principal import Principal
 from app.domain.services.vault import CardVaultService
 from app.entrypoints.http.access import MERCHANT_OR_CUSTOMER
 from app.entrypoints.http.auth import merchant_of, provide_principal
-from app.entrypoints.http.controllers.orders import IDEMPOTENCY_KEY
 from app.entrypoints.http.problems import MERCHANT_ERRORS
 from app.entrypoints.http.schemas.cards import Card, CardCreate, CardList
 from app.entrypoints.http.schemas import patterns
@@ -28,8 +27,7 @@ class CardController(Controller):
 
     @post("/", responses=MERCHANT_ERRORS, status_code=201, summary="Tokenize a card",
           **MERCHANT_OR_CUSTOMER.route())
-    async def create(self, data: CardCreate, principal: Principal, vault: CardVaultService,
-                     idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY] = None) -> Card:
+    async def create(self, data: CardCreate, principal: Principal, vault: CardVaultService) -> Card:
         return Card.from_domain(await vault.save(merchant_of(principal), principal.customer_id, data.to_domain()))
 
     @get("/", responses=MERCHANT_ERRORS, summary="Saved cards, newest first", **MERCHANT_OR_CUSTOMER.route())

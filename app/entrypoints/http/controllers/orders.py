@@ -18,14 +18,7 @@ from app.entrypoints.http.access import MERCHANT, MERCHANT_OR_CUSTOMER
 from app.entrypoints.http.auth import merchant_of, provide_principal
 from app.entrypoints.http.idempotency import CLAIM_AT_COMMIT
 from app.entrypoints.http.pagination import TIMESTAMP, decode_cursor, next_cursor, parse_timestamp
-from app.entrypoints.http.schemas import patterns
 from app.entrypoints.http.schemas.orders import Order, OrderCancel, OrderCreate, OrderPage, OrderUpdate
-
-IDEMPOTENCY_KEY = Parameter(header="Idempotency-Key", required=False, min_length=1, max_length=255,
-                            pattern=patterns.IDEMPOTENCY_KEY,
-                            description="Makes the POST safe to retry (kept 24 h, per merchant): 1-255 printable "
-                                        "ASCII characters, e.g. a UUID")
-
 
 class OrderController(Controller):
     path = "/orders"
@@ -36,8 +29,7 @@ class OrderController(Controller):
     # Idempotency-Key is claimed in that statement.
     @post("/", responses=MERCHANT_ERRORS, status_code=201, summary="Create an order (a customer's is its own)",
           **CLAIM_AT_COMMIT, **MERCHANT_OR_CUSTOMER.route())
-    async def create(self, data: OrderCreate, principal: Principal, orders: OrderService,
-                     idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY] = None) -> Order:
+    async def create(self, data: OrderCreate, principal: Principal, orders: OrderService) -> Order:
         order = await orders.create(merchant_of(principal), data.to_domain(), principal.customer_id)
         return Order.from_view(OrderView(order, [], []))
 
@@ -78,7 +70,6 @@ class OrderController(Controller):
     @post("/{order_id:uuid}/cancel", responses=MERCHANT_ERRORS, status_code=200,
           summary="Cancel an order (a paid one is refunded)", **MERCHANT_OR_CUSTOMER.route())
     async def cancel(self, order_id: uuid.UUID, principal: Principal, orders: OrderService,
-                     data: OrderCancel | None = None,
-                     idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY] = None) -> Order:
+                     data: OrderCancel | None = None) -> Order:
         return Order.from_view(await orders.cancel(merchant_of(principal), order_id, data.reason if data else None,
                                                    principal.customer_id))

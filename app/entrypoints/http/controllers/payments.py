@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
 from litestar import Controller, Request, get, post
 from litestar.di import Provide
@@ -13,7 +12,6 @@ from app.domain.services.payments import PaymentService
 from app.entrypoints.http.problems import MERCHANT_ERRORS
 from app.entrypoints.http.access import MERCHANT_OR_CUSTOMER
 from app.entrypoints.http.auth import merchant_of, provide_principal
-from app.entrypoints.http.controllers.orders import IDEMPOTENCY_KEY
 from app.entrypoints.http.schemas.payments import Payment, PaymentCreate, PaymentRetry, method_to_domain
 
 
@@ -24,8 +22,7 @@ class PaymentController(Controller):
 
     @post("/", responses=MERCHANT_ERRORS, status_code=202, **MERCHANT_OR_CUSTOMER.route(),
           summary="Pay for a CREATED order (raw card or saved card token); the verdict arrives asynchronously")
-    async def create(self, request: Request, data: PaymentCreate, principal: Principal, payments: PaymentService,
-                     idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY] = None) -> Payment:
+    async def create(self, request: Request, data: PaymentCreate, principal: Principal, payments: PaymentService) -> Payment:
         attempt = await payments.request(merchant_of(principal), data.order_id, data.provider,
                                          method_to_domain(data.payment_method), data.return_url,
                                          request.app.state.client_address.of(request.scope), principal.customer_id)
@@ -34,8 +31,7 @@ class PaymentController(Controller):
     @post("/{payment_id:uuid}/retry", responses=MERCHANT_ERRORS, status_code=202,
           summary="A new attempt for a PAYMENT_FAILED order", **MERCHANT_OR_CUSTOMER.route())
     async def retry(self, request: Request, payment_id: uuid.UUID, principal: Principal, payments: PaymentService,
-                    data: PaymentRetry | None = None,
-                    idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY] = None) -> Payment:
+                    data: PaymentRetry | None = None) -> Payment:
         method = method_to_domain(data.payment_method if data else None)
         return_url = data.return_url if data else None
         return Payment.from_domain(await payments.retry(merchant_of(principal), payment_id, method, return_url,

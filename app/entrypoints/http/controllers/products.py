@@ -14,7 +14,6 @@ from app.domain.ports import ProductQuery
 from app.domain.services.catalog import CatalogService, ProductChanges
 from app.entrypoints.http.access import MERCHANT, MERCHANT_OR_CUSTOMER
 from app.entrypoints.http.auth import merchant_of, provide_principal
-from app.entrypoints.http.controllers.orders import IDEMPOTENCY_KEY
 from app.entrypoints.http.pagination import decode_cursor, next_cursor
 from app.entrypoints.http.problems import MERCHANT_ERRORS
 from app.entrypoints.http.schemas.products import (
@@ -29,8 +28,7 @@ class ProductController(Controller):
     dependencies = {"principal": Provide(provide_principal, sync_to_thread=False)}
 
     @post("/", responses=MERCHANT_ERRORS, **MERCHANT.route(), status_code=201, summary="Add a product to the catalog")
-    async def create(self, data: ProductCreate, principal: Principal, catalog: CatalogService,
-                     idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY] = None) -> Product:
+    async def create(self, data: ProductCreate, principal: Principal, catalog: CatalogService) -> Product:
         return Product.from_domain(await catalog.create(merchant_of(principal), data.to_domain()))
 
     @get("/", responses=MERCHANT_ERRORS, **MERCHANT_OR_CUSTOMER.route(), summary="List products, newest first")
@@ -52,20 +50,17 @@ class ProductController(Controller):
 
     @post("/{product_id:uuid}/deactivate", responses=MERCHANT_ERRORS, **MERCHANT.route(), status_code=200,
           summary="Stop selling a product (orders already paid keep their stock)")
-    async def deactivate(self, product_id: uuid.UUID, principal: Principal, catalog: CatalogService,
-                         idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY] = None) -> Product:
+    async def deactivate(self, product_id: uuid.UUID, principal: Principal, catalog: CatalogService) -> Product:
         return Product.from_domain(await catalog.update(merchant_of(principal), product_id, ProductChanges(active=False)))
 
     @post("/{product_id:uuid}/activate", responses=MERCHANT_ERRORS, **MERCHANT.route(), status_code=200, summary="Sell a product again")
-    async def activate(self, product_id: uuid.UUID, principal: Principal, catalog: CatalogService,
-                       idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY] = None) -> Product:
+    async def activate(self, product_id: uuid.UUID, principal: Principal, catalog: CatalogService) -> Product:
         return Product.from_domain(await catalog.update(merchant_of(principal), product_id, ProductChanges(active=True)))
 
     @post("/{product_id:uuid}/stock-adjustments", responses=MERCHANT_ERRORS, **MERCHANT.route(), status_code=201,
           summary="Record a change of stock on hand, with its reason")
     async def adjust_stock(self, product_id: uuid.UUID, data: StockAdjustmentCreate, principal: Principal,
-                           catalog: CatalogService,
-                           idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY] = None) -> AdjustmentResult:
+                           catalog: CatalogService) -> AdjustmentResult:
         product, adjustment = await catalog.adjust_stock(merchant_of(principal), product_id, data.delta, data.reason)
         return AdjustmentResult(Adjustment.from_domain(adjustment), Product.from_domain(product))
 
