@@ -75,6 +75,26 @@ def connection(engine: Engine[Any]) -> asyncpg.Connection:
     return transaction.connection
 
 
+async def one_statement(engine: Engine[Any], method: str, sql: str, *args: Any, join: bool = True) -> Any:
+    """One statement through asyncpg's `method` (execute, fetchval, fetchrow...): on the
+    connection of the unit of work this task is in (`join`), else on a pooled connection,
+    where a single statement commits on its own (no BEGIN/COMMIT round trips), else, with
+    no pool started (scripts), on a connection of its own. `join=False`: never in the
+    caller's transaction (a write whose failure must not abort it, or that must commit
+    whatever the caller does)."""
+    if join and (transaction := engine.current_transaction.get()) is not None:
+        return await getattr(transaction.connection, method)(sql, *args)
+    pool: Any = getattr(engine, "pool", None)
+    if pool is not None:
+        async with pool.acquire() as connection:
+            return await getattr(connection, method)(sql, *args)
+    connection = await engine.get_new_connection()  # type: ignore[attr-defined]
+    try:
+        return await getattr(connection, method)(sql, *args)
+    finally:
+        await connection.close()
+
+
 def order_values(row: dict[str, Any]) -> list[Any]:
     return [row[column] for column in ORDER_COLUMNS]
 

@@ -13,6 +13,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from app.adapters.audit.records import record_notification
 from app.adapters.observability.business_metrics import WEBHOOK_DELIVERIES
+from app.adapters.db import hot_path
 from app.adapters.db.merchant_secrets import WebhookSecretBox
 from app.adapters.db.tables import MerchantTable, OutboxTable
 from app.adapters.queue.processed_events import PiccoloProcessedEvents
@@ -44,21 +45,8 @@ class PiccoloWebhookStore:
         self._processed = processed
         self._secrets = secrets or WebhookSecretBox(None)
 
-    async def _fetchrow(self, sql: str, *args: Any) -> Any:
-        """On the current transaction's connection, else on a pooled one (one statement:
-        no transaction of its own)."""
-        engine: Any = self._engine
-        transaction = engine.current_transaction.get()
-        if transaction is not None:
-            return await transaction.connection.fetchrow(sql, *args)
-        if engine.pool is not None:
-            async with engine.pool.acquire() as connection:
-                return await connection.fetchrow(sql, *args)
-        async with engine.transaction() as transaction:  # no pool started (scripts)
-            return await transaction.connection.fetchrow(sql, *args)
-
     async def event(self, event_id: uuid.UUID) -> StoredEvent | None:
-        row = await self._fetchrow(EVENT_SQL, event_id)
+        row = await hot_path.one_statement(self._engine, "fetchrow", EVENT_SQL, event_id)
         if row is None:
             return None
         payload = _decode(row["payload"]) if isinstance(row["payload"], (str, bytes)) else row["payload"]
@@ -66,7 +54,7 @@ class PiccoloWebhookStore:
                            row["correlation_id"])
 
     async def endpoint(self, merchant_id: uuid.UUID) -> WebhookEndpoint | None:
-        row = await self._fetchrow(ENDPOINT_SQL, merchant_id)
+        row = await hot_path.one_statement(self._engine, "fetchrow", ENDPOINT_SQL, merchant_id)
         if row is None:
             return None
         previous: tuple[str, ...] = ()

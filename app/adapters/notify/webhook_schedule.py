@@ -19,6 +19,7 @@ from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
 
+from app.adapters.db import hot_path
 from app.adapters.queue.publisher import Outgoing, Publisher, send_batch
 from app.domain.services.notifications import DeliveryOutcome
 
@@ -134,13 +135,8 @@ class PiccoloWebhookSchedule:
 
     async def _one(self, method: str, sql: str, *args: Any) -> Any:
         # A single statement commits on its own: no BEGIN and COMMIT around it (three round
-        # trips become one). On a pooled connection; without a pool (scripts), a transaction.
-        pool: Any = self._engine.pool
-        if pool is None:
-            async with self._engine.transaction() as transaction:
-                return await getattr(transaction.connection, method)(sql, *args)
-        async with pool.acquire() as connection:
-            return await getattr(connection, method)(sql, *args)
+        # trips become one), and never in a caller's transaction.
+        return await hot_path.one_statement(self._engine, method, sql, *args, join=False)
 
     async def status(self, event_id: uuid.UUID) -> dict[str, Any] | None:
         """One delivery's row (operators, tests)."""

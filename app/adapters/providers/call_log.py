@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import structlog
 from piccolo.engine.postgres import PostgresEngine
 
+from app.adapters.db import hot_path
 from app.domain.model.money import Money
 from app.domain.model.provider import PaymentRequest, ProviderEvent, ProviderResult, RefundRequest
 from app.adapters.providers.wrapping import ProviderWrapper
@@ -50,16 +51,7 @@ class PiccoloProviderCallLog:
         # must not take the record with it, nor may a failed insert abort the payment's.
         try:
             async with asyncio.timeout(RECORD_TIMEOUT_S):
-                pool = self._engine.pool
-                if pool is None:
-                    connection = await self._engine.get_new_connection()
-                    try:
-                        await connection.execute(INSERT, *_values(call))
-                    finally:
-                        await connection.close()
-                    return
-                async with pool.acquire() as connection:
-                    await connection.execute(INSERT, *_values(call))
+                await hot_path.one_statement(self._engine, "execute", INSERT, *_values(call), join=False)
         except Exception as error:  # noqa: BLE001 - a lost log row must not fail the payment
             log.warning("provider_call_not_recorded", provider=call.provider, operation=call.operation,
                         error=f"{type(error).__name__}: {error}")

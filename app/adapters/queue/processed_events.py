@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import structlog
 
+from app.adapters.db import hot_path
 from app.adapters.db.tables import OutboxTable
 
 T = TypeVar("T")
@@ -25,19 +26,8 @@ SEEN_SQL = "SELECT EXISTS (SELECT 1 FROM processed_events WHERE consumer = $1 AN
 
 
 async def _fetchval(sql: str, *args: Any) -> Any:
-    """On the current transaction's connection (a unit of work's), else on a pooled one."""
-    engine: Any = OutboxTable._meta.db
-    transaction = engine.current_transaction.get()
-    if transaction is not None:
-        return await transaction.connection.fetchval(sql, *args)
-    if engine.pool is not None:
-        async with engine.pool.acquire() as connection:
-            return await connection.fetchval(sql, *args)
-    connection = await engine.get_new_connection()  # no pool started (scripts)
-    try:
-        return await connection.fetchval(sql, *args)
-    finally:
-        await connection.close()
+    """In the unit of work this task is in, else on its own."""
+    return await hot_path.one_statement(OutboxTable._meta.db, "fetchval", sql, *args)
 
 
 class PiccoloProcessedEvents:
