@@ -22,7 +22,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-import structlog
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 
 from app.adapters.db.merchant_secrets import WebhookSecretBox
@@ -44,6 +43,7 @@ from app.domain.model.order import with_order_snapshots
 from app.domain.model.audit import AuditEntry, AuditLog, AuditRecord, finish
 from app.domain.ports import EventBus, RollbackOnly
 from app.domain.ports_audit import AuditTrail
+from config.log_context import context_value
 
 # The outermost unit of work of the current task: nested ones hand it their events.
 _root: ContextVar[PiccoloUnitOfWork | None] = ContextVar("fxp_root_uow", default=None)
@@ -158,7 +158,7 @@ class PiccoloUnitOfWork:
         events = [event for aggregate in self._touched.aggregates for event in aggregate.pull_events()]
         events = await with_order_snapshots(events, list(self._touched.aggregates), self.orders.get)
         if events:
-            correlation_id = structlog.contextvars.get_contextvars().get("correlation_id")
+            correlation_id = context_value("correlation_id")
             trace = current_traceparent()  # the workers' spans join this trace
             self.writes.outbox.extend(outbox_values(event, correlation_id, trace) for event in events)
         if self._parent is not None:
