@@ -123,7 +123,7 @@ def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None
     logging.basicConfig(format="%(message)s", stream=stream, level=level.upper())
     stamper = structlog.processors.TimeStamper(fmt="iso", utc=True)
     renderer = structlog.processors.JSONRenderer(serializer=_json_dumps)
-    processors = [
+    processors: list[Any] = [
         merge_context,  # structlog.contextvars.merge_contextvars, by name (config.log_context)
         structlog.processors.add_log_level,
         stamper,
