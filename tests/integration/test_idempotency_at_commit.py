@@ -164,7 +164,7 @@ async def test_concurrent_new_keys_for_one_merchant_reference_make_one_order(cli
 async def test_an_expired_key_is_claimed_again_with_the_new_answer(client, merchant, container):
     first = await create_order(client, merchant, **{"Idempotency-Key": "expiring"})
     await rows(container, "UPDATE idempotency_keys SET created_at = now() - interval '25 hours' "
-                          "WHERE key = 'expiring' RETURNING id")
+                          "WHERE key = 'expiring' RETURNING key")
     changed = {**ORDER, "description": "a new request under the old key"}
     second = await client.post("/orders", json=changed, headers=keyed(merchant, "expiring"))
     assert second.status_code == 201 and second.json()["id"] != first["id"]

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from piccolo.engine.postgres import PostgresEngine
 
 from app.adapters.db import hot_path
-from app.adapters.db.tables import IdempotencyKeyTable
 from app.adapters.db.unit_of_work import current_root
 
 CLAIM_SQL = """
@@ -23,12 +22,16 @@ VALUES ($1, $2, $3, now())
 ON CONFLICT (merchant_id, key) DO UPDATE
     SET fingerprint = EXCLUDED.fingerprint, status_code = NULL, response_body = NULL, created_at = now()
     WHERE idempotency_keys.created_at < now() - make_interval(secs => $4)
-RETURNING id
+RETURNING 1
 """
 SELECT_SQL = "SELECT fingerprint, status_code, response_body FROM idempotency_keys WHERE merchant_id = $1 AND key = $2"
 # The key as a claim would find it: an expired one is free to take over.
 SELECT_LIVE_SQL = SELECT_SQL + " AND created_at >= now() - make_interval(secs => $3)"
 STORE_SQL = "UPDATE idempotency_keys SET status_code = $3, response_body = $4 WHERE merchant_id = $1 AND key = $2"
+PURGE_SQL = """
+WITH purged AS (DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1) RETURNING 1)
+SELECT count(*) FROM purged
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +82,4 @@ class PiccoloIdempotencyStore:
         return StoredResponse(row["fingerprint"], row["status_code"], row["response_body"]) if row else None
 
     async def purge_expired(self) -> int:
-        deleted = await IdempotencyKeyTable.raw(
-            "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => {}) RETURNING id",
-            self._ttl_s,
-        ).run()
-        return len(deleted)
+        return int(await hot_path.one_statement(self._engine, "fetchval", PURGE_SQL, float(self._ttl_s)))

@@ -134,16 +134,6 @@ class CallbackInboxTable(Table, tablename="callback_inbox"):
     received_at = Timestamptz()
 
 
-class IdempotencyKeyTable(Table, tablename="idempotency_keys"):
-    id = Serial(primary_key=True)
-    merchant_id = UUID()
-    key = Text()
-    fingerprint = Text()
-    status_code = Integer(null=True)
-    response_body = Bytea(null=True)
-    created_at = Timestamptz()
-
-
 class ProductTable(Table, tablename="products"):
     id = UUID(primary_key=True)
     merchant_id = UUID()
@@ -223,7 +213,7 @@ class SavedCardTable(Table, tablename="saved_cards"):
 
 ALL_TABLES = [
     MerchantTable, OrderTable, PaymentAttemptTable, RefundTable, OutboxTable,
-    CallbackInboxTable, IdempotencyKeyTable, ProductTable, StockAdjustmentTable, StockReservationTable,
+    CallbackInboxTable, ProductTable, StockAdjustmentTable, StockReservationTable,
     VerdictMismatchTable,
     UserTable, RefreshTokenTable, SavedCardTable,
 ]
