@@ -10,6 +10,7 @@ import time
 import httpx
 import msgspec
 
+from sandbox_gateway.callback_http import CallbackClient, CallbackError
 from sandbox_gateway.ledger import Ledger
 from sandbox_gateway.schemas import CallbackEvent, Delivery
 from sandbox_gateway.settings import GatewaySettings
@@ -22,18 +23,29 @@ class CallbackDispatcher:
     def __init__(self, settings: GatewaySettings, ledger: Ledger,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._settings, self._ledger, self._transport = settings, ledger, transport
-        self._client: httpx.AsyncClient | None = None
+        self._client: httpx.AsyncClient | None = None  # with a transport (tests)
+        self._callbacks: CallbackClient | None = None  # otherwise (callback_http.py)
 
-    def _http(self) -> httpx.AsyncClient:
-        # Created on first use, so the app also works when served without a lifespan.
+    async def _post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+        # Clients are made on first use, so the app also works when served without a lifespan.
+        if self._transport is None:
+            if self._callbacks is None:
+                self._callbacks = CallbackClient(self._settings.callback_timeout_s)
+            return await self._callbacks.post(url, body, headers)
         if self._client is None or self._client.is_closed:
             self._client = httpx.AsyncClient(transport=self._transport, timeout=self._settings.callback_timeout_s)
-        return self._client
+        try:
+            return (await self._client.post(url, content=body, headers=headers)).status_code
+        except httpx.HTTPError as exc:
+            raise CallbackError(f"{type(exc).__name__}: {exc}") from None
 
     async def close(self) -> None:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+        if self._callbacks is not None:
+            await self._callbacks.aclose()
+            self._callbacks = None
 
     async def deliver(self, event: CallbackEvent, url: str) -> bool:
         """Deliver one event until the receiver answers 2xx or the attempts run out.
@@ -46,10 +58,9 @@ class CallbackDispatcher:
             status_code: int | None = None
             error: str | None = None
             try:
-                response = await self._http().post(url, content=body, headers=headers)
-                status_code = response.status_code
-            except httpx.HTTPError as exc:
-                error = f"{type(exc).__name__}: {exc}"
+                status_code = await self._post(url, body, headers)
+            except CallbackError as exc:
+                error = str(exc)
             ok = status_code is not None and 200 <= status_code < 300
             self._ledger.deliveries.append(
                 Delivery(event.id, event.type, url, attempt, status_code, error, ok, time.time()))

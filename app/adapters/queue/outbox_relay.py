@@ -47,21 +47,26 @@ class OutboxRelay:
         # Consumers whose work is a job row in PostgreSQL, woken by their own poller: the
         # relay records the job instead of sending a message a broker could lose.
         self._durable = dict(durable or {})
-        self._jobs_due = 0
+        self._jobs_due: dict[str, int] = {}  # per durable consumer, since the last take
 
-    async def _enlist(self, connection: Any, events: list[StoredEvent]) -> int:
-        due = 0
+    async def _enlist(self, connection: Any, events: list[StoredEvent]) -> dict[str, int]:
+        due: dict[str, int] = {}
         for consumer, jobs in self._durable.items():
             mine = [(event.id, event.merchant_id) for event in events
                     if any(name == consumer for name, _ in messages_for(event, self._routes))]
-            due += await jobs.enlist(connection, mine)
+            if mine:
+                due[consumer] = await jobs.enlist(connection, mine)
         return due
 
     def take_jobs_due(self) -> int:
         """How many durable jobs the relay made due since the last call (committed rounds):
         whether their pollers have new work (the relay on commit wakes them only then)."""
-        due, self._jobs_due = self._jobs_due, 0
-        return due
+        return sum(self.take_jobs_due_by_consumer().values())
+
+    def take_jobs_due_by_consumer(self) -> dict[str, int]:
+        """The same per durable consumer (e.g. notify_merchant): which pollers have new work."""
+        due, self._jobs_due = self._jobs_due, {}
+        return {consumer: count for consumer, count in due.items() if count}
 
     def _publish(self, events: list[StoredEvent], accepted: list[uuid.UUID],
                  traces: Mapping[uuid.UUID, str | None] | None = None) -> None:
@@ -103,7 +108,8 @@ class OutboxRelay:
                 failure = exc
             if accepted:
                 await connection.execute(MARK_SQL, accepted)
-        self._jobs_due += due  # the enlisted jobs committed
+        for consumer, count in due.items():  # the enlisted jobs committed
+            self._jobs_due[consumer] = self._jobs_due.get(consumer, 0) + count
         if failure is not None:
             logger.warning("outbox_publish_failed", published=len(accepted), unpublished=len(rows) - len(accepted),
                            error=f"{type(failure).__name__}: {failure}")

@@ -58,12 +58,20 @@ class _WakingConsumer(_RedisConsumer):
         super().__init__(broker, queue_name, prefetch, timeout)
         self._channel = wake_channel(broker.namespace, queue_name)
         self._wakeups: Any = None  # subscribed on first use, inside the connection-error handling
+        # The last fetch got fewer messages than it asked for: the queue was empty then, and
+        # every send since has published a wake-up our subscription holds. So the next fetch
+        # waits for one (or for the idle poll) instead of asking Redis again at once: one
+        # fetch per woken message instead of two (the second one always came back empty).
+        self._drained = False
 
-    def _wait(self, seconds: float) -> None:
+    def _subscribe(self) -> None:
         if self._wakeups is None:
             wakeups = self.broker.client.pubsub()
             wakeups.subscribe(self._channel)
             self._wakeups = wakeups
+
+    def _wait(self, seconds: float) -> None:
+        self._subscribe()
         deadline = time.monotonic() + seconds
         while (left := deadline - time.monotonic()) > 0:
             received = self._wakeups.get_message(timeout=left)
@@ -89,12 +97,16 @@ class _WakingConsumer(_RedisConsumer):
                 except IndexError:
                     messages: list[bytes] = []
                     room = self.prefetch - self.outstanding_message_count
-                    if room > 0:
+                    if room > 0 and not self._drained:
+                        self._subscribe()  # before the fetch: a send right after it wakes us
                         self.message_cache = messages = self.broker.do_fetch(self.queue_name, room)
+                        self._drained = len(messages) < room
                     if not messages:
                         self.misses, backoff_ms = compute_backoff(self.misses, max_backoff=self.timeout)
                         if room > 0:
-                            self._wait(backoff_ms / 1000)
+                            # Drained: only a send (its wake-up) or the idle poll brings work.
+                            self._wait((self.timeout if self._drained else backoff_ms) / 1000)
+                            self._drained = False
                         else:  # full: a wake-up would find no room either; acks make room
                             time.sleep(backoff_ms / 1000)
                         return None
@@ -103,7 +115,7 @@ class _WakingConsumer(_RedisConsumer):
             raise ConnectionClosed(exc) from None
 
     def _close_wakeups(self) -> None:
-        wakeups, self._wakeups = self._wakeups, None
+        wakeups, self._wakeups, self._drained = self._wakeups, None, False  # (wake-ups were lost)
         if wakeups is not None:
             try:
                 wakeups.close()

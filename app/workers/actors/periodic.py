@@ -17,6 +17,7 @@ from dramatiq.middleware import CurrentMessage
 from app.adapters.notify.notification_jobs import PiccoloNotificationJobs
 from app.adapters.redis.locks import RedisLockManager
 from app.bootstrap import Container
+from app.domain.routing import NOTIFY_CUSTOMER, NOTIFY_MERCHANT
 from app.domain.errors import Conflict
 from app.workers.scheduler import TICK_TTL_OPTION
 
@@ -55,27 +56,33 @@ async def relay_outbox(container: Container, *, on_commit: bool = False) -> None
     """Publish committed outbox events to their consumers, then wake the webhook and
     shopper notification deliveries that are due (retries on their schedule, wake-ups
     presumed lost). `on_commit` (the relay woken by a commit, app/workers/relay_wakeup.py):
-    wake deliveries when this round made new ones due, when a wake-up round failed, or at
-    most every WAKE_ON_COMMIT_S otherwise (retries, expired leases); the periodic tick wakes
-    them every time. So under load a round costs one transaction, not three."""
+    wake a kind of delivery when this round made new ones of it due, when its last wake-up
+    round failed, or at most every WAKE_ON_COMMIT_S otherwise (retries, expired leases); the
+    periodic tick wakes both every time. So under load a round costs one transaction, and a
+    payment's webhook one more, not two more (the shopper notifications' poller stays idle)."""
     relay = container.relay
     await _tick(relay.drain)
-    due = relay.take_jobs_due()
-    now = time.monotonic()
-    if on_commit and not due and now - _woken_at.get(id(relay), 0.0) < WAKE_ON_COMMIT_S:
-        return
-    _woken_at[id(relay)] = now
+    due = relay.take_jobs_due_by_consumer()
     batch = container.settings.workers.relay_batch_size
-    woken = [await _tick(lambda: container.webhook_schedule.wake_due(container.publisher, batch))]
+    await _wake(relay, NOTIFY_MERCHANT, on_commit, due,
+                lambda: container.webhook_schedule.wake_due(container.publisher, batch))
     jobs = container.notification_jobs
     if isinstance(jobs, PiccoloNotificationJobs):  # (a stand-in job store has nothing to wake)
-        woken.append(await _tick(lambda: jobs.wake_due(container.publisher, batch)))
-    if any(count is None for count in woken):  # failed (logged): the next round tries again
-        _woken_at.pop(id(relay), None)
+        await _wake(relay, NOTIFY_CUSTOMER, on_commit, due, lambda: jobs.wake_due(container.publisher, batch))
+
+
+async def _wake(relay: object, kind: str, on_commit: bool, due: dict[str, int],
+                wake_due: Callable[[], Awaitable[int]]) -> None:
+    key, now = (id(relay), kind), time.monotonic()
+    if on_commit and not due.get(kind) and now - _woken_at.get(key, 0.0) < WAKE_ON_COMMIT_S:
+        return
+    _woken_at[key] = now
+    if await _tick(wake_due) is None:  # failed (logged): the next round tries again
+        _woken_at.pop(key, None)
 
 
 WAKE_ON_COMMIT_S = 0.25
-_woken_at: dict[int, float] = {}  # relay -> when a commit round last woke deliveries
+_woken_at: dict[tuple[int, str], float] = {}  # (relay, kind) -> when a commit round last woke them
 
 
 async def _reconcile(container: Container) -> None:
