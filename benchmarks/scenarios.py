@@ -211,6 +211,6 @@ register(Scenario(
 # --- the payment flow and the workers (on demand; their modules register them) ----------
 
 from benchmarks import (  # noqa: E402,F401
-    admin_dashboard, audit_cost, auth, catalog, notifications, payment_flow, scaling, security, webhook_flow,
-    worker_throughput,
+    admin_dashboard, audit_cost, auth, catalog, notifications, payment_flow, payment_steps, scaling, security,
+    webhook_flow, worker_throughput,
 )

@@ -222,6 +222,9 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.update({**database.env, "BENCH_DATABASE_URL": database.url})
         # As benchmarks.run's servers (benchmarks/stack.py): one client would hit the limits.
         os.environ.setdefault("FXP_RATE_LIMIT__ENABLED", "false")
+        # As payment.flow.workers: a payment is dispatched by the workers (none here), so
+        # payments.create and callbacks.sandbox (benchmarks/payment_steps.py) call no gateway.
+        os.environ.setdefault("FXP_PAYMENTS__DISPATCH", "outbox")
         import uvloop  # the servers run on uvloop too
 
         uvloop.run(_run(args.scenarios, database, args.requests, args.warmup, args.concurrency))

@@ -14,6 +14,7 @@ import msgspec
 import structlog
 
 from app.domain.model.webhook_url import redact_url
+from config.log_context import merge_context
 
 PAN_PATTERN = re.compile(r"\b(?:\d[ -]?){12,19}\b")
 SECRET_PATTERN = re.compile(r"\b(sk_(?:test|live)_|whsec_|rt_|Bearer\s+|eyJ)[A-Za-z0-9_\-\.=+/]+")
@@ -73,9 +74,51 @@ def _json_dumps(event_dict: dict[str, Any], **_: Any) -> str:
     return msgspec.json.encode(event_dict, enc_hook=repr).decode()
 
 
+class _Direct:
+    """The configured chain, run without structlog's per-call machinery (the bound logger,
+    the event dict's copy, the loop over the processors): for the line written on every
+    request. Only while the chain configure_logging set is the one configured (a test
+    capturing logs replaces the processors: then lines go through structlog)."""
+
+    def __init__(self, processors: list[Any], stamper: Any, renderer: Any, stream: TextIO, level: int,
+                 config: dict[str, Any]) -> None:
+        self.processors, self.first, self.last = processors, processors[0], processors[-1]
+        self.wrapper, self.factory = config["wrapper_class"], config["logger_factory"]
+        self.stamper, self.renderer = stamper, renderer
+        self.logger = structlog.PrintLogger(stream)  # shares structlog's write lock for the stream
+        self.info = level <= logging.INFO
+
+    def ready(self) -> bool:
+        config = structlog.get_config()
+        processors = config["processors"]
+        return (processors is self.processors and processors[0] is self.first and processors[-1] is self.last
+                and config["wrapper_class"] is self.wrapper and config["logger_factory"] is self.factory)
+
+
+_direct: _Direct | None = None
+
+
+def info_line(event: str, fields: dict[str, Any]) -> bool:
+    """Write an INFO line with `fields` exactly as `structlog.get_logger().info(event,
+    **fields)` would under configure_logging's set-up; False (nothing written) when that
+    set-up is not the one in force, and the caller logs through structlog instead."""
+    direct = _direct
+    if direct is None or not direct.ready():
+        return False
+    if not direct.info:
+        return True
+    fields["event"] = event
+    merge_context(None, "info", fields)
+    fields["level"] = "info"
+    direct.stamper(None, "info", fields)
+    direct.logger.msg(direct.renderer(None, "info", redact(None, "info", fields)))
+    return True
+
+
 def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None:
     """JSON log lines on stdout (servers), or on `stream` (the CLI: stderr, so its stdout
     is only what it answers)."""
+    global _direct
     stream = stream or sys.stdout
     logging.basicConfig(format="%(message)s", stream=stream, level=level.upper())
     # httpx logs every request at INFO with its whole URL, unredacted (a merchant's webhook
@@ -85,16 +128,21 @@ def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None
     quiet = logging.getLevelName(level.upper()) != logging.DEBUG
     for chatty in ("httpx", "httpcore"):
         logging.getLogger(chatty).setLevel(logging.WARNING if quiet else logging.NOTSET)
+    stamper = structlog.processors.TimeStamper(fmt="iso", utc=True)
+    renderer = structlog.processors.JSONRenderer(serializer=_json_dumps)
+    processors: list[Any] = [
+        merge_context,  # structlog.contextvars.merge_contextvars, by name (config.log_context)
+        structlog.processors.add_log_level,
+        stamper,
+        structlog.processors.format_exc_info,
+        redact,
+        renderer,
+    ]
+    numeric_level = logging.getLevelName(level.upper())
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            redact,
-            structlog.processors.JSONRenderer(serializer=_json_dumps),
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        processors=processors,
+        wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
         logger_factory=structlog.PrintLoggerFactory(stream),
         cache_logger_on_first_use=True,
     )
+    _direct = _Direct(processors, stamper, renderer, stream, numeric_level, structlog.get_config())

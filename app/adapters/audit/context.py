@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import structlog
 
+from config.log_context import context_value
 from app.domain.model.audit import SYSTEM, Actor, ActorKind
 
 PRINCIPAL = "principal"  # structlog context key: "<kind>:<id>", e.g. "merchant:<uuid>"
@@ -17,8 +18,7 @@ def bind_actor(actor: Actor) -> None:
 
 def current() -> tuple[Actor, str | None]:
     """The acting party and the correlation id of the current request or message."""
-    context = structlog.contextvars.get_contextvars()
-    return parse_actor(context.get(PRINCIPAL)), context.get("correlation_id")
+    return parse_actor(context_value(PRINCIPAL)), context_value("correlation_id")
 
 
 def parse_actor(value: str | None) -> Actor:

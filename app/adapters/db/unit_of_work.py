@@ -22,10 +22,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-import structlog
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 
 from app.adapters.db.merchant_secrets import WebhookSecretBox
+from app.adapters.db.pool import release_at_once
 from app.adapters.db.repositories import (
     PiccoloCallbackInbox, PiccoloMerchantRepository, PiccoloMismatchRepository, PiccoloOrderRepository,
     PiccoloPaymentRepository, PiccoloRefundRepository, Touched,
@@ -44,6 +44,7 @@ from app.domain.model.order import with_order_snapshots
 from app.domain.model.audit import AuditEntry, AuditLog, AuditRecord, finish
 from app.domain.ports import EventBus, RollbackOnly
 from app.domain.ports_audit import AuditTrail
+from config.log_context import context_value
 
 # The outermost unit of work of the current task: nested ones hand it their events.
 _root: ContextVar[PiccoloUnitOfWork | None] = ContextVar("fxp_root_uow", default=None)
@@ -144,7 +145,7 @@ class PiccoloUnitOfWork:
             self._defers = self._parent._defers
         self._touched.deferring = self._defers
         self._tx = (_NoTransaction(self._engine) if (self._read_only or self._single_statement)
-                    and self._parent is None else self._engine.transaction())
+                    and self._parent is None else PooledTransaction(self._engine))
         self._transaction = await self._tx.__aenter__()
         if self._parent is None:
             self._token = _root.set(self)
@@ -158,7 +159,7 @@ class PiccoloUnitOfWork:
         events = [event for aggregate in self._touched.aggregates for event in aggregate.pull_events()]
         events = await with_order_snapshots(events, list(self._touched.aggregates), self.orders.get)
         if events:
-            correlation_id = structlog.contextvars.get_contextvars().get("correlation_id")
+            correlation_id = context_value("correlation_id")
             trace = current_traceparent()  # the workers' spans join this trace
             self.writes.outbox.extend(outbox_values(event, correlation_id, trace) for event in events)
         if self._parent is not None:
@@ -246,7 +247,29 @@ class PiccoloUnitOfWorkFactory:
         return PiccoloUnitOfWork(self.engine, self.bus, self.trail, self.audit, self.secrets, single_statement=True)
 
 
-class _NoTransaction(PostgresTransaction):
+class PooledTransaction(PostgresTransaction):
+    """Piccolo's transaction, its connection given back to the pool at once when idle
+    (pool.release_at_once: no shielded task per unit of work); nested, it joins the
+    outer one as Piccolo's does."""
+
+    async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
+        if self._parent:
+            return exception is None
+        if exception:
+            if not self._rolled_back:  # the caller may have rolled it back itself
+                await self.rollback()
+        elif not self._committed and not self._rolled_back:
+            await self.commit()
+        pool = self.engine.pool
+        if pool is None:
+            await self.connection.close()
+        elif not release_at_once(pool, self.connection):
+            await pool.release(self.connection)
+        self.engine.current_transaction.reset(self.context)
+        return exception is None
+
+
+class _NoTransaction(PooledTransaction):
     """A reading or single-statement unit's connection: from the pool, with no BEGIN and
     nothing to end (a single statement reads one snapshot, or writes atomically, on its
     own), so a one-statement request is one round trip instead of three. Statements run

@@ -53,6 +53,7 @@ class Authenticator:
         self._revocations = revocations
         self._cache: dict[str, tuple[float, Principal]] = {}
         self._cache_version: str | None = None  # the keys' version the cache was filled under
+        self._contexts: dict[Principal, dict[str, str]] = {}  # _log_context's
 
     async def authenticate(self, authorization: str | None) -> Principal:
         token = bearer_token(authorization)
@@ -64,10 +65,22 @@ class Authenticator:
             principal = self._tokens.principal(token)
             if principal.session_id is None or await self._sessions.is_revoked(principal.session_id):
                 raise Unauthenticated("this session has ended (logged out or revoked)", code="session_revoked")
-        if principal.merchant_id is not None:
-            structlog.contextvars.bind_contextvars(merchant_id=str(principal.merchant_id))
-        audit_context.bind_actor(actor_of(principal))
+        structlog.contextvars.bind_contextvars(**self._log_context(principal))
         return principal
+
+    def _log_context(self, principal: Principal) -> dict[str, str]:
+        """What the request's log lines and audit records say of the caller: its merchant
+        (if any) and its actor (audit_context.PRINCIPAL), made once per principal (a merchant
+        key's principal is the same on every request)."""
+        context = self._contexts.get(principal)
+        if context is None:
+            context = {audit_context.PRINCIPAL: str(actor_of(principal))}
+            if principal.merchant_id is not None:
+                context["merchant_id"] = str(principal.merchant_id)
+            if len(self._contexts) >= CACHE_MAX_ENTRIES:
+                self._contexts.clear()
+            self._contexts[principal] = context
+        return context
 
     async def _merchant(self, api_key: str) -> Principal:
         try:

@@ -24,9 +24,10 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from app.entrypoints.http.metrics import ROUTE_METRICS
 from app.entrypoints.http.request_log import log_request, request_id_of
 from app.entrypoints.http.security_headers import response_headers
+from config.log_context import clear_context
 
 _bind = structlog.contextvars.bind_contextvars
-_clear = structlog.contextvars.clear_contextvars
+_clear = clear_context
 
 
 def edge_middleware(app: ASGIApp, hsts_max_age_s: int = 31_536_000) -> ASGIApp:

@@ -53,7 +53,7 @@ def fingerprint(method: str, path: str, query_string: bytes, body: bytes) -> str
         canonical = msgspec.json.encode(msgspec.json.decode(body), order="sorted") if body else b""
     except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
         canonical = body
-    query = urlencode(sorted(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)))
+    query = urlencode(sorted(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))) if query_string else ""
     return hashlib.sha256(b"%s %s?%s\n%s" % (method.encode(), path.encode(), query.encode(), canonical)).hexdigest()
 
 
