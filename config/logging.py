@@ -121,6 +121,13 @@ def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None
     global _direct
     stream = stream or sys.stdout
     logging.basicConfig(format="%(message)s", stream=stream, level=level.upper())
+    # httpx logs every request at INFO with its whole URL, unredacted (a merchant's webhook
+    # URL may carry a token): our own lines say what was sent where, redacted. In the
+    # workers that was a line per provider call and per webhook, through Dramatiq's log pipe
+    # to its parent process. DEBUG keeps them.
+    quiet = logging.getLevelName(level.upper()) != logging.DEBUG
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(logging.WARNING if quiet else logging.NOTSET)
     stamper = structlog.processors.TimeStamper(fmt="iso", utc=True)
     renderer = structlog.processors.JSONRenderer(serializer=_json_dumps)
     processors: list[Any] = [

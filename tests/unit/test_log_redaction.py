@@ -48,3 +48,18 @@ def test_the_rendered_line_carries_no_card_number_or_key():
     line = json.loads(out.getvalue())
     assert PAN not in out.getvalue() and "sk_test_secret" not in out.getvalue()
     assert line["api_key"] == "[REDACTED]" and line["timestamp"] != "forged 4242424242424242"
+
+
+def test_httpx_request_lines_with_their_unredacted_urls_are_not_logged_unless_debugging():
+    import logging
+
+    out = io.StringIO()
+    try:
+        configure_logging("INFO", stream=out)
+        assert not logging.getLogger("httpx").isEnabledFor(logging.INFO)
+        assert logging.getLogger("httpx").isEnabledFor(logging.WARNING)
+        configure_logging("DEBUG", stream=out)
+        assert logging.getLogger("httpx").level == logging.NOTSET  # as the root logger: DEBUG
+    finally:
+        logging.getLogger("httpx").setLevel(logging.NOTSET)
+        logging.getLogger("httpcore").setLevel(logging.NOTSET)

@@ -18,7 +18,7 @@ from app.adapters.db.merchant_secrets import WebhookSecretBox
 from app.adapters.db.tables import MerchantTable, OutboxTable
 from app.adapters.queue.processed_events import PiccoloProcessedEvents
 from app.domain.model.webhook_url import redact_url
-from app.domain.services.notifications import DeliveryAttempt, StoredEvent, WebhookEndpoint
+from app.domain.services.notifications import DeliveryAttempt, PendingDelivery, StoredEvent, WebhookEndpoint
 
 CONSUMER = "notify_merchant"
 _decode = msgspec.json.Decoder().decode  # the payloads (jsonb as text)
@@ -37,6 +37,17 @@ SELECT webhook_url, webhook_secret, webhook_enabled, previous_webhook_secret, pr
 FROM merchants WHERE id = $1
 """
 
+# A delivery attempt's reads in one statement: the event, whether a 2xx was recorded for it
+# (processed_events, as `delivered`), and its merchant's endpoint.
+PENDING_DELIVERY_SQL = """
+SELECT o.id, o.event_type, o.merchant_id, o.payload, o.occurred_at, o.correlation_id,
+       EXISTS (SELECT 1 FROM processed_events p WHERE p.consumer = $2 AND p.event_id = o.id) AS delivered,
+       m.id IS NOT NULL AS has_merchant, m.webhook_url, m.webhook_secret, m.webhook_enabled,
+       m.previous_webhook_secret, m.previous_webhook_secret_expires_at
+FROM outbox o LEFT JOIN merchants m ON m.id = o.merchant_id
+WHERE o.id = $1
+"""
+
 
 class PiccoloWebhookStore:
     def __init__(self, engine: PostgresEngine, processed: PiccoloProcessedEvents,
@@ -47,16 +58,21 @@ class PiccoloWebhookStore:
 
     async def event(self, event_id: uuid.UUID) -> StoredEvent | None:
         row = await hot_path.one_statement(self._engine, "fetchrow", EVENT_SQL, event_id)
+        return None if row is None else _event(row)
+
+    async def pending_delivery(self, event_id: uuid.UUID) -> PendingDelivery | None:
+        row = await hot_path.one_statement(self._engine, "fetchrow", PENDING_DELIVERY_SQL, event_id, CONSUMER)
         if row is None:
             return None
-        payload = _decode(row["payload"]) if isinstance(row["payload"], (str, bytes)) else row["payload"]
-        return StoredEvent(row["id"], row["event_type"], row["merchant_id"], payload, row["occurred_at"],
-                           row["correlation_id"])
+        event = _event(row)
+        return PendingDelivery(event, row["delivered"],
+                               self._endpoint(event.merchant_id, row) if row["has_merchant"] else None)
 
     async def endpoint(self, merchant_id: uuid.UUID) -> WebhookEndpoint | None:
         row = await hot_path.one_statement(self._engine, "fetchrow", ENDPOINT_SQL, merchant_id)
-        if row is None:
-            return None
+        return None if row is None else self._endpoint(merchant_id, row)
+
+    def _endpoint(self, merchant_id: uuid.UUID, row: Any) -> WebhookEndpoint:
         previous: tuple[str, ...] = ()
         if row["previous_webhook_secret"] and row["previous_webhook_secret_expires_at"] > datetime.now(UTC):
             previous = (self._secrets.readable(merchant_id, row["previous_webhook_secret"]) or "",)
@@ -94,6 +110,12 @@ class PiccoloWebhookStore:
             "SELECT attempt, url, status_code, latency_ms, error, created_at FROM webhook_deliveries"
             " WHERE event_id = {} ORDER BY id", event_id,
         ).run()
+
+
+def _event(row: Any) -> StoredEvent:
+    payload = _decode(row["payload"]) if isinstance(row["payload"], (str, bytes)) else row["payload"]
+    return StoredEvent(row["id"], row["event_type"], row["merchant_id"], payload, row["occurred_at"],
+                       row["correlation_id"])
 
 
 def _outcome(attempt: DeliveryAttempt) -> str:

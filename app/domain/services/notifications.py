@@ -73,8 +73,22 @@ class DeliveryOutcome(StrEnum):
     ALREADY_DELIVERED = "already_delivered"
 
 
+@dataclass(frozen=True, slots=True)
+class PendingDelivery:
+    """What one delivery attempt reads: the event, whether it already reached the merchant,
+    and the merchant's endpoint (None: no such merchant)."""
+
+    event: StoredEvent
+    delivered: bool
+    endpoint: WebhookEndpoint | None
+
+
 class WebhookStore(Protocol):
     async def event(self, event_id: uuid.UUID) -> StoredEvent | None: ...
+
+    async def pending_delivery(self, event_id: uuid.UUID) -> PendingDelivery | None:
+        """The event (None: no such event), whether it was delivered and its endpoint, read
+        together: one round trip per delivery attempt instead of three."""
 
     async def endpoint(self, merchant_id: uuid.UUID) -> WebhookEndpoint | None: ...
 
@@ -113,12 +127,12 @@ class NotificationService:
     async def deliver(self, event_id: uuid.UUID, attempt: int = 1, *, resend: bool = False) -> DeliveryOutcome:
         """One delivery attempt. The webhook id is the event id on every attempt, so the
         merchant can drop duplicates; a failure schedules the next attempt itself."""
-        event = await self._store.event(event_id)
-        if event is None or event.type not in NOTIFIED_EVENTS:
+        pending = await self._store.pending_delivery(event_id)
+        if pending is None or pending.event.type not in NOTIFIED_EVENTS:
             return DeliveryOutcome.SKIPPED
-        if not resend and await self._store.delivered(event_id):
+        if not resend and pending.delivered:
             return DeliveryOutcome.ALREADY_DELIVERED
-        endpoint = await self._store.endpoint(event.merchant_id)
+        event, endpoint = pending.event, pending.endpoint
         if endpoint is None or not (endpoint.enabled and endpoint.url and endpoint.secret):
             return DeliveryOutcome.SKIPPED
         response = await self._sender.send(endpoint.url, endpoint.secret, str(event.id), webhook_message(event),
