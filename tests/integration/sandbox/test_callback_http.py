@@ -1,4 +1,4 @@
-"""The gateway's own callback client (sandbox_gateway/callback_http.py) against real sockets:
+"""The gateway's callback client (sandbox_gateway/callback_http.py, aiohttp) against real sockets:
 what it sends, the ways an answer can end, kept-alive connections, and failures."""
 
 from __future__ import annotations
@@ -121,11 +121,11 @@ async def test_failures_raise_callback_errors_naming_what_happened(serve: Serve)
         await client.post(silent, b"{}", {})
 
     garbage = await serve(Server(lambda _: b"SMTP ready\r\n\r\n"))
-    with pytest.raises(CallbackError, match="not an HTTP/1.x answer"):
+    with pytest.raises(CallbackError, match="Bad status line"):
         await client.post(garbage, b"{}", {})
 
     with pytest.raises(CallbackError, match="UnsupportedProtocol"):
         await client.post("ftp://127.0.0.1/", b"{}", {})
-    with pytest.raises(CallbackError, match="line break"):
+    with pytest.raises(CallbackError, match="header injection"):
         await client.post(garbage, b"{}", {"X-Evil": "a\r\nInjected: yes"})
     await client.aclose()
