@@ -17,7 +17,6 @@ import pytest
 from litestar.routes import HTTPRoute
 from piccolo.engine.postgres import PostgresTransaction
 
-from app.adapters.db.unit_of_work import PooledTransaction
 from app.entrypoints.http.idempotency import CLAIM_AT_COMMIT
 
 from tests.integration.test_orders_api import ORDER, create_order
@@ -48,15 +47,8 @@ def statements(monkeypatch):
             transaction.connection.remove_query_logger(log)
         return await aexit(transaction, *exc_info)
 
-    async def unlogged_pooled(transaction, *exc_info):  # the units of work's own (it releases at once)
-        if transaction._parent is None:
-            transaction.connection.remove_query_logger(log)
-        return await pooled_aexit(transaction, *exc_info)
-
-    pooled_aexit = PooledTransaction.__aexit__
     monkeypatch.setattr(PostgresTransaction, "get_connection", logged)
     monkeypatch.setattr(PostgresTransaction, "__aexit__", unlogged)
-    monkeypatch.setattr(PooledTransaction, "__aexit__", unlogged_pooled)
 
     @asynccontextmanager
     async def recording() -> AsyncIterator[list[str]]:
@@ -65,10 +57,6 @@ def statements(monkeypatch):
         try:
             yield sent
         finally:
-            # asyncpg hands a statement to its loggers with call_soon: let them run (a
-            # request whose connection went back to the pool at once may not have given
-            # the loop a turn since its last statement).
-            await asyncio.sleep(0)
             recording_to.reset(token)
 
     return recording

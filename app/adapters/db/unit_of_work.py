@@ -25,7 +25,6 @@ import msgspec
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 
 from app.adapters.db.merchant_secrets import WebhookSecretBox
-from app.adapters.db.pool import release_at_once
 from app.adapters.db.repositories import (
     PiccoloCallbackInbox, PiccoloMerchantRepository, PiccoloMismatchRepository, PiccoloOrderRepository,
     PiccoloPaymentRepository, PiccoloRefundRepository, Touched,
@@ -145,7 +144,7 @@ class PiccoloUnitOfWork:
             self._defers = self._parent._defers
         self._touched.deferring = self._defers
         self._tx = (_NoTransaction(self._engine) if (self._read_only or self._single_statement)
-                    and self._parent is None else PooledTransaction(self._engine))
+                    and self._parent is None else self._engine.transaction())
         self._transaction = await self._tx.__aenter__()
         if self._parent is None:
             self._token = _root.set(self)
@@ -247,29 +246,7 @@ class PiccoloUnitOfWorkFactory:
         return PiccoloUnitOfWork(self.engine, self.bus, self.trail, self.audit, self.secrets, single_statement=True)
 
 
-class PooledTransaction(PostgresTransaction):
-    """Piccolo's transaction, its connection given back to the pool at once when idle
-    (pool.release_at_once: no shielded task per unit of work); nested, it joins the
-    outer one as Piccolo's does."""
-
-    async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
-        if self._parent:
-            return exception is None
-        if exception:
-            if not self._rolled_back:  # the caller may have rolled it back itself
-                await self.rollback()
-        elif not self._committed and not self._rolled_back:
-            await self.commit()
-        pool = self.engine.pool
-        if pool is None:
-            await self.connection.close()
-        elif not release_at_once(pool, self.connection):
-            await pool.release(self.connection)
-        self.engine.current_transaction.reset(self.context)
-        return exception is None
-
-
-class _NoTransaction(PooledTransaction):
+class _NoTransaction(PostgresTransaction):
     """A reading or single-statement unit's connection: from the pool, with no BEGIN and
     nothing to end (a single statement reads one snapshot, or writes atomically, on its
     own), so a one-statement request is one round trip instead of three. Statements run
