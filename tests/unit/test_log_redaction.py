@@ -63,3 +63,27 @@ def test_httpx_request_lines_with_their_unredacted_urls_are_not_logged_unless_de
     finally:
         logging.getLogger("httpx").setLevel(logging.NOTSET)
         logging.getLogger("httpcore").setLevel(logging.NOTSET)
+
+
+def test_values_the_fast_path_lets_through_are_those_no_substitution_would_change():
+    import random
+    import secrets
+
+    from app.domain.model.webhook_url import redact_url
+    from config.logging import PAN_PATTERN, SECRET_PATTERN, _plain_word, _scrub_text
+
+    def scrubbed(value: str) -> str:  # every substitution, no shortcut
+        return redact_url(SECRET_PATTERN.sub(r"\1[REDACTED]", PAN_PATTERN.sub("[REDACTED-PAN]", value)))
+
+    rng = random.Random(17)
+    values = [secrets.token_hex(16) for _ in range(500)] + [
+        "".join(rng.choice("0123456789" * 4 + "abcdefeyJBr_ -:/@") for _ in range(rng.randint(1, 40)))
+        for _ in range(5000)]
+    values += ["4242424242424242", "eyJhbGciOiJIUzI1NiJ9", "abcd4242424242424242", "4242424242424242abcd",
+               "sk_live_abc", "Bearer abc", "rt_abc", "whsec_abc", "https://u:p@h/", "42424242424242424242"]
+    for value in values:
+        if _plain_word(value):
+            assert scrubbed(value) == value, value
+        assert _scrub_text(value) == scrubbed(value), value
+    assert not _plain_word("4242424242424242") and not _plain_word("eyJhbGciOiJIUzI1NiJ9")
+    assert _plain_word(secrets.token_hex(16).replace("0", "a") + "f")
