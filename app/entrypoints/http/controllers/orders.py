@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, get, post, put
+from litestar import Controller, Request, get, post, put
 from litestar.di import Provide
 from litestar.params import Parameter
 
@@ -26,10 +26,16 @@ class OrderController(Controller):
     dependencies = {"principal": Provide(provide_principal, sync_to_thread=False)}
 
     # Its effects are the order's insert only (OrderService.create, one statement): the
-    # Idempotency-Key is claimed in that statement.
+    # Idempotency-Key is claimed in that statement. The hottest route takes the caller and
+    # the use case from the request, as the `principal` and `orders` dependencies would
+    # give them, without Litestar resolving dependencies per request (a signature-model
+    # conversion of the `principal` provider's arguments, a call per provider, the batch
+    # loop): 3% of the request's CPU.
     @post("/", responses=MERCHANT_ERRORS, status_code=201, summary="Create an order (a customer's is its own)",
           **CLAIM_AT_COMMIT, **MERCHANT_OR_CUSTOMER.route())
-    async def create(self, data: OrderCreate, principal: Principal, orders: OrderService) -> Order:
+    async def create(self, data: OrderCreate, request: Request[Any, Any, Any]) -> Order:
+        principal = provide_principal(request)
+        orders: OrderService = request.app.state.container.orders
         order = await orders.create(merchant_of(principal), data.to_domain(), principal.customer_id)
         return Order.from_view(OrderView(order, [], []))
 
