@@ -74,6 +74,12 @@ class PaymentRepository(Protocol):
 
     async def save(self, attempt: PaymentAttempt) -> None: ...
 
+    async def mark_pending_if_initiated(self, attempt: PaymentAttempt) -> None:
+        """Write the attempt's PENDING state (status, provider reference, updated_at) only
+        if the stored one is still INITIATED with no provider reference; WriteSkipped
+        otherwise. The only write a single-statement unit may make to an attempt: at its
+        commit, as the condition every other write of that commit depends on."""
+
     async def for_order(self, order_id: uuid.UUID) -> list[PaymentAttempt]: ...
 
     async def unsettled(self, updated_before: datetime, limit: int) -> list[PaymentAttempt]:
@@ -253,6 +259,12 @@ class UnitOfWork(Protocol):
 class RollbackOnly(RuntimeError):
     """Raised by UnitOfWork.commit() when a unit of work nested in it (which joins its
     transaction: no savepoints) wrote and ended without committing: all of it must go."""
+
+
+class WriteSkipped(RuntimeError):
+    """A conditional write (PaymentRepository.mark_pending_if_initiated) found its row
+    moved on, so nothing was written: raised by the write, or, in a single-statement unit
+    of work, by its commit, which then wrote nothing else either."""
 
 
 class WebhookTargetPolicy(Protocol):

@@ -20,6 +20,7 @@ from app.bootstrap import build_container
 from app.domain.model.order import OrderStatus
 from app.domain.model.payment import AttemptStatus
 from app.domain.model.provider import CallbackKind, Outcome, ProviderEvent, ProviderResult
+from app.domain.model.verdict import VerdictOrigin, VerdictSource
 from app.domain.routing import DISPATCH_PAYMENT, EVENT_ROUTES, NOTIFY_MERCHANT
 from app.domain.services.callbacks import CallbackOutcome
 from app.domain.services.orders import NewOrder
@@ -150,3 +151,62 @@ async def test_a_callback_that_does_not_match_the_attempt_is_not_applied(shop, p
     outcome = await shop.container.callbacks.handle("sandbox", {}, body)
     assert outcome is CallbackOutcome.MISMATCH
     assert await shop.state(attempt) == (AttemptStatus.PENDING, OrderStatus.PAYMENT_IN_PROGRESS)
+
+
+PENDING_WRITE = "UPDATE payment_attempts SET status = 'PENDING'"
+
+
+async def settle_records(shop: Shop, attempt: Any) -> list[tuple[str, str]]:
+    """(action, status) of the attempt's settle records in the audit trail."""
+    async with shop.engine.transaction() as tx:
+        rows = await tx.connection.fetch(
+            "SELECT action, status FROM audit_log WHERE entities @> $1::jsonb AND action LIKE 'settle%'"
+            " ORDER BY occurred_at", f'{{"payment": "{attempt.id}"}}')
+    return [(row["action"], row["status"]) for row in rows]
+
+
+async def test_a_pending_answer_is_written_in_one_statement_with_its_audit_record(shop, provider):
+    # The provider's "pending" changes only the attempt: no transaction, no row locks.
+    provider.default = ProviderResult(Outcome.PENDING, "ref_pending_1")
+    attempt = await shop.requested()
+    applied, seen = await _run(shop, lambda: shop.container.payments.dispatch(attempt.id))
+    assert applied is Applied.PENDING
+    assert await shop.state(attempt) == (AttemptStatus.PENDING, OrderStatus.PAYMENT_IN_PROGRESS)
+    assert seen[0] == ATTEMPT_READ
+    assert [sql for sql in seen if PENDING_WRITE in sql and "INSERT INTO audit_log" in sql] != []
+    assert "BEGIN;" not in seen and "BEGIN" not in seen and attempt_reads(seen) == (1, 0)
+    assert not any("FOR UPDATE" in sql for sql in seen)
+    assert await settle_records(shop, attempt) == [("settle_purchase", "success")]
+    stored = await shop.container.payments.get(shop.merchant_id, attempt.id)
+    assert stored.provider_reference == "ref_pending_1"
+
+
+async def test_a_pending_answer_for_an_attempt_settled_meanwhile_changes_nothing(shop, provider):
+    # The callback's success was applied between the dispatch's read and its settle: the
+    # conditional write finds the attempt moved on, writes nothing (not even its audit
+    # record), and the locked path answers ALREADY_FINAL, as it always did.
+    attempt = await shop.requested()
+    stale = await shop.container.payments.get(shop.merchant_id, attempt.id)
+    success = success_for(attempt, reference_for(attempt.id))
+    await shop.container.payments.settle(attempt.id, success, origin=VerdictOrigin("sandbox", VerdictSource.CALLBACK))
+    await shop.bus.drain()
+    pending = ProviderResult(Outcome.PENDING, reference_for(attempt.id))
+    applied, seen = await _run(shop, lambda: shop.container.payments.settle(
+        attempt.id, pending, origin=VerdictOrigin("sandbox", VerdictSource.PURCHASE), found=stale))
+    assert applied is Applied.ALREADY_FINAL
+    assert any(PENDING_WRITE in sql for sql in seen)  # tried first...
+    assert attempt_reads(seen) == (0, 1)  # ...then the locked path decided
+    assert await shop.state(attempt) == (AttemptStatus.SUCCESS, OrderStatus.PAYMENT_DONE)
+    assert await settle_records(shop, attempt) == [("settle_callback", "success"), ("settle_purchase", "success")]
+
+
+async def test_a_pending_answer_that_does_not_match_the_attempt_is_not_applied(shop, provider):
+    attempt = await shop.requested()
+    reported = success_for(attempt, reference_for(attempt.id)).reported
+    wrong = ProviderResult(Outcome.PENDING, "ref_wrong", reported=type(reported)(
+        reported.amount_minor + 1, reported.currency, attempt.id, attempt.order_id, attempt.merchant_id))
+    provider.default = wrong
+    applied, seen = await _run(shop, lambda: shop.container.payments.dispatch(attempt.id))
+    assert applied is Applied.MISMATCH
+    assert not any(PENDING_WRITE in sql for sql in seen)  # the gate sent it to the locked path
+    assert await shop.state(attempt) == (AttemptStatus.INITIATED, OrderStatus.PAYMENT_IN_PROGRESS)

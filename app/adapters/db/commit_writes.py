@@ -18,10 +18,16 @@ claim did (a concurrent request with the same key waits on the claim's uncommitt
 up to the lock timeout, exactly as a claim-first request does). The deferred inserts
 (`orders`) skip a row whose unique key is taken (ON CONFLICT DO NOTHING); the final
 SELECT then calls fxp_write_refused() (migration 0131), whose error aborts the whole
-statement: nothing of it is written, the claim included."""
+statement: nothing of it is written, the claim included.
+
+A guard (`guard`) takes the claim's place for a unit that writes one conditional change:
+a statement that returns a row when it wrote (an attempt still INITIATED marked PENDING);
+every other part writes only if it did, as with a claim, and the commit raises
+WriteSkipped when it did not: nothing was written."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -30,6 +36,7 @@ import asyncpg
 
 from app.adapters.audit.trail import COLUMNS as AUDIT_COLUMNS
 from app.adapters.db.hot_path import ORDER_COLUMNS
+from app.domain.ports import WriteSkipped
 
 OUTBOX_COLUMNS = ("id", "event_type", "aggregate_id", "merchant_id", "payload", "correlation_id", "occurred_at",
                   "traceparent")
@@ -64,9 +71,12 @@ class CommitWrites:
     response: tuple[Any, ...] | None = None  # (merchant_id, key, status_code, body) of a claimed key
     # (merchant_id, key, fingerprint, ttl_s, status_code, body): the key claimed by this statement
     claim: tuple[Any, ...] | None = None
+    # (sql, args): the conditional write the others depend on (see the module's docstring)
+    guard: tuple[str, tuple[Any, ...]] | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.outbox or self.audit or self.orders or self.response is not None or self.claim is not None)
+        return bool(self.outbox or self.audit or self.orders or self.response is not None or self.claim is not None
+                    or self.guard is not None)
 
     def adopt(self, nested: CommitWrites) -> None:
         """A nested unit's writes, to go with this (outer) unit's."""
@@ -79,7 +89,10 @@ class CommitWrites:
         """Raises WriteRefused or KeyNotClaimed when the statement wrote nothing."""
         if not self:
             return
-        args: list[Any] = list(self.claim) if self.claim is not None else []
+        if self.claim is not None and self.guard is not None:
+            raise RuntimeError("a statement has one claim or one guard, not both")
+        guard = CLAIM if self.claim is not None else self.guard[0] if self.guard is not None else None
+        args: list[Any] = list(self.claim) if self.claim is not None else list(self.guard[1]) if self.guard else []
         for rows, width in ((self.orders, len(ORDER_COLUMNS)), (self.outbox, len(OUTBOX_COLUMNS)),
                             (self.audit, len(AUDIT_COLUMNS))):
             if len(rows) > MAX_VALUES_ROWS:
@@ -89,9 +102,9 @@ class CommitWrites:
         if self.response is not None:
             args += self.response
         sql = statement(_shape(len(self.outbox)), _shape(len(self.audit)), self.response is not None,
-                        _shape(len(self.orders)), self.claim is not None)
+                        _shape(len(self.orders)), guard)
         try:
-            if self.claim is None and not self.orders:
+            if guard is None and not self.orders:
                 await connection.execute(sql, *args)
                 return
             claimed = await connection.fetchval(sql, *args)
@@ -104,6 +117,8 @@ class CommitWrites:
                 raise WriteRefused(str(exc)) from None
             raise
         if not claimed:
+            if self.guard is not None:
+                raise WriteSkipped("the guarded write found its row changed: nothing was written")
             raise KeyNotClaimed(busy=False)
 
 
@@ -129,13 +144,19 @@ ON CONFLICT (merchant_id, key) DO UPDATE
         response_body = EXCLUDED.response_body, created_at = now()
     WHERE idempotency_keys.created_at < now() - make_interval(secs => $4::float8)
 RETURNING 1"""
-CLAIM_PARAMETERS = 6
+
+
+def _parameter_count(sql: str) -> int:
+    return max((int(number) for number in re.findall(r"\$(\d+)", sql)), default=0)
 
 
 @lru_cache(maxsize=128)
-def statement(outbox: int, audit: int, response: bool, orders: int = 0, claim: bool = False) -> str:
+def statement(outbox: int, audit: int, response: bool, orders: int = 0, guard: str | None = None) -> str:
+    """`guard`: the claim's or a guard's SQL (parameters from $1), which the other parts
+    depend on."""
     parts: list[tuple[str, str]] = []  # (name, sub-statement)
     n = 1
+    claim = guard is not None
 
     def source(count: int, types: tuple[str, ...]) -> str:
         rows = _rows(n, count, types)
@@ -143,9 +164,9 @@ def statement(outbox: int, audit: int, response: bool, orders: int = 0, claim: b
         # they cannot see each other's rows, only what the claim returned).
         return f"SELECT * FROM ({rows}) AS fxp_rows WHERE EXISTS (SELECT FROM fxp_claim)" if claim else rows
 
-    if claim:
-        parts.append(("fxp_claim", CLAIM))
-        n += CLAIM_PARAMETERS
+    if guard is not None:
+        parts.append(("fxp_claim", guard))
+        n += _parameter_count(guard)
     orders_first = n  # the orders' first parameter: with arrays, its length is their count
     if orders:
         parts.append(("fxp_orders", f"INSERT INTO orders ({', '.join(ORDER_COLUMNS)}) {source(orders, ORDER_TYPES)} "

@@ -14,6 +14,7 @@ from piccolo.columns import Column
 from piccolo.custom_types import Combinable
 
 from app.adapters.db import hot_path, mappers
+from app.adapters.db.commit_writes import CommitWrites
 from app.adapters.db.merchant_secrets import WebhookSecretBox
 from app.adapters.db.tables import (
     CallbackInboxTable, MerchantTable, OrderTable, PaymentAttemptTable, RefundTable, VerdictMismatchTable,
@@ -23,9 +24,9 @@ from app.domain.events import EventRecorder
 from app.domain.model.merchant import Merchant
 from app.domain.model.order import Order, duplicate_order
 from app.domain.model.mismatch import VerdictMismatch
-from app.domain.model.payment import PaymentAttempt
+from app.domain.model.payment import AttemptStatus, PaymentAttempt
 from app.domain.model.refund import Refund, RefundStatus
-from app.domain.ports import OrderQuery
+from app.domain.ports import OrderQuery, WriteSkipped
 
 
 class Touched:
@@ -136,6 +137,10 @@ class PiccoloOrderRepository(_Tracking):
 
 
 class PiccoloPaymentRepository(_Tracking):
+    def __init__(self, touched: Touched, writes: CommitWrites | None = None) -> None:
+        super().__init__(touched)
+        self._writes = writes  # a single-statement unit's: its conditional write waits for the commit
+
     async def add(self, attempt: PaymentAttempt) -> None:
         try:
             await hot_path.connection(PaymentAttemptTable._meta.db).execute(
@@ -156,6 +161,17 @@ class PiccoloPaymentRepository(_Tracking):
     async def save(self, attempt: PaymentAttempt) -> None:
         values = hot_path.attempt_values(mappers.attempt_to_row(attempt))
         await hot_path.connection(PaymentAttemptTable._meta.db).execute(hot_path.UPDATE_ATTEMPT, *values)
+        self._track(attempt, wrote=True)
+
+    async def mark_pending_if_initiated(self, attempt: PaymentAttempt) -> None:
+        if attempt.status is not AttemptStatus.PENDING:
+            raise ValueError("mark_pending_if_initiated writes a PENDING attempt")
+        args = (attempt.id, attempt.provider_reference, attempt.updated_at)
+        if self._writes is not None:  # the commit's statement: the rest of it writes only if this does
+            self._writes.guard = (hot_path.MARK_PENDING, args)
+            return
+        if await hot_path.connection(PaymentAttemptTable._meta.db).fetchval(hot_path.MARK_PENDING, *args) is None:
+            raise WriteSkipped(f"attempt {attempt.id} is no longer INITIATED")
         self._track(attempt, wrote=True)
 
     async def for_order(self, order_id: uuid.UUID) -> list[PaymentAttempt]:

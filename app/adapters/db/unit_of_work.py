@@ -41,7 +41,7 @@ from app.adapters.db.saved_cards import PiccoloSavedCardRepository
 from app.domain.events import DomainEvent
 from app.domain.model.order import with_order_snapshots
 from app.domain.model.audit import AuditEntry, AuditLog, AuditRecord, finish
-from app.domain.ports import EventBus, RollbackOnly
+from app.domain.ports import EventBus, RollbackOnly, WriteSkipped
 from app.domain.ports_audit import AuditTrail
 from config.log_context import context_value
 
@@ -89,7 +89,7 @@ class PiccoloUnitOfWork:
 
     @cached_property
     def payments(self) -> PiccoloPaymentRepository:
-        return PiccoloPaymentRepository(self._touched)
+        return PiccoloPaymentRepository(self._touched, self.writes if self._defers else None)
 
     @cached_property
     def refunds(self) -> PiccoloRefundRepository:
@@ -175,9 +175,10 @@ class PiccoloUnitOfWork:
                 self.writes.audit = [audit_values(record) for record in _finished(self.audit.entries)]
             try:
                 await self.writes.run(self._transaction.connection)
-            except KeyNotClaimed:
-                # Another request's key: this one did nothing (what it read or meant to
-                # write is not an operation of its own to record).
+            except (KeyNotClaimed, WriteSkipped):
+                # Another request's key, or a guarded write whose row moved on: this one
+                # did nothing (what it read or meant to write is not an operation of its
+                # own to record).
                 self.audit.take()
                 raise
             except WriteRefused:
