@@ -199,6 +199,11 @@ class ProcessedEvents(Protocol):
     async def claim(self, consumer: str, event_id: uuid.UUID) -> bool:
         """Record in this transaction that `consumer` handled the event; False if it had."""
 
+    async def claim_at_commit(self, consumer: str, event_id: uuid.UUID) -> None:
+        """As claim(), in a single-statement unit of work: at its commit, as the condition
+        of everything else it writes (WriteSkipped when the event was claimed before:
+        nothing written). In a transactional unit: now, WriteSkipped likewise."""
+
 
 class CallbackInbox(Protocol):
     async def first_delivery(self, provider: str, event_id: str) -> bool:
@@ -262,8 +267,8 @@ class RollbackOnly(RuntimeError):
 
 
 class WriteSkipped(RuntimeError):
-    """A conditional write (PaymentRepository.mark_pending_if_initiated) found its row
-    moved on, so nothing was written: raised by the write, or, in a single-statement unit
+    """A conditional write (PaymentRepository.mark_pending_if_initiated,
+    ProcessedEvents.claim_at_commit) found its row moved on or taken, so nothing was written: raised by the write, or, in a single-statement unit
     of work, by its commit, which then wrote nothing else either."""
 
 

@@ -24,6 +24,7 @@ from app.domain.model.verdict import VerdictOrigin, VerdictSource
 from app.domain.routing import DISPATCH_PAYMENT, EVENT_ROUTES, NOTIFY_MERCHANT
 from app.domain.services.callbacks import CallbackOutcome
 from app.domain.services.orders import NewOrder
+from app.domain.services.fulfillment import Allocation
 from app.domain.services.settlement import Applied
 from tests.unit.builders import CUSTOMER
 from tests.unit.fake_providers import (FakeProvider, FakeProviderRegistry, InMemoryCardDataCache, reference_for,
@@ -210,3 +211,22 @@ async def test_a_pending_answer_that_does_not_match_the_attempt_is_not_applied(s
     assert applied is Applied.MISMATCH
     assert not any(PENDING_WRITE in sql for sql in seen)  # the gate sent it to the locked path
     assert await shop.state(attempt) == (AttemptStatus.INITIATED, OrderStatus.PAYMENT_IN_PROGRESS)
+
+
+async def test_allocation_of_an_order_without_catalog_items_is_its_claim_and_record_in_one_statement(shop):
+    attempt = await shop.requested()
+    await shop.container.payments.dispatch(attempt.id)
+    event_id = uuid.uuid4()
+    allocate = shop.container.fulfillment.allocate
+    outcome, seen = await _run(shop, lambda: allocate(event_id, shop.merchant_id, attempt.order_id, attempt.id))
+    assert outcome is Allocation.NOT_APPLICABLE
+    assert len(seen) == 2 and "BEGIN;" not in seen and not any("FOR UPDATE" in sql for sql in seen)
+    assert "INSERT INTO processed_events" in seen[1] and "INSERT INTO audit_log" in seen[1]
+    assert await allocate(event_id, shop.merchant_id, attempt.order_id, attempt.id) is Allocation.DUPLICATE
+    async with shop.engine.transaction() as tx:
+        records = await tx.connection.fetchval(
+            "SELECT count(*) FROM audit_log WHERE action = 'allocate' AND entities @> $1::jsonb",
+            f'{{"event": "{event_id}"}}')
+        claims = await tx.connection.fetchval(
+            "SELECT count(*) FROM processed_events WHERE consumer = 'allocate_stock' AND event_id = $1", event_id)
+    assert (records, claims) == (1, 1)  # the redelivery wrote nothing

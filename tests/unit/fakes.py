@@ -239,7 +239,8 @@ class InMemoryOrderRepository:
 
 
 class InMemoryPaymentRepository:
-    def __init__(self, table: _Table, seen: list[EventRecorder], guards: list[PaymentAttempt] | None = None) -> None:
+    def __init__(self, table: _Table, seen: list[EventRecorder],
+                 guards: list[Callable[[], Awaitable[None]]] | None = None) -> None:
         self._table, self._seen = table, seen
         self._guards = guards  # a single-statement unit's conditional write, made at its commit
 
@@ -268,7 +269,7 @@ class InMemoryPaymentRepository:
         if attempt.status is not AttemptStatus.PENDING:
             raise ValueError("mark_pending_if_initiated writes a PENDING attempt")
         if self._guards is not None:
-            self._guards.append(attempt)
+            self._guards.append(lambda: self.write_pending(attempt))
             return
         await self.write_pending(attempt)
 
@@ -411,7 +412,7 @@ class InMemoryUnitOfWork:
             raise RuntimeError("a transactional unit of work cannot join a single-statement one")
         self._defers = self._parent._defers if self._parent else self._kind == "single_statement"
         self._deferred: list[Order] = []
-        self._guards: list[PaymentAttempt] = []
+        self._guards: list[Callable[[], Awaitable[None]]] = []  # a single-statement unit's conditional writes
         self._token = self._current.set(self)
         self._root: InMemoryUnitOfWork = self._parent._root if self._parent else self
         self._held: dict[Hashable, asyncio.Lock] = {}
@@ -431,7 +432,7 @@ class InMemoryUnitOfWork:
         self.products = InMemoryProductRepository(self._tables["products"], self._tables["adjustments"],
                                                   lambda aggregate: _track(self._seen, aggregate))
         self.reservations = InMemoryReservationRepository(self._tables["reservations"])
-        self.processed = InMemoryProcessedEvents(self._tables["processed"])
+        self.processed = InMemoryProcessedEvents(self._tables["processed"], self._guards if self._defers else None)
         self.mismatches = InMemoryMismatchRepository(self._tables["mismatches"], self._seen)
         self.users = InMemoryUserRepository(self._tables["users"])
         self.refresh_tokens = InMemoryRefreshTokenRepository(self._tables["refresh_tokens"])
@@ -451,9 +452,9 @@ class InMemoryUnitOfWork:
             self._parent._deferred.extend(self._deferred)
             self._parent._guards.extend(self._guards)
         else:
-            for attempt in self._guards:  # first, as the statement's condition: nothing else without it
+            for guarded_write in self._guards:  # first, as the statement's condition: nothing else without it
                 try:
-                    await self.payments.write_pending(attempt)
+                    await guarded_write()
                 except WriteSkipped:
                     self.audit.take()  # nothing was written: not an operation to record
                     raise

@@ -113,7 +113,7 @@ class PiccoloUnitOfWork:
 
     @cached_property
     def processed(self) -> PiccoloProcessedEvents:
-        return PiccoloProcessedEvents()
+        return PiccoloProcessedEvents(self.writes if self._defers else None)
 
     @cached_property
     def mismatches(self) -> PiccoloMismatchRepository:

@@ -11,7 +11,9 @@ from typing import Any, TypeVar
 import structlog
 
 from app.adapters.db import hot_path
+from app.adapters.db.commit_writes import CommitWrites
 from app.adapters.db.tables import OutboxTable
+from app.domain.ports import WriteSkipped
 
 T = TypeVar("T")
 logger = structlog.get_logger("fusionxpay.workers")
@@ -31,6 +33,15 @@ async def _fetchval(sql: str, *args: Any) -> Any:
 
 
 class PiccoloProcessedEvents:
+    def __init__(self, writes: CommitWrites | None = None) -> None:
+        self._writes = writes  # a single-statement unit's: a claim at commit is its condition
+
+    async def claim_at_commit(self, consumer: str, event_id: uuid.UUID) -> None:
+        if self._writes is not None:
+            self._writes.guard = (CLAIM_SQL, (consumer, event_id))
+        elif not await self.claim(consumer, event_id):
+            raise WriteSkipped(f"event {event_id} was handled by {consumer} before")
+
     async def claim(self, consumer: str, event_id: uuid.UUID) -> bool:
         """Record the event for `consumer` in the current transaction; False if it was
         recorded before. Run it in the transaction that holds the effect: a rollback then
