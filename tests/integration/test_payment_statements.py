@@ -230,3 +230,38 @@ async def test_allocation_of_an_order_without_catalog_items_is_its_claim_and_rec
         claims = await tx.connection.fetchval(
             "SELECT count(*) FROM processed_events WHERE consumer = 'allocate_stock' AND event_id = $1", event_id)
     assert (records, claims) == (1, 1)  # the redelivery wrote nothing
+
+
+async def provider_calls(shop: Shop, attempt: Any) -> list[str]:
+    async with shop.engine.transaction() as tx:
+        rows = await tx.connection.fetch(
+            "SELECT operation FROM provider_calls WHERE attempt_id = $1 ORDER BY id", attempt.id)
+    return [row["operation"] for row in rows]
+
+
+async def test_provider_call_rows_ride_on_the_commit_that_applies_the_verdict(container, merchant):
+    # As deployed: the provider wrapped by the call log. The purchase's row goes with the
+    # pending write, the callback's with the callback's commit: no statement of their own.
+    from app.adapters.providers.call_log import PiccoloProviderCallLog, RecordingProvider
+    from tests.unit.fake_providers import FakeProviderRegistry
+
+    provider = FakeProvider(default=ProviderResult(Outcome.PENDING, "ref_rides"))
+    shop = Shop(container, uuid.UUID(merchant.id), provider)
+    recording = RecordingProvider(provider, PiccoloProviderCallLog(container.engine))
+    shop.container = build_container(container.settings, engine=container.engine, redis=container.redis,
+                                     bus=shop.bus, providers=FakeProviderRegistry(recording),
+                                     locks=InMemoryLockManager(), card_cache=InMemoryCardDataCache())
+    attempt = await shop.requested()
+    applied, seen = await _run(shop, lambda: shop.container.payments.dispatch(attempt.id))
+    assert applied is Applied.PENDING
+    [pending_write] = [sql for sql in seen if "INSERT INTO provider_calls" in sql]
+    assert PENDING_WRITE in pending_write
+    assert await provider_calls(shop, attempt) == ["purchase"]
+    body = b'{"event": "evt_rides"}'
+    provider.callbacks[body] = ProviderEvent("evt_rides", CallbackKind.PAYMENT,
+                                             success_for(attempt, "ref_rides"), attempt.id)
+    outcome, seen = await _run(shop, lambda: shop.container.callbacks.handle("sandbox", {}, body))
+    assert outcome is CallbackOutcome.APPLIED
+    [commit_write] = [sql for sql in seen if "INSERT INTO provider_calls" in sql]
+    assert "INSERT INTO outbox" in commit_write
+    assert await provider_calls(shop, attempt) == ["purchase", "callback"]

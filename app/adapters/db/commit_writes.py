@@ -45,6 +45,9 @@ AUDIT_TYPES = ("uuid", "timestamptz", "text", "text", "text", "text", "text", "t
                "text")
 ORDER_TYPES = ("uuid", "uuid", "text", "text", "int8", "text", "jsonb", "jsonb", "text", "int4", "date",
                "timestamptz", "timestamptz", "text", "uuid")
+# provider_calls rows riding on the commit (app/adapters/db/log_rides.py, call_log._values)
+CALL_COLUMNS = ("provider", "operation", "attempt_id", "refund_id", "outcome", "failure_code", "latency_ms")
+CALL_TYPES = ("text", "text", "uuid", "uuid", "text", "text", "int4")
 MAX_VALUES_ROWS = 4  # up to this many rows of a part: VALUES; more: arrays
 WRITE_REFUSED = "FXP01"  # fxp_write_refused()'s SQLSTATE
 
@@ -68,6 +71,7 @@ class CommitWrites:
     outbox: list[tuple[Any, ...]] = field(default_factory=list)  # hot_path.INSERT_OUTBOX's values
     audit: list[tuple[Any, ...]] = field(default_factory=list)  # trail.audit_values()
     orders: list[tuple[Any, ...]] = field(default_factory=list)  # hot_path.order_values(), deferred inserts
+    calls: list[tuple[Any, ...]] = field(default_factory=list)  # provider_calls rows (CALL_COLUMNS)
     response: tuple[Any, ...] | None = None  # (merchant_id, key, status_code, body) of a claimed key
     # (merchant_id, key, fingerprint, ttl_s, status_code, body): the key claimed by this statement
     claim: tuple[Any, ...] | None = None
@@ -75,8 +79,8 @@ class CommitWrites:
     guard: tuple[str, tuple[Any, ...]] | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.outbox or self.audit or self.orders or self.response is not None or self.claim is not None
-                    or self.guard is not None)
+        return bool(self.outbox or self.audit or self.orders or self.calls or self.response is not None
+                    or self.claim is not None or self.guard is not None)
 
     def adopt(self, nested: CommitWrites) -> None:
         """A nested unit's writes, to go with this (outer) unit's."""
@@ -94,7 +98,7 @@ class CommitWrites:
         guard = CLAIM if self.claim is not None else self.guard[0] if self.guard is not None else None
         args: list[Any] = list(self.claim) if self.claim is not None else list(self.guard[1]) if self.guard else []
         for rows, width in ((self.orders, len(ORDER_COLUMNS)), (self.outbox, len(OUTBOX_COLUMNS)),
-                            (self.audit, len(AUDIT_COLUMNS))):
+                            (self.audit, len(AUDIT_COLUMNS)), (self.calls, len(CALL_COLUMNS))):
             if len(rows) > MAX_VALUES_ROWS:
                 args += [[row[i] for row in rows] for i in range(width)]
             else:
@@ -102,7 +106,7 @@ class CommitWrites:
         if self.response is not None:
             args += self.response
         sql = statement(_shape(len(self.outbox)), _shape(len(self.audit)), self.response is not None,
-                        _shape(len(self.orders)), guard)
+                        _shape(len(self.orders)), guard, _shape(len(self.calls)))
         try:
             if guard is None and not self.orders:
                 await connection.execute(sql, *args)
@@ -151,7 +155,8 @@ def _parameter_count(sql: str) -> int:
 
 
 @lru_cache(maxsize=128)
-def statement(outbox: int, audit: int, response: bool, orders: int = 0, guard: str | None = None) -> str:
+def statement(outbox: int, audit: int, response: bool, orders: int = 0, guard: str | None = None,
+              calls: int = 0) -> str:
     """`guard`: the claim's or a guard's SQL (parameters from $1), which the other parts
     depend on."""
     parts: list[tuple[str, str]] = []  # (name, sub-statement)
@@ -180,6 +185,9 @@ def statement(outbox: int, audit: int, response: bool, orders: int = 0, guard: s
         parts.append(("fxp_audit", f"INSERT INTO audit_log ({', '.join(AUDIT_COLUMNS)}) "
                                    f"{source(audit, AUDIT_TYPES)} ON CONFLICT (id) DO NOTHING"))
         n += len(AUDIT_TYPES) * (1 if audit < 0 else audit)
+    if calls:
+        parts.append(("fxp_calls", f"INSERT INTO provider_calls ({', '.join(CALL_COLUMNS)}) {source(calls, CALL_TYPES)}"))
+        n += len(CALL_TYPES) * (1 if calls < 0 else calls)
     if response:
         parts.append(("fxp_response", f"UPDATE idempotency_keys SET status_code = ${n + 2}, response_body = ${n + 3} "
                                       f"WHERE merchant_id = ${n} AND key = ${n + 1}"))

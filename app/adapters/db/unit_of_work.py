@@ -31,6 +31,7 @@ from app.adapters.db.repositories import (
 )
 from app.adapters.audit import context as audit_context
 from app.adapters.audit.trail import audit_values
+from app.adapters.db import log_rides
 from app.adapters.db.commit_writes import CommitWrites, KeyNotClaimed, WriteRefused
 from app.adapters.observability.business_metrics import count_committed
 from app.adapters.observability.trace_context import current_traceparent
@@ -173,17 +174,25 @@ class PiccoloUnitOfWork:
             # response: one statement, then COMMIT (none for a single-statement unit).
             if self.audit.entries:
                 self.writes.audit = [audit_values(record) for record in _finished(self.audit.entries)]
+            rides = log_rides.take()  # provider call rows this task made: written with the rest
+            self.writes.calls = [ride.values for ride in rides]
             try:
                 await self.writes.run(self._transaction.connection)
+                await self._transaction.commit()
             except (KeyNotClaimed, WriteSkipped):
                 # Another request's key, or a guarded write whose row moved on: this one
                 # did nothing (what it read or meant to write is not an operation of its
                 # own to record).
+                log_rides.release(rides)
                 self.audit.take()
                 raise
             except WriteRefused:
+                log_rides.release(rides)
                 raise await self.orders.refused(self.writes.orders) from None
-            await self._transaction.commit()
+            except BaseException:
+                log_rides.release(rides)
+                raise
+            log_rides.done(rides)
             self.audit.take()
             self.committed_events.extend(events)
             count_committed(events)  # payments, refunds: counted once they are true
