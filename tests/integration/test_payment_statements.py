@@ -6,6 +6,7 @@ asyncpg on every pooled connection."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -87,6 +88,10 @@ def attempt_reads(seen: list[str]) -> tuple[int, int]:
 
 async def _run(shop: Shop, call: Callable[[], Awaitable[Any]]) -> tuple[Any, list[str]]:
     await shop.bus.drain()
+    # Queued audit records (this test's, and earlier tests' on the same loop) written
+    # meanwhile would show up too: their batches go first (the trail waits 50 ms).
+    await shop.container.audit.flush()
+    await asyncio.sleep(0.15)
     async with statements() as seen:
         result = await call()
     return result, list(seen)
@@ -265,3 +270,27 @@ async def test_provider_call_rows_ride_on_the_commit_that_applies_the_verdict(co
     [commit_write] = [sql for sql in seen if "INSERT INTO provider_calls" in sql]
     assert "INSERT INTO outbox" in commit_write
     assert await provider_calls(shop, attempt) == ["purchase", "callback"]
+
+
+async def test_the_dispatch_mark_rides_on_the_settle_and_is_written_alone_when_nothing_commits(shop, provider):
+    from app.adapters.queue.processed_events import PiccoloProcessedEvents
+
+    processed = PiccoloProcessedEvents()
+    provider.default = ProviderResult(Outcome.PENDING, "ref_mark")
+    attempt = await shop.requested()
+    event_id = uuid.uuid4()
+
+    def dispatch() -> Any:
+        return processed.once("dispatch_payment", event_id, lambda: shop.container.payments.dispatch(attempt.id),
+                              mark_with_commit=True)
+
+    applied, seen = await _run(shop, dispatch)
+    assert applied is Applied.PENDING
+    [write] = [sql for sql in seen if "processed_events" in sql and "INSERT" in sql]
+    assert PENDING_WRITE in write  # one statement: the verdict and the mark
+    assert await processed.seen("dispatch_payment", event_id)
+    again = uuid.uuid4()  # another event for the same attempt: nothing to send, nothing commits
+    none, seen = await _run(shop, lambda: processed.once(
+        "dispatch_payment", again, lambda: shop.container.payments.dispatch(attempt.id), mark_with_commit=True))
+    assert none is None and len(provider.purchases) == 1
+    assert await processed.seen("dispatch_payment", again)  # written on its own after the effect

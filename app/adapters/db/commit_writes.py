@@ -48,6 +48,7 @@ ORDER_TYPES = ("uuid", "uuid", "text", "text", "int8", "text", "jsonb", "jsonb",
 # provider_calls rows riding on the commit (app/adapters/db/log_rides.py, call_log._values)
 CALL_COLUMNS = ("provider", "operation", "attempt_id", "refund_id", "outcome", "failure_code", "latency_ms")
 CALL_TYPES = ("text", "text", "uuid", "uuid", "text", "text", "int4")
+MARK_TYPES = ("text", "uuid")  # processed_events (consumer, event_id) riding on the commit
 MAX_VALUES_ROWS = 4  # up to this many rows of a part: VALUES; more: arrays
 WRITE_REFUSED = "FXP01"  # fxp_write_refused()'s SQLSTATE
 
@@ -72,6 +73,7 @@ class CommitWrites:
     audit: list[tuple[Any, ...]] = field(default_factory=list)  # trail.audit_values()
     orders: list[tuple[Any, ...]] = field(default_factory=list)  # hot_path.order_values(), deferred inserts
     calls: list[tuple[Any, ...]] = field(default_factory=list)  # provider_calls rows (CALL_COLUMNS)
+    marks: list[tuple[Any, ...]] = field(default_factory=list)  # processed_events (consumer, event_id)
     response: tuple[Any, ...] | None = None  # (merchant_id, key, status_code, body) of a claimed key
     # (merchant_id, key, fingerprint, ttl_s, status_code, body): the key claimed by this statement
     claim: tuple[Any, ...] | None = None
@@ -79,7 +81,7 @@ class CommitWrites:
     guard: tuple[str, tuple[Any, ...]] | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.outbox or self.audit or self.orders or self.calls or self.response is not None
+        return bool(self.outbox or self.audit or self.orders or self.calls or self.marks or self.response is not None
                     or self.claim is not None or self.guard is not None)
 
     def adopt(self, nested: CommitWrites) -> None:
@@ -98,7 +100,8 @@ class CommitWrites:
         guard = CLAIM if self.claim is not None else self.guard[0] if self.guard is not None else None
         args: list[Any] = list(self.claim) if self.claim is not None else list(self.guard[1]) if self.guard else []
         for rows, width in ((self.orders, len(ORDER_COLUMNS)), (self.outbox, len(OUTBOX_COLUMNS)),
-                            (self.audit, len(AUDIT_COLUMNS)), (self.calls, len(CALL_COLUMNS))):
+                            (self.audit, len(AUDIT_COLUMNS)), (self.calls, len(CALL_COLUMNS)),
+                            (self.marks, len(MARK_TYPES))):
             if len(rows) > MAX_VALUES_ROWS:
                 args += [[row[i] for row in rows] for i in range(width)]
             else:
@@ -106,7 +109,7 @@ class CommitWrites:
         if self.response is not None:
             args += self.response
         sql = statement(_shape(len(self.outbox)), _shape(len(self.audit)), self.response is not None,
-                        _shape(len(self.orders)), guard, _shape(len(self.calls)))
+                        _shape(len(self.orders)), guard, _shape(len(self.calls)), _shape(len(self.marks)))
         try:
             if guard is None and not self.orders:
                 await connection.execute(sql, *args)
@@ -156,7 +159,7 @@ def _parameter_count(sql: str) -> int:
 
 @lru_cache(maxsize=128)
 def statement(outbox: int, audit: int, response: bool, orders: int = 0, guard: str | None = None,
-              calls: int = 0) -> str:
+              calls: int = 0, marks: int = 0) -> str:
     """`guard`: the claim's or a guard's SQL (parameters from $1), which the other parts
     depend on."""
     parts: list[tuple[str, str]] = []  # (name, sub-statement)
@@ -188,6 +191,10 @@ def statement(outbox: int, audit: int, response: bool, orders: int = 0, guard: s
     if calls:
         parts.append(("fxp_calls", f"INSERT INTO provider_calls ({', '.join(CALL_COLUMNS)}) {source(calls, CALL_TYPES)}"))
         n += len(CALL_TYPES) * (1 if calls < 0 else calls)
+    if marks:
+        parts.append(("fxp_marks", f"INSERT INTO processed_events (consumer, event_id) {source(marks, MARK_TYPES)} "
+                                   "ON CONFLICT (consumer, event_id) DO NOTHING"))
+        n += len(MARK_TYPES) * (1 if marks < 0 else marks)
     if response:
         parts.append(("fxp_response", f"UPDATE idempotency_keys SET status_code = ${n + 2}, response_body = ${n + 3} "
                                       f"WHERE merchant_id = ${n} AND key = ${n + 1}"))

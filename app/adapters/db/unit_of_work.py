@@ -174,8 +174,9 @@ class PiccoloUnitOfWork:
             # response: one statement, then COMMIT (none for a single-statement unit).
             if self.audit.entries:
                 self.writes.audit = [audit_values(record) for record in _finished(self.audit.entries)]
-            rides = log_rides.take()  # provider call rows this task made: written with the rest
-            self.writes.calls = [ride.values for ride in rides]
+            rides = log_rides.take()  # provider call rows and consumer marks of this task: with the rest
+            self.writes.calls = [ride.values for ride in rides if not ride.mark]
+            self.writes.marks = [ride.values for ride in rides if ride.mark]
             try:
                 await self.writes.run(self._transaction.connection)
                 await self._transaction.commit()
