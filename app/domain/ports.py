@@ -60,7 +60,9 @@ class OrderRepository(Protocol):
         """The merchant's order with its payment attempts (by number) and its refunds (oldest
         first, not those of captures nobody asked for), read together; None if absent."""
 
-    async def save(self, order: Order) -> None: ...
+    async def save(self, order: Order, *, at_commit: bool = False) -> None:
+        """`at_commit`: written with the unit's commit statement instead of now (one round
+        trip less); only for an order this transaction holds locked and does not read back."""
 
     async def list(self, query: OrderQuery) -> list[Order]:
         """Newest first, at most query.limit + 1 rows (the extra one tells there is a next page)."""
@@ -72,7 +74,8 @@ class PaymentRepository(Protocol):
     async def get(self, attempt_id: uuid.UUID, *, merchant_id: uuid.UUID | None = None,
                   lock: bool = False) -> PaymentAttempt | None: ...
 
-    async def save(self, attempt: PaymentAttempt) -> None: ...
+    async def save(self, attempt: PaymentAttempt, *, at_commit: bool = False) -> None:
+        """`at_commit`: as OrderRepository.save's."""
 
     async def mark_pending_if_initiated(self, attempt: PaymentAttempt) -> None:
         """Write the attempt's PENDING state (status, provider reference, updated_at) only

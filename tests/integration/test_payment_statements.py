@@ -139,6 +139,10 @@ async def test_a_callback_reads_the_attempt_once_before_and_once_under_the_lock(
     assert outcome is CallbackOutcome.APPLIED
     assert await shop.state(attempt) == (AttemptStatus.SUCCESS, OrderStatus.PAYMENT_DONE)
     assert attempt_reads(seen) == (1, 1)
+    # The two locked rows' UPDATEs go with the commit's statement (outbox, audit).
+    assert not [sql for sql in seen if sql.startswith("UPDATE")]
+    [commit_write] = [sql for sql in seen if "INSERT INTO outbox" in sql]
+    assert "UPDATE payment_attempts SET" in commit_write and "UPDATE orders SET" in commit_write
     again = await shop.container.callbacks.handle("sandbox", {}, body)
     assert again is CallbackOutcome.DUPLICATE
 
@@ -294,3 +298,22 @@ async def test_the_dispatch_mark_rides_on_the_settle_and_is_written_alone_when_n
         "dispatch_payment", again, lambda: shop.container.payments.dispatch(attempt.id), mark_with_commit=True))
     assert none is None and len(provider.purchases) == 1
     assert await processed.seen("dispatch_payment", again)  # written on its own after the effect
+
+
+async def test_a_save_now_replaces_the_same_rows_save_at_commit(shop):
+    # The last state wins: a row is never written twice by one statement, nor left older.
+    attempt = await shop.requested()
+    async with shop.container.uow() as uow:
+        order = await uow.orders.get(shop.merchant_id, attempt.order_id, lock=True)
+        order.status_reason = "first"
+        await uow.orders.save(order, at_commit=True)
+        order.status_reason = "second"
+        await uow.orders.save(order)  # now: the waiting one is dropped
+        order.status_reason = "third"
+        await uow.orders.save(order, at_commit=True)
+        order.status_reason = "fourth"
+        await uow.orders.save(order, at_commit=True)  # replaces "third"
+        await uow.commit()
+    async with shop.engine.transaction() as tx:
+        reason = await tx.connection.fetchval("SELECT status_reason FROM orders WHERE id = $1", attempt.order_id)
+    assert reason == "fourth"

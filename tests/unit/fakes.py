@@ -221,8 +221,8 @@ class InMemoryOrderRepository:
             return None if order is None else (order, [], [])
         return order, await self._payments.for_order(order_id), await self._refunds.for_order(order_id)
 
-    async def save(self, order: Order) -> None:
-        await self._table.update(order.id, order)
+    async def save(self, order: Order, *, at_commit: bool = False) -> None:
+        await self._table.update(order.id, order)  # (at commit or now: the same to the transaction's end)
         _track(self._seen, order)
 
     async def list(self, query: OrderQuery) -> list[Order]:
@@ -261,8 +261,8 @@ class InMemoryPaymentRepository:
             return None
         return _track(self._seen, attempt)
 
-    async def save(self, attempt: PaymentAttempt) -> None:
-        await self._table.update(attempt.id, attempt)
+    async def save(self, attempt: PaymentAttempt, *, at_commit: bool = False) -> None:
+        await self._table.update(attempt.id, attempt)  # (at commit or now: the same to the transaction's end)
         _track(self._seen, attempt)
 
     async def mark_pending_if_initiated(self, attempt: PaymentAttempt) -> None:

@@ -74,6 +74,9 @@ class CommitWrites:
     orders: list[tuple[Any, ...]] = field(default_factory=list)  # hot_path.order_values(), deferred inserts
     calls: list[tuple[Any, ...]] = field(default_factory=list)  # provider_calls rows (CALL_COLUMNS)
     marks: list[tuple[Any, ...]] = field(default_factory=list)  # processed_events (consumer, event_id)
+    # Saves of rows this transaction has locked, sent with the commit (save(at_commit=True)):
+    # (update SQL, row id) -> its parameters, the row's last state (one UPDATE per row).
+    updates: dict[tuple[str, Any], tuple[Any, ...]] = field(default_factory=dict)
     response: tuple[Any, ...] | None = None  # (merchant_id, key, status_code, body) of a claimed key
     # (merchant_id, key, fingerprint, ttl_s, status_code, body): the key claimed by this statement
     claim: tuple[Any, ...] | None = None
@@ -81,15 +84,18 @@ class CommitWrites:
     guard: tuple[str, tuple[Any, ...]] | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.outbox or self.audit or self.orders or self.calls or self.marks or self.response is not None
+        return bool(self.outbox or self.audit or self.orders or self.calls or self.marks or self.updates
+                    or self.response is not None
                     or self.claim is not None or self.guard is not None)
 
     def adopt(self, nested: CommitWrites) -> None:
         """A nested unit's writes, to go with this (outer) unit's."""
         self.outbox.extend(nested.outbox)
         self.orders.extend(nested.orders)
+        self.updates.update(nested.updates)
         nested.outbox.clear()
         nested.orders.clear()
+        nested.updates.clear()
 
     async def run(self, connection: asyncpg.Connection) -> None:
         """Raises WriteRefused or KeyNotClaimed when the statement wrote nothing."""
@@ -99,6 +105,8 @@ class CommitWrites:
             raise RuntimeError("a statement has one claim or one guard, not both")
         guard = CLAIM if self.claim is not None else self.guard[0] if self.guard is not None else None
         args: list[Any] = list(self.claim) if self.claim is not None else list(self.guard[1]) if self.guard else []
+        for values in self.updates.values():
+            args += values
         for rows, width in ((self.orders, len(ORDER_COLUMNS)), (self.outbox, len(OUTBOX_COLUMNS)),
                             (self.audit, len(AUDIT_COLUMNS)), (self.calls, len(CALL_COLUMNS)),
                             (self.marks, len(MARK_TYPES))):
@@ -109,7 +117,8 @@ class CommitWrites:
         if self.response is not None:
             args += self.response
         sql = statement(_shape(len(self.outbox)), _shape(len(self.audit)), self.response is not None,
-                        _shape(len(self.orders)), guard, _shape(len(self.calls)), _shape(len(self.marks)))
+                        _shape(len(self.orders)), guard, _shape(len(self.calls)), _shape(len(self.marks)),
+                        tuple(sql for sql, _ in self.updates))
         try:
             if guard is None and not self.orders:
                 await connection.execute(sql, *args)
@@ -159,7 +168,7 @@ def _parameter_count(sql: str) -> int:
 
 @lru_cache(maxsize=128)
 def statement(outbox: int, audit: int, response: bool, orders: int = 0, guard: str | None = None,
-              calls: int = 0, marks: int = 0) -> str:
+              calls: int = 0, marks: int = 0, updates: tuple[str, ...] = ()) -> str:
     """`guard`: the claim's or a guard's SQL (parameters from $1), which the other parts
     depend on."""
     parts: list[tuple[str, str]] = []  # (name, sub-statement)
@@ -175,6 +184,10 @@ def statement(outbox: int, audit: int, response: bool, orders: int = 0, guard: s
     if guard is not None:
         parts.append(("fxp_claim", guard))
         n += _parameter_count(guard)
+    for i, update in enumerate(updates):  # each UPDATE ... WHERE id = $k, its parameters moved along
+        shifted = re.sub(r"\$(\d+)", lambda number: f"${int(number.group(1)) + n - 1}", update.strip())
+        parts.append((f"fxp_update_{i}", shifted + (" AND EXISTS (SELECT FROM fxp_claim)" if claim else "")))
+        n += _parameter_count(update)
     orders_first = n  # the orders' first parameter: with arrays, its length is their count
     if orders:
         parts.append(("fxp_orders", f"INSERT INTO orders ({', '.join(ORDER_COLUMNS)}) {source(orders, ORDER_TYPES)} "

@@ -86,11 +86,11 @@ class PiccoloUnitOfWork:
     # The repositories, made when first used: a request uses two or three of the twelve.
     @cached_property
     def orders(self) -> PiccoloOrderRepository:
-        return PiccoloOrderRepository(self._touched, self.writes.orders if self._defers else None)
+        return PiccoloOrderRepository(self._touched, self.writes.orders if self._defers else None, self.writes)
 
     @cached_property
     def payments(self) -> PiccoloPaymentRepository:
-        return PiccoloPaymentRepository(self._touched, self.writes if self._defers else None)
+        return PiccoloPaymentRepository(self._touched, self.writes)
 
     @cached_property
     def refunds(self) -> PiccoloRefundRepository:

@@ -187,8 +187,10 @@ class PaymentService:
             return Applied.ALREADY_FINAL if attempt.is_final else Applied.PENDING
         applied = apply_result(attempt, order, result, now)
         if applied is not Applied.ALREADY_FINAL:
-            await uow.payments.save(attempt)
-            await uow.orders.save(order)
+            # Both rows are locked and nothing below reads them back: their UPDATEs go with
+            # the commit's statement (outbox, audit) instead of two round trips of their own.
+            await uow.payments.save(attempt, at_commit=True)
+            await uow.orders.save(order, at_commit=True)
         if applied is Applied.FAILED:
             audit.fail(str(result.failure_code or "payment_failed"), result.failure_message)
         if applied is Applied.FAILED:  # what this attempt held goes back, in the same transaction
