@@ -7,6 +7,7 @@ queries written against them. Real PostgreSQL."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import asyncpg
@@ -77,17 +78,22 @@ async def test_writes_of_a_refused_value_fail_and_change_nothing(client, contain
 
 
 # The reconciliation and review pollers' queries as Piccolo sends them (the statuses as
-# parameters: they resolve to the base type, so the predicates are still proved).
-@pytest.mark.parametrize(("query", "args", "index"), [
+# parameters: they resolve to the base type, so the predicates are still proved). Which
+# partial index wins depends on the statistics: any whose predicate the query implies.
+@pytest.mark.parametrize(("query", "args", "indexes"), [
     ("SELECT id FROM payment_attempts WHERE merchant_id = $1 AND card_fingerprint = $2 AND status = 'FAILED'"
-     " AND updated_at >= now()", ("fp",), "payment_attempts_card_failures_idx"),
+     " AND updated_at >= now()", ("fp",), {"payment_attempts_card_failures_idx"}),
     ("SELECT id FROM payment_attempts WHERE status IN ($2, $3) AND updated_at < now() AND merchant_id <> $1"
-     " ORDER BY updated_at LIMIT 10", ("INITIATED", "PENDING"), "payment_attempts_unsettled_idx"),
+     " ORDER BY updated_at LIMIT 10", ("INITIATED", "PENDING"),
+     {"payment_attempts_unsettled_idx", "payment_attempts_one_in_flight"}),
     ("SELECT id FROM payment_attempts WHERE status = $2 AND updated_at <= now() AND merchant_id <> $1"
-     " ORDER BY updated_at LIMIT 10", ("REQUIRES_REVIEW",), "payment_attempts_review_idx"),
+     " ORDER BY updated_at LIMIT 10", ("REQUIRES_REVIEW",),
+     {"payment_attempts_review_idx", "payment_attempts_one_in_flight"}),
 ])
-async def test_partial_status_indexes_still_serve_their_queries(container, query, args, index):
+async def test_partial_status_indexes_still_serve_their_queries(container, query, args, indexes):
     async with container.engine.transaction() as transaction:
         await transaction.connection.execute("SET LOCAL enable_seqscan = off")
         plan = "\n".join(row[0] for row in await transaction.connection.fetch(f"EXPLAIN {query}", uuid.uuid4(), *args))
-    assert index in plan, plan
+    used = set(re.findall(r"Index (?:Only )?Scan(?: Backward)? using (\w+)", plan)) | set(
+        re.findall(r"Bitmap Index Scan on (\w+)", plan))
+    assert used and used <= indexes, plan
