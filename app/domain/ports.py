@@ -60,7 +60,9 @@ class OrderRepository(Protocol):
         """The merchant's order with its payment attempts (by number) and its refunds (oldest
         first, not those of captures nobody asked for), read together; None if absent."""
 
-    async def save(self, order: Order) -> None: ...
+    async def save(self, order: Order, *, at_commit: bool = False) -> None:
+        """`at_commit`: written with the unit's commit statement instead of now (one round
+        trip less); only for an order this transaction holds locked and does not read back."""
 
     async def list(self, query: OrderQuery) -> list[Order]:
         """Newest first, at most query.limit + 1 rows (the extra one tells there is a next page)."""
@@ -72,7 +74,14 @@ class PaymentRepository(Protocol):
     async def get(self, attempt_id: uuid.UUID, *, merchant_id: uuid.UUID | None = None,
                   lock: bool = False) -> PaymentAttempt | None: ...
 
-    async def save(self, attempt: PaymentAttempt) -> None: ...
+    async def save(self, attempt: PaymentAttempt, *, at_commit: bool = False) -> None:
+        """`at_commit`: as OrderRepository.save's."""
+
+    async def mark_pending_if_initiated(self, attempt: PaymentAttempt) -> None:
+        """Write the attempt's PENDING state (status, provider reference, updated_at) only
+        if the stored one is still INITIATED with no provider reference; WriteSkipped
+        otherwise. The only write a single-statement unit may make to an attempt: at its
+        commit, as the condition every other write of that commit depends on."""
 
     async def for_order(self, order_id: uuid.UUID) -> list[PaymentAttempt]: ...
 
@@ -193,6 +202,11 @@ class ProcessedEvents(Protocol):
     async def claim(self, consumer: str, event_id: uuid.UUID) -> bool:
         """Record in this transaction that `consumer` handled the event; False if it had."""
 
+    async def claim_at_commit(self, consumer: str, event_id: uuid.UUID) -> None:
+        """As claim(), in a single-statement unit of work: at its commit, as the condition
+        of everything else it writes (WriteSkipped when the event was claimed before:
+        nothing written). In a transactional unit: now, WriteSkipped likewise."""
+
 
 class CallbackInbox(Protocol):
     async def first_delivery(self, provider: str, event_id: str) -> bool:
@@ -253,6 +267,12 @@ class UnitOfWork(Protocol):
 class RollbackOnly(RuntimeError):
     """Raised by UnitOfWork.commit() when a unit of work nested in it (which joins its
     transaction: no savepoints) wrote and ended without committing: all of it must go."""
+
+
+class WriteSkipped(RuntimeError):
+    """A conditional write (PaymentRepository.mark_pending_if_initiated,
+    ProcessedEvents.claim_at_commit) found its row moved on or taken, so nothing was written: raised by the write, or, in a single-statement unit
+    of work, by its commit, which then wrote nothing else either."""
 
 
 class WebhookTargetPolicy(Protocol):

@@ -6,6 +6,7 @@ asyncpg on every pooled connection."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -20,9 +21,11 @@ from app.bootstrap import build_container
 from app.domain.model.order import OrderStatus
 from app.domain.model.payment import AttemptStatus
 from app.domain.model.provider import CallbackKind, Outcome, ProviderEvent, ProviderResult
+from app.domain.model.verdict import VerdictOrigin, VerdictSource
 from app.domain.routing import DISPATCH_PAYMENT, EVENT_ROUTES, NOTIFY_MERCHANT
 from app.domain.services.callbacks import CallbackOutcome
 from app.domain.services.orders import NewOrder
+from app.domain.services.fulfillment import Allocation
 from app.domain.services.settlement import Applied
 from tests.unit.builders import CUSTOMER
 from tests.unit.fake_providers import (FakeProvider, FakeProviderRegistry, InMemoryCardDataCache, reference_for,
@@ -85,6 +88,10 @@ def attempt_reads(seen: list[str]) -> tuple[int, int]:
 
 async def _run(shop: Shop, call: Callable[[], Awaitable[Any]]) -> tuple[Any, list[str]]:
     await shop.bus.drain()
+    # Queued audit records (this test's, and earlier tests' on the same loop) written
+    # meanwhile would show up too: their batches go first (the trail waits 50 ms).
+    await shop.container.audit.flush()
+    await asyncio.sleep(0.15)
     async with statements() as seen:
         result = await call()
     return result, list(seen)
@@ -132,6 +139,10 @@ async def test_a_callback_reads_the_attempt_once_before_and_once_under_the_lock(
     assert outcome is CallbackOutcome.APPLIED
     assert await shop.state(attempt) == (AttemptStatus.SUCCESS, OrderStatus.PAYMENT_DONE)
     assert attempt_reads(seen) == (1, 1)
+    # The two locked rows' UPDATEs go with the commit's statement (outbox, audit).
+    assert not [sql for sql in seen if sql.startswith("UPDATE")]
+    [commit_write] = [sql for sql in seen if "INSERT INTO outbox" in sql]
+    assert "UPDATE payment_attempts SET" in commit_write and "UPDATE orders SET" in commit_write
     again = await shop.container.callbacks.handle("sandbox", {}, body)
     assert again is CallbackOutcome.DUPLICATE
 
@@ -150,3 +161,159 @@ async def test_a_callback_that_does_not_match_the_attempt_is_not_applied(shop, p
     outcome = await shop.container.callbacks.handle("sandbox", {}, body)
     assert outcome is CallbackOutcome.MISMATCH
     assert await shop.state(attempt) == (AttemptStatus.PENDING, OrderStatus.PAYMENT_IN_PROGRESS)
+
+
+PENDING_WRITE = "UPDATE payment_attempts SET status = 'PENDING'"
+
+
+async def settle_records(shop: Shop, attempt: Any) -> list[tuple[str, str]]:
+    """(action, status) of the attempt's settle records in the audit trail."""
+    async with shop.engine.transaction() as tx:
+        rows = await tx.connection.fetch(
+            "SELECT action, status FROM audit_log WHERE entities @> $1::jsonb AND action LIKE 'settle%'"
+            " ORDER BY occurred_at", f'{{"payment": "{attempt.id}"}}')
+    return [(row["action"], row["status"]) for row in rows]
+
+
+async def test_a_pending_answer_is_written_in_one_statement_with_its_audit_record(shop, provider):
+    # The provider's "pending" changes only the attempt: no transaction, no row locks.
+    provider.default = ProviderResult(Outcome.PENDING, "ref_pending_1")
+    attempt = await shop.requested()
+    applied, seen = await _run(shop, lambda: shop.container.payments.dispatch(attempt.id))
+    assert applied is Applied.PENDING
+    assert await shop.state(attempt) == (AttemptStatus.PENDING, OrderStatus.PAYMENT_IN_PROGRESS)
+    assert seen[0] == ATTEMPT_READ
+    assert [sql for sql in seen if PENDING_WRITE in sql and "INSERT INTO audit_log" in sql] != []
+    assert "BEGIN;" not in seen and "BEGIN" not in seen and attempt_reads(seen) == (1, 0)
+    assert not any("FOR UPDATE" in sql for sql in seen)
+    assert await settle_records(shop, attempt) == [("settle_purchase", "success")]
+    stored = await shop.container.payments.get(shop.merchant_id, attempt.id)
+    assert stored.provider_reference == "ref_pending_1"
+
+
+async def test_a_pending_answer_for_an_attempt_settled_meanwhile_changes_nothing(shop, provider):
+    # The callback's success was applied between the dispatch's read and its settle: the
+    # conditional write finds the attempt moved on, writes nothing (not even its audit
+    # record), and the locked path answers ALREADY_FINAL, as it always did.
+    attempt = await shop.requested()
+    stale = await shop.container.payments.get(shop.merchant_id, attempt.id)
+    success = success_for(attempt, reference_for(attempt.id))
+    await shop.container.payments.settle(attempt.id, success, origin=VerdictOrigin("sandbox", VerdictSource.CALLBACK))
+    await shop.bus.drain()
+    pending = ProviderResult(Outcome.PENDING, reference_for(attempt.id))
+    applied, seen = await _run(shop, lambda: shop.container.payments.settle(
+        attempt.id, pending, origin=VerdictOrigin("sandbox", VerdictSource.PURCHASE), found=stale))
+    assert applied is Applied.ALREADY_FINAL
+    assert any(PENDING_WRITE in sql for sql in seen)  # tried first...
+    assert attempt_reads(seen) == (0, 1)  # ...then the locked path decided
+    assert await shop.state(attempt) == (AttemptStatus.SUCCESS, OrderStatus.PAYMENT_DONE)
+    assert await settle_records(shop, attempt) == [("settle_callback", "success"), ("settle_purchase", "success")]
+
+
+async def test_a_pending_answer_that_does_not_match_the_attempt_is_not_applied(shop, provider):
+    attempt = await shop.requested()
+    reported = success_for(attempt, reference_for(attempt.id)).reported
+    wrong = ProviderResult(Outcome.PENDING, "ref_wrong", reported=type(reported)(
+        reported.amount_minor + 1, reported.currency, attempt.id, attempt.order_id, attempt.merchant_id))
+    provider.default = wrong
+    applied, seen = await _run(shop, lambda: shop.container.payments.dispatch(attempt.id))
+    assert applied is Applied.MISMATCH
+    assert not any(PENDING_WRITE in sql for sql in seen)  # the gate sent it to the locked path
+    assert await shop.state(attempt) == (AttemptStatus.INITIATED, OrderStatus.PAYMENT_IN_PROGRESS)
+
+
+async def test_allocation_of_an_order_without_catalog_items_is_its_claim_and_record_in_one_statement(shop):
+    attempt = await shop.requested()
+    await shop.container.payments.dispatch(attempt.id)
+    event_id = uuid.uuid4()
+    allocate = shop.container.fulfillment.allocate
+    outcome, seen = await _run(shop, lambda: allocate(event_id, shop.merchant_id, attempt.order_id, attempt.id))
+    assert outcome is Allocation.NOT_APPLICABLE
+    assert len(seen) == 2 and "BEGIN;" not in seen and not any("FOR UPDATE" in sql for sql in seen)
+    assert "INSERT INTO processed_events" in seen[1] and "INSERT INTO audit_log" in seen[1]
+    assert await allocate(event_id, shop.merchant_id, attempt.order_id, attempt.id) is Allocation.DUPLICATE
+    async with shop.engine.transaction() as tx:
+        records = await tx.connection.fetchval(
+            "SELECT count(*) FROM audit_log WHERE action = 'allocate' AND entities @> $1::jsonb",
+            f'{{"event": "{event_id}"}}')
+        claims = await tx.connection.fetchval(
+            "SELECT count(*) FROM processed_events WHERE consumer = 'allocate_stock' AND event_id = $1", event_id)
+    assert (records, claims) == (1, 1)  # the redelivery wrote nothing
+
+
+async def provider_calls(shop: Shop, attempt: Any) -> list[str]:
+    async with shop.engine.transaction() as tx:
+        rows = await tx.connection.fetch(
+            "SELECT operation FROM provider_calls WHERE attempt_id = $1 ORDER BY id", attempt.id)
+    return [row["operation"] for row in rows]
+
+
+async def test_provider_call_rows_ride_on_the_commit_that_applies_the_verdict(container, merchant):
+    # As deployed: the provider wrapped by the call log. The purchase's row goes with the
+    # pending write, the callback's with the callback's commit: no statement of their own.
+    from app.adapters.providers.call_log import PiccoloProviderCallLog, RecordingProvider
+    from tests.unit.fake_providers import FakeProviderRegistry
+
+    provider = FakeProvider(default=ProviderResult(Outcome.PENDING, "ref_rides"))
+    shop = Shop(container, uuid.UUID(merchant.id), provider)
+    recording = RecordingProvider(provider, PiccoloProviderCallLog(container.engine))
+    shop.container = build_container(container.settings, engine=container.engine, redis=container.redis,
+                                     bus=shop.bus, providers=FakeProviderRegistry(recording),
+                                     locks=InMemoryLockManager(), card_cache=InMemoryCardDataCache())
+    attempt = await shop.requested()
+    applied, seen = await _run(shop, lambda: shop.container.payments.dispatch(attempt.id))
+    assert applied is Applied.PENDING
+    [pending_write] = [sql for sql in seen if "INSERT INTO provider_calls" in sql]
+    assert PENDING_WRITE in pending_write
+    assert await provider_calls(shop, attempt) == ["purchase"]
+    body = b'{"event": "evt_rides"}'
+    provider.callbacks[body] = ProviderEvent("evt_rides", CallbackKind.PAYMENT,
+                                             success_for(attempt, "ref_rides"), attempt.id)
+    outcome, seen = await _run(shop, lambda: shop.container.callbacks.handle("sandbox", {}, body))
+    assert outcome is CallbackOutcome.APPLIED
+    [commit_write] = [sql for sql in seen if "INSERT INTO provider_calls" in sql]
+    assert "INSERT INTO outbox" in commit_write
+    assert await provider_calls(shop, attempt) == ["purchase", "callback"]
+
+
+async def test_the_dispatch_mark_rides_on_the_settle_and_is_written_alone_when_nothing_commits(shop, provider):
+    from app.adapters.queue.processed_events import PiccoloProcessedEvents
+
+    processed = PiccoloProcessedEvents()
+    provider.default = ProviderResult(Outcome.PENDING, "ref_mark")
+    attempt = await shop.requested()
+    event_id = uuid.uuid4()
+
+    def dispatch() -> Any:
+        return processed.once("dispatch_payment", event_id, lambda: shop.container.payments.dispatch(attempt.id),
+                              mark_with_commit=True)
+
+    applied, seen = await _run(shop, dispatch)
+    assert applied is Applied.PENDING
+    [write] = [sql for sql in seen if "processed_events" in sql and "INSERT" in sql]
+    assert PENDING_WRITE in write  # one statement: the verdict and the mark
+    assert await processed.seen("dispatch_payment", event_id)
+    again = uuid.uuid4()  # another event for the same attempt: nothing to send, nothing commits
+    none, seen = await _run(shop, lambda: processed.once(
+        "dispatch_payment", again, lambda: shop.container.payments.dispatch(attempt.id), mark_with_commit=True))
+    assert none is None and len(provider.purchases) == 1
+    assert await processed.seen("dispatch_payment", again)  # written on its own after the effect
+
+
+async def test_a_save_now_replaces_the_same_rows_save_at_commit(shop):
+    # The last state wins: a row is never written twice by one statement, nor left older.
+    attempt = await shop.requested()
+    async with shop.container.uow() as uow:
+        order = await uow.orders.get(shop.merchant_id, attempt.order_id, lock=True)
+        order.status_reason = "first"
+        await uow.orders.save(order, at_commit=True)
+        order.status_reason = "second"
+        await uow.orders.save(order)  # now: the waiting one is dropped
+        order.status_reason = "third"
+        await uow.orders.save(order, at_commit=True)
+        order.status_reason = "fourth"
+        await uow.orders.save(order, at_commit=True)  # replaces "third"
+        await uow.commit()
+    async with shop.engine.transaction() as tx:
+        reason = await tx.connection.fetchval("SELECT status_reason FROM orders WHERE id = $1", attempt.order_id)
+    assert reason == "fourth"

@@ -7,14 +7,14 @@ from __future__ import annotations
 import builtins
 import copy
 import uuid
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from datetime import datetime
 from typing import Any
 
 from app.domain.errors import Conflict, InsufficientStock
 from app.domain.model.catalog import Product, StockAdjustment, StockChange, StockLevel
 from app.domain.model.inventory import ACTIVE, ReservationStatus, StockReservation
-from app.domain.ports import ProductQuery
+from app.domain.ports import ProductQuery, WriteSkipped
 
 CATALOG_UNIQUE_KEYS: dict[str, Any] = {
     "products": lambda p: [("products_merchant_sku_key", p.merchant_id, p.sku)],
@@ -116,8 +116,19 @@ class InMemoryReservationRepository:
 
 
 class InMemoryProcessedEvents:
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: Any, guards: list[Callable[[], Awaitable[None]]] | None = None) -> None:
         self._table = table
+        self._guards = guards  # a single-statement unit's conditional writes, made at its commit
+
+    async def claim_at_commit(self, consumer: str, event_id: uuid.UUID) -> None:
+        if self._guards is not None:
+            self._guards.append(lambda: self.claim_at_commit_now(consumer, event_id))
+            return
+        await self.claim_at_commit_now(consumer, event_id)
+
+    async def claim_at_commit_now(self, consumer: str, event_id: uuid.UUID) -> None:
+        if not await self.claim(consumer, event_id):
+            raise WriteSkipped(f"event {event_id} was handled by {consumer} before")
 
     async def claim(self, consumer: str, event_id: uuid.UUID) -> bool:
         key: Hashable = (consumer, event_id)

@@ -32,7 +32,7 @@ from app.domain.model.refund import Refund, RefundPurpose, RefundStatus
 from app.domain.model.saved_card import SavedCard
 from app.domain.model.session import RefreshToken
 from app.domain.model.user import User
-from app.domain.ports import EventBus, OrderQuery, RollbackOnly
+from app.domain.ports import EventBus, OrderQuery, RollbackOnly, WriteSkipped
 from tests.unit.fake_audit import finished
 from tests.unit.fake_accounts import (
     InMemoryRefreshTokenRepository, InMemorySavedCardRepository, InMemoryUserRepository,
@@ -221,8 +221,8 @@ class InMemoryOrderRepository:
             return None if order is None else (order, [], [])
         return order, await self._payments.for_order(order_id), await self._refunds.for_order(order_id)
 
-    async def save(self, order: Order) -> None:
-        await self._table.update(order.id, order)
+    async def save(self, order: Order, *, at_commit: bool = False) -> None:
+        await self._table.update(order.id, order)  # (at commit or now: the same to the transaction's end)
         _track(self._seen, order)
 
     async def list(self, query: OrderQuery) -> list[Order]:
@@ -239,8 +239,10 @@ class InMemoryOrderRepository:
 
 
 class InMemoryPaymentRepository:
-    def __init__(self, table: _Table, seen: list[EventRecorder]) -> None:
+    def __init__(self, table: _Table, seen: list[EventRecorder],
+                 guards: list[Callable[[], Awaitable[None]]] | None = None) -> None:
         self._table, self._seen = table, seen
+        self._guards = guards  # a single-statement unit's conditional write, made at its commit
 
     async def add(self, attempt: PaymentAttempt) -> None:
         try:
@@ -259,9 +261,27 @@ class InMemoryPaymentRepository:
             return None
         return _track(self._seen, attempt)
 
-    async def save(self, attempt: PaymentAttempt) -> None:
-        await self._table.update(attempt.id, attempt)
+    async def save(self, attempt: PaymentAttempt, *, at_commit: bool = False) -> None:
+        await self._table.update(attempt.id, attempt)  # (at commit or now: the same to the transaction's end)
         _track(self._seen, attempt)
+
+    async def mark_pending_if_initiated(self, attempt: PaymentAttempt) -> None:
+        if attempt.status is not AttemptStatus.PENDING:
+            raise ValueError("mark_pending_if_initiated writes a PENDING attempt")
+        if self._guards is not None:
+            self._guards.append(lambda: self.write_pending(attempt))
+            return
+        await self.write_pending(attempt)
+
+    async def write_pending(self, attempt: PaymentAttempt) -> None:
+        """As hot_path.MARK_PENDING: three columns, only while INITIATED with no reference."""
+        await self._table.lock(attempt.id)
+        stored = self._table.read(attempt.id)
+        if stored is None or stored.status is not AttemptStatus.INITIATED or stored.provider_reference is not None:
+            raise WriteSkipped(f"attempt {attempt.id} is no longer INITIATED")
+        stored.status, stored.provider_reference, stored.updated_at = (
+            AttemptStatus.PENDING, attempt.provider_reference, attempt.updated_at)
+        await self._table.update(attempt.id, stored)
 
     async def for_order(self, order_id: uuid.UUID) -> list[PaymentAttempt]:
         return sorted(self._table.select(lambda a: a.order_id == order_id), key=lambda a: a.attempt_number)
@@ -392,6 +412,7 @@ class InMemoryUnitOfWork:
             raise RuntimeError("a transactional unit of work cannot join a single-statement one")
         self._defers = self._parent._defers if self._parent else self._kind == "single_statement"
         self._deferred: list[Order] = []
+        self._guards: list[Callable[[], Awaitable[None]]] = []  # a single-statement unit's conditional writes
         self._token = self._current.set(self)
         self._root: InMemoryUnitOfWork = self._parent._root if self._parent else self
         self._held: dict[Hashable, asyncio.Lock] = {}
@@ -401,7 +422,8 @@ class InMemoryUnitOfWork:
         self._tables: dict[str, _Table] = self._parent._tables if self._parent else {
             name: _Table(name, getattr(self._db, name), self._acquire) for name in UNIQUE_KEYS}
         self._writes_at_start = self._write_count()
-        self.payments = InMemoryPaymentRepository(self._tables["payments"], self._seen)
+        self.payments = InMemoryPaymentRepository(self._tables["payments"], self._seen,
+                                                  self._guards if self._defers else None)
         self.refunds = InMemoryRefundRepository(self._tables["refunds"], self._seen)
         self.orders = InMemoryOrderRepository(self._tables["orders"], self._seen, self.payments, self.refunds,
                                               self._deferred if self._defers else None)
@@ -410,7 +432,7 @@ class InMemoryUnitOfWork:
         self.products = InMemoryProductRepository(self._tables["products"], self._tables["adjustments"],
                                                   lambda aggregate: _track(self._seen, aggregate))
         self.reservations = InMemoryReservationRepository(self._tables["reservations"])
-        self.processed = InMemoryProcessedEvents(self._tables["processed"])
+        self.processed = InMemoryProcessedEvents(self._tables["processed"], self._guards if self._defers else None)
         self.mismatches = InMemoryMismatchRepository(self._tables["mismatches"], self._seen)
         self.users = InMemoryUserRepository(self._tables["users"])
         self.refresh_tokens = InMemoryRefreshTokenRepository(self._tables["refresh_tokens"])
@@ -428,12 +450,20 @@ class InMemoryUnitOfWork:
             raise RuntimeError("a single-statement unit of work wrote before its commit")
         if self._parent is not None:
             self._parent._deferred.extend(self._deferred)
+            self._parent._guards.extend(self._guards)
         else:
+            for guarded_write in self._guards:  # first, as the statement's condition: nothing else without it
+                try:
+                    await guarded_write()
+                except WriteSkipped:
+                    self.audit.take()  # nothing was written: not an operation to record
+                    raise
             for order in self._deferred:  # all or nothing, as the one statement
                 if not await self._tables["orders"].insert(order.id, order, on_conflict_do_nothing=True):
                     raise duplicate_order(order.merchant_reference, await self.orders.get_by_reference(
                         order.merchant_id, order.merchant_reference or ""))
         self._deferred.clear()
+        self._guards.clear()
         events = self._from_nested + [event for aggregate in self._seen for event in aggregate.pull_events()]
         events = await with_order_snapshots(events, list(self._seen), self.orders.get)
         self._from_nested = []

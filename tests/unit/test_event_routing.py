@@ -64,7 +64,7 @@ class Recorder:
 
 
 class ProcessedNothingYet:
-    async def once(self, consumer, event_id, effect):
+    async def once(self, consumer, event_id, effect, **options):
         return await effect()
 
 

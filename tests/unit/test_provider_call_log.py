@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from app.adapters.db import log_rides
 from app.adapters.providers import call_log
 from app.adapters.providers.call_log import PiccoloProviderCallLog, ProviderCall, RecordingProvider
 from app.domain.model.card import CardDetails
@@ -64,6 +65,22 @@ class Engine:
 
 @pytest.mark.parametrize("pool", [DeadPool(), HangingPool()], ids=["down", "hanging"])
 async def test_a_log_row_that_cannot_be_written_does_not_fail_the_payment(pool, monkeypatch):
+    # No commit follows the call here, so the row is written on its own: tried, and dropped.
     monkeypatch.setattr(call_log, "RECORD_TIMEOUT_S", 0.05)
-    recording = RecordingProvider(FakeProvider(), PiccoloProviderCallLog(Engine(pool)))  # type: ignore[arg-type]
+    monkeypatch.setattr(log_rides, "RIDE_S", 0.0)
+    log = PiccoloProviderCallLog(Engine(pool))  # type: ignore[arg-type]
+    tried: list[tuple] = []
+    write = log.write
+
+    async def tracked(values: tuple) -> None:
+        await write(values)
+        tried.append(values)
+
+    monkeypatch.setattr(log, "write", tracked)
+    recording = RecordingProvider(FakeProvider(), log)
     assert (await recording.purchase(request())).outcome is Outcome.SUCCEEDED
+    for _ in range(100):
+        if tried:
+            break
+        await asyncio.sleep(0.01)
+    assert [values[:2] for values in tried] == [("sandbox", "purchase")]

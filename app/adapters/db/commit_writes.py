@@ -18,10 +18,16 @@ claim did (a concurrent request with the same key waits on the claim's uncommitt
 up to the lock timeout, exactly as a claim-first request does). The deferred inserts
 (`orders`) skip a row whose unique key is taken (ON CONFLICT DO NOTHING); the final
 SELECT then calls fxp_write_refused() (migration 0131), whose error aborts the whole
-statement: nothing of it is written, the claim included."""
+statement: nothing of it is written, the claim included.
+
+A guard (`guard`) takes the claim's place for a unit that writes one conditional change:
+a statement that returns a row when it wrote (an attempt still INITIATED marked PENDING);
+every other part writes only if it did, as with a claim, and the commit raises
+WriteSkipped when it did not: nothing was written."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -30,6 +36,7 @@ import asyncpg
 
 from app.adapters.audit.trail import COLUMNS as AUDIT_COLUMNS
 from app.adapters.db.hot_path import ORDER_COLUMNS
+from app.domain.ports import WriteSkipped
 
 OUTBOX_COLUMNS = ("id", "event_type", "aggregate_id", "merchant_id", "payload", "correlation_id", "occurred_at",
                   "traceparent")
@@ -38,6 +45,10 @@ AUDIT_TYPES = ("uuid", "timestamptz", "text", "text", "text", "text", "text", "t
                "text")
 ORDER_TYPES = ("uuid", "uuid", "text", "text", "int8", "text", "jsonb", "jsonb", "text", "int4", "date",
                "timestamptz", "timestamptz", "text", "uuid")
+# provider_calls rows riding on the commit (app/adapters/db/log_rides.py, call_log._values)
+CALL_COLUMNS = ("provider", "operation", "attempt_id", "refund_id", "outcome", "failure_code", "latency_ms")
+CALL_TYPES = ("text", "text", "uuid", "uuid", "text", "text", "int4")
+MARK_TYPES = ("text", "uuid")  # processed_events (consumer, event_id) riding on the commit
 MAX_VALUES_ROWS = 4  # up to this many rows of a part: VALUES; more: arrays
 WRITE_REFUSED = "FXP01"  # fxp_write_refused()'s SQLSTATE
 
@@ -61,27 +72,44 @@ class CommitWrites:
     outbox: list[tuple[Any, ...]] = field(default_factory=list)  # hot_path.INSERT_OUTBOX's values
     audit: list[tuple[Any, ...]] = field(default_factory=list)  # trail.audit_values()
     orders: list[tuple[Any, ...]] = field(default_factory=list)  # hot_path.order_values(), deferred inserts
+    calls: list[tuple[Any, ...]] = field(default_factory=list)  # provider_calls rows (CALL_COLUMNS)
+    marks: list[tuple[Any, ...]] = field(default_factory=list)  # processed_events (consumer, event_id)
+    # Saves of rows this transaction has locked, sent with the commit (save(at_commit=True)):
+    # (update SQL, row id) -> its parameters, the row's last state (one UPDATE per row).
+    updates: dict[tuple[str, Any], tuple[Any, ...]] = field(default_factory=dict)
     response: tuple[Any, ...] | None = None  # (merchant_id, key, status_code, body) of a claimed key
     # (merchant_id, key, fingerprint, ttl_s, status_code, body): the key claimed by this statement
     claim: tuple[Any, ...] | None = None
+    # (sql, args): the conditional write the others depend on (see the module's docstring)
+    guard: tuple[str, tuple[Any, ...]] | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.outbox or self.audit or self.orders or self.response is not None or self.claim is not None)
+        return bool(self.outbox or self.audit or self.orders or self.calls or self.marks or self.updates
+                    or self.response is not None
+                    or self.claim is not None or self.guard is not None)
 
     def adopt(self, nested: CommitWrites) -> None:
         """A nested unit's writes, to go with this (outer) unit's."""
         self.outbox.extend(nested.outbox)
         self.orders.extend(nested.orders)
+        self.updates.update(nested.updates)
         nested.outbox.clear()
         nested.orders.clear()
+        nested.updates.clear()
 
     async def run(self, connection: asyncpg.Connection) -> None:
         """Raises WriteRefused or KeyNotClaimed when the statement wrote nothing."""
         if not self:
             return
-        args: list[Any] = list(self.claim) if self.claim is not None else []
+        if self.claim is not None and self.guard is not None:
+            raise RuntimeError("a statement has one claim or one guard, not both")
+        guard = CLAIM if self.claim is not None else self.guard[0] if self.guard is not None else None
+        args: list[Any] = list(self.claim) if self.claim is not None else list(self.guard[1]) if self.guard else []
+        for values in self.updates.values():
+            args += values
         for rows, width in ((self.orders, len(ORDER_COLUMNS)), (self.outbox, len(OUTBOX_COLUMNS)),
-                            (self.audit, len(AUDIT_COLUMNS))):
+                            (self.audit, len(AUDIT_COLUMNS)), (self.calls, len(CALL_COLUMNS)),
+                            (self.marks, len(MARK_TYPES))):
             if len(rows) > MAX_VALUES_ROWS:
                 args += [[row[i] for row in rows] for i in range(width)]
             else:
@@ -89,9 +117,10 @@ class CommitWrites:
         if self.response is not None:
             args += self.response
         sql = statement(_shape(len(self.outbox)), _shape(len(self.audit)), self.response is not None,
-                        _shape(len(self.orders)), self.claim is not None)
+                        _shape(len(self.orders)), guard, _shape(len(self.calls)), _shape(len(self.marks)),
+                        tuple(sql for sql, _ in self.updates))
         try:
-            if self.claim is None and not self.orders:
+            if guard is None and not self.orders:
                 await connection.execute(sql, *args)
                 return
             claimed = await connection.fetchval(sql, *args)
@@ -104,6 +133,8 @@ class CommitWrites:
                 raise WriteRefused(str(exc)) from None
             raise
         if not claimed:
+            if self.guard is not None:
+                raise WriteSkipped("the guarded write found its row changed: nothing was written")
             raise KeyNotClaimed(busy=False)
 
 
@@ -129,13 +160,20 @@ ON CONFLICT (merchant_id, key) DO UPDATE
         response_body = EXCLUDED.response_body, created_at = now()
     WHERE idempotency_keys.created_at < now() - make_interval(secs => $4::float8)
 RETURNING 1"""
-CLAIM_PARAMETERS = 6
+
+
+def _parameter_count(sql: str) -> int:
+    return max((int(number) for number in re.findall(r"\$(\d+)", sql)), default=0)
 
 
 @lru_cache(maxsize=128)
-def statement(outbox: int, audit: int, response: bool, orders: int = 0, claim: bool = False) -> str:
+def statement(outbox: int, audit: int, response: bool, orders: int = 0, guard: str | None = None,
+              calls: int = 0, marks: int = 0, updates: tuple[str, ...] = ()) -> str:
+    """`guard`: the claim's or a guard's SQL (parameters from $1), which the other parts
+    depend on."""
     parts: list[tuple[str, str]] = []  # (name, sub-statement)
     n = 1
+    claim = guard is not None
 
     def source(count: int, types: tuple[str, ...]) -> str:
         rows = _rows(n, count, types)
@@ -143,9 +181,13 @@ def statement(outbox: int, audit: int, response: bool, orders: int = 0, claim: b
         # they cannot see each other's rows, only what the claim returned).
         return f"SELECT * FROM ({rows}) AS fxp_rows WHERE EXISTS (SELECT FROM fxp_claim)" if claim else rows
 
-    if claim:
-        parts.append(("fxp_claim", CLAIM))
-        n += CLAIM_PARAMETERS
+    if guard is not None:
+        parts.append(("fxp_claim", guard))
+        n += _parameter_count(guard)
+    for i, update in enumerate(updates):  # each UPDATE ... WHERE id = $k, its parameters moved along
+        shifted = re.sub(r"\$(\d+)", lambda number: f"${int(number.group(1)) + n - 1}", update.strip())
+        parts.append((f"fxp_update_{i}", shifted + (" AND EXISTS (SELECT FROM fxp_claim)" if claim else "")))
+        n += _parameter_count(update)
     orders_first = n  # the orders' first parameter: with arrays, its length is their count
     if orders:
         parts.append(("fxp_orders", f"INSERT INTO orders ({', '.join(ORDER_COLUMNS)}) {source(orders, ORDER_TYPES)} "
@@ -159,6 +201,13 @@ def statement(outbox: int, audit: int, response: bool, orders: int = 0, claim: b
         parts.append(("fxp_audit", f"INSERT INTO audit_log ({', '.join(AUDIT_COLUMNS)}) "
                                    f"{source(audit, AUDIT_TYPES)} ON CONFLICT (id) DO NOTHING"))
         n += len(AUDIT_TYPES) * (1 if audit < 0 else audit)
+    if calls:
+        parts.append(("fxp_calls", f"INSERT INTO provider_calls ({', '.join(CALL_COLUMNS)}) {source(calls, CALL_TYPES)}"))
+        n += len(CALL_TYPES) * (1 if calls < 0 else calls)
+    if marks:
+        parts.append(("fxp_marks", f"INSERT INTO processed_events (consumer, event_id) {source(marks, MARK_TYPES)} "
+                                   "ON CONFLICT (consumer, event_id) DO NOTHING"))
+        n += len(MARK_TYPES) * (1 if marks < 0 else marks)
     if response:
         parts.append(("fxp_response", f"UPDATE idempotency_keys SET status_code = ${n + 2}, response_body = ${n + 3} "
                                       f"WHERE merchant_id = ${n} AND key = ${n + 1}"))

@@ -53,6 +53,10 @@ UPDATE_ATTEMPT = ("UPDATE payment_attempts SET "
                   + ", ".join(f"{column} = ${i}::jsonb" if column == "fraud_reasons" else f"{column} = ${i}"
                               for i, column in enumerate(ATTEMPT_COLUMNS, start=1) if column != "id")
                   + f" WHERE id = ${ATTEMPT_COLUMNS.index('id') + 1}")
+# An attempt still INITIATED (never sent on, no reference) marked PENDING: the provider's
+# "pending" to our purchase, the only change it makes (PaymentService.settle's fast path).
+MARK_PENDING = ("UPDATE payment_attempts SET status = 'PENDING', provider_reference = $2, updated_at = $3"
+                " WHERE id = $1 AND status = 'INITIATED' AND provider_reference IS NULL RETURNING 1")
 SELECT_ATTEMPT = {  # (by merchant, locked)
     (False, False): "SELECT * FROM payment_attempts WHERE id = $1",
     (False, True): "SELECT * FROM payment_attempts WHERE id = $1 FOR UPDATE",

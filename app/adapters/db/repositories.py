@@ -14,6 +14,7 @@ from piccolo.columns import Column
 from piccolo.custom_types import Combinable
 
 from app.adapters.db import hot_path, mappers
+from app.adapters.db.commit_writes import CommitWrites
 from app.adapters.db.merchant_secrets import WebhookSecretBox
 from app.adapters.db.tables import (
     CallbackInboxTable, MerchantTable, OrderTable, PaymentAttemptTable, RefundTable, VerdictMismatchTable,
@@ -23,9 +24,9 @@ from app.domain.events import EventRecorder
 from app.domain.model.merchant import Merchant
 from app.domain.model.order import Order, duplicate_order
 from app.domain.model.mismatch import VerdictMismatch
-from app.domain.model.payment import PaymentAttempt
+from app.domain.model.payment import AttemptStatus, PaymentAttempt
 from app.domain.model.refund import Refund, RefundStatus
-from app.domain.ports import OrderQuery
+from app.domain.ports import OrderQuery, WriteSkipped
 
 
 class Touched:
@@ -52,6 +53,23 @@ class _Tracking:
         return aggregate
 
 
+def _at_commit(writes: CommitWrites | None, sql: str, args: tuple[Any, ...], at_commit: bool) -> bool:
+    """Send a row's UPDATE with the unit's commit statement (True), or now (False). A save
+    now drops one waiting for the commit (its state is older); the last state wins."""
+    if writes is None:
+        return False
+    key = (sql, args[ATTEMPT_ID_INDEX if sql == hot_path.UPDATE_ATTEMPT else 0])
+    if at_commit and not writes.guard and writes.claim is None:
+        writes.updates.pop(key, None)
+        writes.updates[key] = args  # (re-inserted: after anything it now follows)
+        return True
+    writes.updates.pop(key, None)
+    return False
+
+
+ATTEMPT_ID_INDEX = hot_path.ATTEMPT_COLUMNS.index("id")
+
+
 async def _first(query: Any, lock: bool) -> dict[str, Any] | None:
     if lock:
         query = query.lock_rows()
@@ -59,9 +77,11 @@ async def _first(query: Any, lock: bool) -> dict[str, Any] | None:
 
 
 class PiccoloOrderRepository(_Tracking):
-    def __init__(self, touched: Touched, deferred: builtins.list[tuple[Any, ...]] | None = None) -> None:
+    def __init__(self, touched: Touched, deferred: builtins.list[tuple[Any, ...]] | None = None,
+                 writes: CommitWrites | None = None) -> None:
         super().__init__(touched)
         self._deferred = deferred  # a single-statement unit's inserts, written at its commit
+        self._writes = writes  # the unit's commit statement: saves at commit join it
 
     async def add(self, order: Order) -> bool:
         values = hot_path.order_values(mappers.order_to_row(order))
@@ -108,10 +128,13 @@ class PiccoloOrderRepository(_Tracking):
                 [mappers.attempt_from_row(attempt) for attempt in row["fxp_attempts"]],
                 [mappers.refund_from_row(refund) for refund in row["fxp_refunds"]])
 
-    async def save(self, order: Order) -> None:
+    async def save(self, order: Order, *, at_commit: bool = False) -> None:
         values = hot_path.order_values(mappers.order_to_row(order))
-        await hot_path.connection(OrderTable._meta.db).execute(
-            hot_path.UPDATE_ORDER, values[0], *values[2:10], values[10], values[12], values[13])
+        args = (values[0], *values[2:10], values[10], values[12], values[13])
+        if _at_commit(self._writes, hot_path.UPDATE_ORDER, args, at_commit):
+            self._track(order, wrote=True)
+            return
+        await hot_path.connection(OrderTable._meta.db).execute(hot_path.UPDATE_ORDER, *args)
         self._track(order, wrote=True)
 
     async def list(self, query: OrderQuery) -> list[Order]:
@@ -136,6 +159,10 @@ class PiccoloOrderRepository(_Tracking):
 
 
 class PiccoloPaymentRepository(_Tracking):
+    def __init__(self, touched: Touched, writes: CommitWrites | None = None) -> None:
+        super().__init__(touched)
+        self._writes = writes  # the unit's commit statement (a single-statement unit's guard, saves at commit)
+
     async def add(self, attempt: PaymentAttempt) -> None:
         try:
             await hot_path.connection(PaymentAttemptTable._meta.db).execute(
@@ -153,9 +180,23 @@ class PiccoloPaymentRepository(_Tracking):
                      else connection.fetchrow(sql, attempt_id, merchant_id))
         return self._track(mappers.attempt_from_row(row)) if row else None
 
-    async def save(self, attempt: PaymentAttempt) -> None:
-        values = hot_path.attempt_values(mappers.attempt_to_row(attempt))
+    async def save(self, attempt: PaymentAttempt, *, at_commit: bool = False) -> None:
+        values = tuple(hot_path.attempt_values(mappers.attempt_to_row(attempt)))
+        if _at_commit(self._writes, hot_path.UPDATE_ATTEMPT, values, at_commit):
+            self._track(attempt, wrote=True)
+            return
         await hot_path.connection(PaymentAttemptTable._meta.db).execute(hot_path.UPDATE_ATTEMPT, *values)
+        self._track(attempt, wrote=True)
+
+    async def mark_pending_if_initiated(self, attempt: PaymentAttempt) -> None:
+        if attempt.status is not AttemptStatus.PENDING:
+            raise ValueError("mark_pending_if_initiated writes a PENDING attempt")
+        args = (attempt.id, attempt.provider_reference, attempt.updated_at)
+        if self._writes is not None and self.touched.deferring:  # the commit's statement: the rest writes only if this does
+            self._writes.guard = (hot_path.MARK_PENDING, args)
+            return
+        if await hot_path.connection(PaymentAttemptTable._meta.db).fetchval(hot_path.MARK_PENDING, *args) is None:
+            raise WriteSkipped(f"attempt {attempt.id} is no longer INITIATED")
         self._track(attempt, wrote=True)
 
     async def for_order(self, order_id: uuid.UUID) -> list[PaymentAttempt]:

@@ -31,6 +31,7 @@ from app.adapters.db.repositories import (
 )
 from app.adapters.audit import context as audit_context
 from app.adapters.audit.trail import audit_values
+from app.adapters.db import log_rides
 from app.adapters.db.commit_writes import CommitWrites, KeyNotClaimed, WriteRefused
 from app.adapters.observability.business_metrics import count_committed
 from app.adapters.observability.trace_context import current_traceparent
@@ -41,7 +42,7 @@ from app.adapters.db.saved_cards import PiccoloSavedCardRepository
 from app.domain.events import DomainEvent
 from app.domain.model.order import with_order_snapshots
 from app.domain.model.audit import AuditEntry, AuditLog, AuditRecord, finish
-from app.domain.ports import EventBus, RollbackOnly
+from app.domain.ports import EventBus, RollbackOnly, WriteSkipped
 from app.domain.ports_audit import AuditTrail
 from config.log_context import context_value
 
@@ -85,11 +86,11 @@ class PiccoloUnitOfWork:
     # The repositories, made when first used: a request uses two or three of the twelve.
     @cached_property
     def orders(self) -> PiccoloOrderRepository:
-        return PiccoloOrderRepository(self._touched, self.writes.orders if self._defers else None)
+        return PiccoloOrderRepository(self._touched, self.writes.orders if self._defers else None, self.writes)
 
     @cached_property
     def payments(self) -> PiccoloPaymentRepository:
-        return PiccoloPaymentRepository(self._touched)
+        return PiccoloPaymentRepository(self._touched, self.writes)
 
     @cached_property
     def refunds(self) -> PiccoloRefundRepository:
@@ -113,7 +114,7 @@ class PiccoloUnitOfWork:
 
     @cached_property
     def processed(self) -> PiccoloProcessedEvents:
-        return PiccoloProcessedEvents()
+        return PiccoloProcessedEvents(self.writes if self._defers else None)
 
     @cached_property
     def mismatches(self) -> PiccoloMismatchRepository:
@@ -173,16 +174,26 @@ class PiccoloUnitOfWork:
             # response: one statement, then COMMIT (none for a single-statement unit).
             if self.audit.entries:
                 self.writes.audit = [audit_values(record) for record in _finished(self.audit.entries)]
+            rides = log_rides.take()  # provider call rows and consumer marks of this task: with the rest
+            self.writes.calls = [ride.values for ride in rides if not ride.mark]
+            self.writes.marks = [ride.values for ride in rides if ride.mark]
             try:
                 await self.writes.run(self._transaction.connection)
-            except KeyNotClaimed:
-                # Another request's key: this one did nothing (what it read or meant to
-                # write is not an operation of its own to record).
+                await self._transaction.commit()
+            except (KeyNotClaimed, WriteSkipped):
+                # Another request's key, or a guarded write whose row moved on: this one
+                # did nothing (what it read or meant to write is not an operation of its
+                # own to record).
+                log_rides.release(rides)
                 self.audit.take()
                 raise
             except WriteRefused:
+                log_rides.release(rides)
                 raise await self.orders.refused(self.writes.orders) from None
-            await self._transaction.commit()
+            except BaseException:
+                log_rides.release(rides)
+                raise
+            log_rides.done(rides)
             self.audit.take()
             self.committed_events.extend(events)
             count_committed(events)  # payments, refunds: counted once they are true

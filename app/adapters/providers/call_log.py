@@ -1,7 +1,9 @@
 """Every provider call and verified callback, with how long it took, as a row of
 provider_calls: an order's timeline shows them, the provider report takes its p50/p95
-latencies from them. The log never stands in a payment's way: a row that cannot be
-written within RECORD_TIMEOUT_S (database down or slow) is dropped with a warning."""
+latencies from them. The log never stands in a payment's way: a row rides on the
+commit that follows the call in the same task (the verdict's settle: app/adapters/db/
+log_rides.py), else it is written on its own, and a row that cannot be written so within
+RECORD_TIMEOUT_S (database down or slow) is dropped with a warning."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from typing import Any, Protocol
 import structlog
 from piccolo.engine.postgres import PostgresEngine
 
-from app.adapters.db import hot_path
+from app.adapters.db import hot_path, log_rides
 from app.domain.model.money import Money
 from app.domain.model.provider import PaymentRequest, ProviderEvent, ProviderResult, RefundRequest
 from app.adapters.providers.wrapping import ProviderWrapper
@@ -47,17 +49,20 @@ class PiccoloProviderCallLog:
         self._engine = engine
 
     async def record(self, call: ProviderCall) -> None:
-        # Its own pooled connection, never the caller's transaction: a payment's rollback
-        # must not take the record with it, nor may a failed insert abort the payment's.
+        log_rides.offer(_values(call), self.write)
+
+    async def write(self, values: tuple[Any, ...]) -> None:
+        """One row on its own pooled connection, never the caller's transaction: a payment's
+        rollback must not take the record with it, nor may a failed insert abort the payment's."""
         try:
             async with asyncio.timeout(RECORD_TIMEOUT_S):
-                await hot_path.one_statement(self._engine, "execute", INSERT, *_values(call), join=False)
+                await hot_path.one_statement(self._engine, "execute", INSERT, *values, join=False)
         except Exception as error:  # noqa: BLE001 - a lost log row must not fail the payment
-            log.warning("provider_call_not_recorded", provider=call.provider, operation=call.operation,
+            log.warning("provider_call_not_recorded", provider=values[0], operation=values[1],
                         error=f"{type(error).__name__}: {error}")
 
 
-def _values(call: ProviderCall) -> tuple[Any, ...]:
+def _values(call: ProviderCall) -> tuple[Any, ...]:  # (commit_writes.CALL_COLUMNS)
     return (call.provider, call.operation, call.attempt_id, call.refund_id, call.outcome[:24],
             call.failure_code[:64] if call.failure_code else None, call.latency_ms)
 

@@ -12,7 +12,7 @@ from app.domain.model.audit import AuditType
 from app.domain.model.delivery import estimate_delivery
 from app.domain.model.inventory import demand
 from app.domain.model.order import OrderStatus
-from app.domain.ports import Clock, UnitOfWorkFactory
+from app.domain.ports import Clock, UnitOfWorkFactory, WriteSkipped
 from app.domain.services.inventory import StockKeeper
 from app.domain.services.orders import cancel_order, load_order
 
@@ -35,6 +35,10 @@ class FulfillmentService:
                        payment_id: uuid.UUID) -> Allocation:
         """Handle `payment.succeeded`. One transaction: the event is claimed in it, so a
         redelivered message finds the claim and allocates nothing twice."""
+        async with self._uow.reading() as reading:  # one statement, no transaction
+            paid = await load_order(reading, merchant_id, order_id)
+        if not demand(paid.items):  # (the items cannot change once a payment started)
+            return await self._nothing_to_allocate(event_id, merchant_id, order_id, payment_id)
         async with self._uow() as uow:
             if not await uow.processed.claim(CONSUMER, event_id):
                 return Allocation.DUPLICATE
@@ -60,6 +64,21 @@ class FulfillmentService:
                 outcome = Allocation.FULFILLMENT_STARTED
             await uow.commit()
         return outcome
+
+    async def _nothing_to_allocate(self, event_id: uuid.UUID, merchant_id: uuid.UUID, order_id: uuid.UUID,
+                                   payment_id: uuid.UUID) -> Allocation:
+        """An order without catalog items (most of them): only the claim and the record
+        of the operation are written, in one statement (the claim is its condition), instead
+        of a transaction around them that also locks the order."""
+        async with self._uow.single_statement() as uow:
+            uow.audit.record(AuditType.ORDER_FULFILLMENT, action="allocate", merchant=merchant_id,
+                             order=order_id, payment=payment_id, event=event_id)
+            await uow.processed.claim_at_commit(CONSUMER, event_id)
+            try:
+                await uow.commit()
+            except WriteSkipped:  # claimed before: a redelivery, nothing written
+                return Allocation.DUPLICATE
+        return Allocation.NOT_APPLICABLE
 
     async def release_expired(self) -> int:
         """Reservations past their expiry go back to the shelf (their payment may still

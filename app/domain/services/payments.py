@@ -6,6 +6,7 @@ run after commit — in-process or from a worker, the same code."""
 
 from __future__ import annotations
 
+import copy
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,8 +20,10 @@ from app.domain.model.payment import AttemptStatus, FailureCode, PaymentAttempt
 from app.domain.model.refund import Refund, RefundPurpose
 from app.domain.model.provider import Outcome, PaymentRequest, ProviderResult
 from app.domain.model.return_url import checked_return_url
-from app.domain.model.verdict import VerdictOrigin, VerdictSource
-from app.domain.ports import CardDataCache, Clock, LockManager, ProviderRegistry, UnitOfWork, UnitOfWorkFactory
+from app.domain.model.verdict import VerdictOrigin, VerdictSource, verdict_mismatches
+from app.domain.ports import (
+    CardDataCache, Clock, LockManager, ProviderRegistry, UnitOfWork, UnitOfWorkFactory, WriteSkipped,
+)
 from app.domain.services.inventory import InventoryPolicy, StockKeeper
 from app.domain.services.fraud import FraudScreen
 from app.domain.services.orders import load_order
@@ -155,6 +158,9 @@ class PaymentService:
         merchant, which never change: spares reading it once more before taking the locks.
         Its state is not used: the attempt is read again under its row lock."""
         if uow is None:
+            if found is not None and origin is not None and only_if is None \
+                    and await self._pending_at_once(found, result, origin):
+                return Applied.PENDING
             async with self._uow() as own:
                 applied = await self.settle(attempt_id, result, own, only_if, origin=origin, found=found)
                 await own.commit()
@@ -181,8 +187,10 @@ class PaymentService:
             return Applied.ALREADY_FINAL if attempt.is_final else Applied.PENDING
         applied = apply_result(attempt, order, result, now)
         if applied is not Applied.ALREADY_FINAL:
-            await uow.payments.save(attempt)
-            await uow.orders.save(order)
+            # Both rows are locked and nothing below reads them back: their UPDATEs go with
+            # the commit's statement (outbox, audit) instead of two round trips of their own.
+            await uow.payments.save(attempt, at_commit=True)
+            await uow.orders.save(order, at_commit=True)
         if applied is Applied.FAILED:
             audit.fail(str(result.failure_code or "payment_failed"), result.failure_message)
         if applied is Applied.FAILED:  # what this attempt held goes back, in the same transaction
@@ -190,6 +198,33 @@ class PaymentService:
         elif attempt.status is AttemptStatus.FAILED and result.outcome is Outcome.SUCCEEDED:
             await self._refund_late_success(uow, attempt, result, now)
         return applied
+
+    async def _pending_at_once(self, found: PaymentAttempt, result: ProviderResult, origin: VerdictOrigin) -> bool:
+        """The provider's "pending" to our purchase (a verdict that comes later): it moves
+        an INITIATED attempt to PENDING and changes nothing else (no event, the order
+        stays PAYMENT_IN_PROGRESS), so it is written as one conditional statement with its
+        audit record instead of a transaction holding the order's and the attempt's row
+        locks. The gate judges the attempt as read: what it compares (provider, amount,
+        currency, order, merchant, and the reference, which an INITIATED attempt has not
+        got) never changes while the statement's condition holds, and the condition is
+        that the stored attempt is still INITIATED with no reference. False (nothing
+        written) for anything else: a mismatch, a redirect to report, an attempt that
+        moved on; the locked path then decides."""
+        if (result.outcome not in (Outcome.PENDING, Outcome.UNKNOWN) or result.redirect_url
+                or found.status is not AttemptStatus.INITIATED or found.provider_reference is not None
+                or verdict_mismatches(found, origin, result)):
+            return False
+        pending = copy.copy(found)
+        pending.mark_pending(self._clock.now(), result.provider_reference)
+        try:
+            async with self._uow.single_statement() as uow:
+                uow.audit.record(AuditType.PAYMENT_PROCESSING, payment=found.id, action=f"settle_{origin.source.value}",
+                                 merchant=found.merchant_id, order=found.order_id, provider=found.provider)
+                await uow.payments.mark_pending_if_initiated(pending)
+                await uow.commit()
+        except WriteSkipped:
+            return False
+        return True
 
     async def _refund_late_success(self, uow: UnitOfWork, attempt: PaymentAttempt, result: ProviderResult,
                                    now: datetime) -> None:

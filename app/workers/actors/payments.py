@@ -15,8 +15,9 @@ def _event(event_id: str | None) -> uuid.UUID | None:
 
 async def dispatch_payment(container: Container, attempt_id: str, event_id: str | None = None) -> None:
     """payment.requested: send the INITIATED attempt to its provider."""
+    # The mark rides on the settle's commit: the verdict and the mark commit together.
     await container.processed.once("dispatch_payment", _event(event_id),
-                                   lambda: container.consumers.dispatch_payment(attempt_id))
+                                   lambda: container.consumers.dispatch_payment(attempt_id), mark_with_commit=True)
 
 
 async def dispatch_refund(container: Container, refund_id: str, event_id: str | None = None) -> None:
