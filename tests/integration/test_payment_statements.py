@@ -317,3 +317,13 @@ async def test_a_save_now_replaces_the_same_rows_save_at_commit(shop):
     async with shop.engine.transaction() as tx:
         reason = await tx.connection.fetchval("SELECT status_reason FROM orders WHERE id = $1", attempt.order_id)
     assert reason == "fourth"
+
+
+async def test_a_payment_request_sends_the_orders_update_with_its_commit(shop):
+    order = await shop.container.orders.create(shop.merchant_id, NewOrder(5000, "USD", [], CUSTOMER))
+    attempt, seen = await _run(shop, lambda: shop.container.payments.request(shop.merchant_id, order.id,
+                                                                              "sandbox", CARD))
+    assert not [sql for sql in seen if sql.startswith("UPDATE orders")]
+    [commit_write] = [sql for sql in seen if "INSERT INTO outbox" in sql]
+    assert "UPDATE orders SET" in commit_write
+    assert await shop.state(attempt) == (AttemptStatus.INITIATED, OrderStatus.PAYMENT_IN_PROGRESS)

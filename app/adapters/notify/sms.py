@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from app.adapters.no_cookies import KeepNoCookies
 from app.domain.ports_notifications import RenderedMessage, SendResult
 
 MAX_BODY = 1600  # the API's limit on Body
@@ -67,7 +68,7 @@ class TwilioSmsSender:
         self._url = f"{base_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
         self._sender = sender
         self._client = httpx.AsyncClient(auth=(account_sid, auth_token), timeout=timeout_s, transport=transport,
-                                         headers={"Accept": "application/json"})
+                                         headers={"Accept": "application/json"}, cookies=KeepNoCookies())
 
     async def send(self, recipient: str, message: RenderedMessage, message_key: str) -> SendResult:
         started = time.monotonic()

@@ -14,6 +14,7 @@ import structlog
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import EmptyWebhookSecretError
 
+from app.adapters.no_cookies import KeepNoCookies
 from app.adapters.notify.pinned_transport import PinnedTransport, pinned
 from app.adapters.notify.target_guard import TargetRefused, WebhookTargetGuard
 from app.domain.model.webhook_url import redact_url
@@ -56,6 +57,7 @@ class StandardWebhookSender:
         # followed: a 3xx to a private address would slip past the target check.
         if self._client is None:
             self._client = httpx.AsyncClient(timeout=self._timeout_s, follow_redirects=False, trust_env=False,
+                                             cookies=KeepNoCookies(),
                                              transport=self._transport or PinnedTransport())
         return self._client
 

@@ -18,6 +18,7 @@ import httpx
 import msgspec
 import structlog
 
+from app.adapters.no_cookies import KeepNoCookies
 from app.adapters.providers.errors import (
     ProviderConnectError,
     ProviderRateLimited,
@@ -86,7 +87,7 @@ class ProviderHttp:
         self.provider = provider
         self._base = api_base.rstrip("/")
         self._timeout = timeout_s
-        self._client = client or httpx.AsyncClient()
+        self._client = client or httpx.AsyncClient(cookies=KeepNoCookies())
         self._owns_client = client is None
 
     async def aclose(self) -> None:

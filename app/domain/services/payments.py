@@ -114,7 +114,8 @@ class PaymentService:
                 if attempt.status is AttemptStatus.FAILED:  # blocked: no stock held, no card kept
                     order.mark_payment_failed(now, attempt.failure_code)
                     audit.fail(str(attempt.failure_code), attempt.failure_message)
-                await uow.orders.save(order)
+                # Locked above and not read back: its UPDATE goes with the commit's statement.
+                await uow.orders.save(order, at_commit=True)
                 await uow.payments.add(attempt)
                 if attempt.status is not AttemptStatus.FAILED:
                     # Catalog units are held before any provider call: no stock, no charge.
