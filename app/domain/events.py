@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from app.domain.ids import new_id
+
 
 @dataclass(frozen=True, slots=True)
 class DomainEvent:
@@ -16,7 +18,7 @@ class DomainEvent:
     merchant_id: uuid.UUID
     occurred_at: datetime
     payload: dict[str, Any]
-    id: uuid.UUID = field(default_factory=uuid.uuid4)
+    id: uuid.UUID = field(default_factory=new_id)  # time-ordered: see app/domain/ids.py
 
 
 class EventRecorder:

@@ -24,8 +24,10 @@ def reported_for(request: PaymentRequest) -> ReportedPayment:
 
 
 def reference_for(attempt_id: uuid.UUID, provider: str = "sandbox") -> str:
-    """The provider's own id for the payment it made for `attempt_id` (FakeProvider's default)."""
-    return f"{provider}_pay_{attempt_id.hex[:12]}"
+    """The provider's own id for the payment it made for `attempt_id` (FakeProvider's default):
+    distinct per attempt. The id's random part, not its start, which is the time it was made
+    (app/domain/ids.py): attempts made in the same millisecond share their first 12 digits."""
+    return f"{provider}_pay_{attempt_id.hex[-16:]}"
 
 
 def success_for(attempt: PaymentAttempt, reference: str | None = "ref") -> ProviderResult:

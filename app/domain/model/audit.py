@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from app.domain.ids import new_id
+
 
 class AuditType(StrEnum):
     USER_LOGIN = "user_login"
@@ -100,7 +102,7 @@ def finish(entry: AuditEntry, now: datetime, actor: Actor, correlation_id: str |
         code = str(getattr(error, "code", None) or type(error).__name__)
         detail = (str(getattr(error, "message", None) or error) or type(error).__name__)[:MAX_DETAIL]
     return AuditRecord(
-        id=uuid.uuid4(), type=entry.type, status=AuditStatus.FAILED if code else AuditStatus.SUCCESS,
+        id=new_id(), type=entry.type, status=AuditStatus.FAILED if code else AuditStatus.SUCCESS,
         occurred_at=now, actor=entry.actor or actor, entities=dict(entry.entities),
         duration_ms=round((time.perf_counter() - entry.started) * 1000, 3), correlation_id=correlation_id,
         action=entry.action, error_code=code, error_detail=detail)

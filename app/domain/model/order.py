@@ -11,6 +11,7 @@ from typing import Any
 
 from app.domain.errors import DuplicateOrder, InvalidStateTransition, RetryLimitReached, ValidationFailed
 from app.domain.events import DomainEvent, EventRecorder
+from app.domain.ids import new_id
 from app.domain.model.money import Money
 
 
@@ -117,7 +118,7 @@ class Order(EventRecorder):
     ) -> Order:
         validate_items(items, amount)
         order = cls(
-            id=uuid.uuid4(),
+            id=new_id(),
             merchant_id=merchant_id,
             amount=amount,
             items=items,

@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from app.domain.errors import InvalidStateTransition
 from app.domain.events import DomainEvent, EventRecorder
+from app.domain.ids import new_id
 from app.domain.model.card import PaymentMethod
 from app.domain.model.fraud import FraudAction
 from app.domain.model.fraud_evaluation import FraudDecision
@@ -74,7 +75,7 @@ class PaymentAttempt(EventRecorder):
         """A new attempt for an order that has just moved to PAYMENT_IN_PROGRESS."""
         brand = (getattr(method, "brand", None) or "card") if method is not None else None
         last4 = getattr(method, "last4", None)
-        attempt = cls(uuid.uuid4(), order.id, order.merchant_id, provider, order.amount, AttemptStatus.INITIATED,
+        attempt = cls(new_id(), order.id, order.merchant_id, provider, order.amount, AttemptStatus.INITIATED,
                       now, now, order.attempt_count, brand, last4, return_url=return_url)
         attempt._event("payment.requested", now, amount=order.amount.amount_minor, currency=order.amount.currency,
                        attempt_number=attempt.attempt_number)

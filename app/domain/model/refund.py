@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from app.domain.errors import InvalidStateTransition
 from app.domain.events import DomainEvent, EventRecorder
+from app.domain.ids import new_id
 from app.domain.model.money import Money
 from app.domain.model.payment import PaymentAttempt
 
@@ -76,7 +77,7 @@ class Refund(EventRecorder):
     @classmethod
     def _new(cls, attempt: PaymentAttempt, provider: str, amount: Money, target: str | None,
              purpose: RefundPurpose, now: datetime) -> Refund:
-        refund = cls(uuid.uuid4(), attempt.order_id, attempt.id, attempt.merchant_id, provider, amount,
+        refund = cls(new_id(), attempt.order_id, attempt.id, attempt.merchant_id, provider, amount,
                      RefundStatus.PENDING, now, now, target_reference=target, purpose=purpose,
                      next_attempt_at=now + FIRST_DISPATCH_GRACE)
         refund._event("refund.requested", now)
