@@ -327,3 +327,24 @@ async def test_a_payment_request_sends_the_orders_update_with_its_commit(shop):
     [commit_write] = [sql for sql in seen if "INSERT INTO outbox" in sql]
     assert "UPDATE orders SET" in commit_write
     assert await shop.state(attempt) == (AttemptStatus.INITIATED, OrderStatus.PAYMENT_IN_PROGRESS)
+
+
+async def test_concurrent_duplicate_answers_settle_the_attempt_once(shop, provider):
+    # Duplicate dispatches (their "pending" takes the one-statement path) race duplicate
+    # success callbacks (the locked path): the success is applied exactly once, and no
+    # pending write lands after it.
+    attempt = await shop.requested()
+    provider.default = ProviderResult(Outcome.PENDING, reference_for(attempt.id))
+    success = success_for(attempt, reference_for(attempt.id))
+    callback = VerdictOrigin("sandbox", VerdictSource.CALLBACK)
+    await shop.bus.drain()
+    results = await asyncio.gather(
+        *(shop.container.payments.dispatch(attempt.id) for _ in range(4)),
+        *(shop.container.payments.settle(attempt.id, success, origin=callback) for _ in range(4)))
+    await shop.bus.drain()
+    assert [r for r in results[4:] if r is Applied.SUCCEEDED] == [Applied.SUCCEEDED]
+    assert await shop.state(attempt) == (AttemptStatus.SUCCESS, OrderStatus.PAYMENT_DONE)
+    async with shop.engine.transaction() as tx:
+        succeeded = await tx.connection.fetchval(
+            "SELECT count(*) FROM outbox WHERE event_type = 'payment.succeeded' AND aggregate_id = $1", attempt.id)
+    assert succeeded == 1
