@@ -253,8 +253,8 @@ def build_container(settings: Settings, **overrides: Unpack[Overrides]) -> Conta
     fraud_metrics = o["fraud_metrics"] if "fraud_metrics" in o else PrometheusFraudMetrics()
     screen = FraudScreen(fraud_rules, velocity, fingerprints, fraud_metrics, enabled=settings.fraud.enabled)
     gate = VerdictGate(clock, o["alarm"] if "alarm" in o else LoggingVerdictAlarm())
-    payments = PaymentService(uow, clock, providers, locks, card_cache, PaymentPolicy(
-        p.max_attempts, p.order_lock_timeout_s, p.pending_timeout_s, p.give_up_after_s,
+    payments = PaymentService(uow, clock, providers, card_cache, PaymentPolicy(
+        p.max_attempts, p.pending_timeout_s, p.give_up_after_s,
         allow_http_loopback_return_url=settings.env in ("test", "dev")), gate, stock, screen)
     refunds = RefundService(uow, clock, providers, RefundPolicy(retry_delays_s=p.refund_retry_delays_s))
     fulfillment = FulfillmentService(uow, clock, stock)

@@ -65,7 +65,6 @@ class PaymentSettings(msgspec.Struct, frozen=True):
     max_amount_minor: int = 100_000_000
     max_attempts: int = 3
     dispatch: str = "inline"  # "inline": in-process after commit; "outbox": workers
-    order_lock_timeout_s: float = 5.0
     pending_timeout_s: float = 60.0
     give_up_after_s: float = 3600.0
     # A failed refund is asked again after each of these delays (seconds), then it is

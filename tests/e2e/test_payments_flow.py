@@ -238,15 +238,13 @@ async def test_gateway_timeout_leaves_attempt_pending_until_the_callback(api, me
 
 async def test_reconciliation_resolves_a_payment_that_never_calls_back(api, merchant, container, live_stack):
     from app.adapters.providers.factory import build_providers
-    from app.adapters.redis.locks import RedisLockManager
     from app.domain.services.payments import PaymentPolicy, PaymentService
     from config.settings import settings_from_env
 
     order, attempt = await pending_attempt(api, merchant)
     settings = settings_from_env(live_stack.env)
     providers = build_providers(settings)
-    reconciler = PaymentService(container.uow, container.payments._clock, providers,
-                                RedisLockManager(container.redis), container.payments._cards,
+    reconciler = PaymentService(container.uow, container.payments._clock, providers, container.payments._cards,
                                 PaymentPolicy(pending_timeout_s=0.5), container.payments.gate)
     await asyncio.sleep(0.6)
     counts = await reconciler.reconcile()

@@ -9,7 +9,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from asyncpg.exceptions import UniqueViolationError
+from asyncpg.exceptions import LockNotAvailableError, UniqueViolationError
 from piccolo.columns import Column
 from piccolo.custom_types import Combinable
 
@@ -108,7 +108,10 @@ class PiccoloOrderRepository(_Tracking):
 
     async def get(self, merchant_id: uuid.UUID, order_id: uuid.UUID, *, lock: bool = False) -> Order | None:
         sql = hot_path.SELECT_ORDER_FOR_UPDATE if lock else hot_path.SELECT_ORDER
-        row = await hot_path.connection(OrderTable._meta.db).fetchrow(sql, order_id, merchant_id)
+        try:
+            row = await hot_path.connection(OrderTable._meta.db).fetchrow(sql, order_id, merchant_id)
+        except LockNotAvailableError:  # held past the database's lock_timeout by another transaction
+            raise Conflict("another request for this order is in progress; retry shortly", code="order_busy") from None
         return self._track(mappers.order_from_row(row)) if row else None
 
     async def get_by_reference(self, merchant_id: uuid.UUID, reference: str) -> Order | None:

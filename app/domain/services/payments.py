@@ -22,7 +22,7 @@ from app.domain.model.provider import Outcome, PaymentRequest, ProviderResult
 from app.domain.model.return_url import checked_return_url
 from app.domain.model.verdict import VerdictOrigin, VerdictSource, verdict_mismatches
 from app.domain.ports import (
-    CardDataCache, Clock, LockManager, ProviderRegistry, UnitOfWork, UnitOfWorkFactory, WriteSkipped,
+    CardDataCache, Clock, ProviderRegistry, UnitOfWork, UnitOfWorkFactory, WriteSkipped,
 )
 from app.domain.services.inventory import InventoryPolicy, StockKeeper
 from app.domain.services.fraud import FraudScreen
@@ -35,7 +35,6 @@ from app.domain.services.vault import usable_card
 @dataclass(frozen=True, slots=True)
 class PaymentPolicy:
     max_attempts: int = 3
-    order_lock_timeout_s: float = 5.0
     pending_timeout_s: float = 60.0  # PENDING this long without news: ask the provider
     give_up_after_s: float = 3600.0  # still unknown this long after the request: gateway_timeout
     reconcile_batch: int = 100
@@ -43,11 +42,11 @@ class PaymentPolicy:
 
 
 class PaymentService:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, providers: ProviderRegistry, locks: LockManager,
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, providers: ProviderRegistry,
                  cards: CardDataCache, policy: PaymentPolicy, gate: VerdictGate,
                  stock: StockKeeper | None = None, fraud: FraudScreen | None = None) -> None:
         self._uow, self._clock, self._providers = uow, clock, providers
-        self._locks, self._cards, self._policy = locks, cards, policy
+        self._cards, self._policy = cards, policy
         self._stock = stock or StockKeeper(InventoryPolicy())
         self._fraud = fraud
         self.gate = gate
@@ -90,39 +89,39 @@ class PaymentService:
                                    code="payment_method_required")
         if return_url is not None:
             checked_return_url(return_url, self._policy.allow_http_loopback_return_url)
-        # The Redis lock keeps concurrent requests for one order from queueing on its row
-        # lock; the row lock and the partial unique indexes are the actual guarantee.
-        async with self._locks.hold(f"fxp:order:{order_id}", self._policy.order_lock_timeout_s):
-            async with self._uow() as uow:
-                audit = uow.audit.record(AuditType.PAYMENT_PROCESSING, action="request", merchant=merchant_id,
-                                         order=order_id, provider=provider, user=customer_id)
-                order = await load_order(uow, merchant_id, order_id, lock=True, customer_id=customer_id)
-                if isinstance(method, CardToken) and method.token.startswith(SAVED_CARD_PREFIX):
-                    method = await usable_card(uow, order, customer_id, method.token, self._clock)
-                if order.status not in allowed_from:
-                    raise InvalidStateTransition(
-                        f"order {order_id} is {order.status}; a payment can start only from "
-                        + " or ".join(sorted(allowed_from)), current_state=str(order.status))
-                now = self._clock.now()
-                order.start_payment(now, self._policy.max_attempts)
-                attempt = PaymentAttempt.start(order, provider, method, now, return_url)
-                if self._fraud is not None:
-                    attempt.card_fingerprint = self._fraud.fingerprint(merchant_id, method)
-                    if decision := await self._fraud.screen(uow, order, attempt, method, client_ip, now):
-                        attempt.screen(decision, now)
-                audit.add(payment=attempt.id)
-                if attempt.status is AttemptStatus.FAILED:  # blocked: no stock held, no card kept
-                    order.mark_payment_failed(now, attempt.failure_code)
-                    audit.fail(str(attempt.failure_code), attempt.failure_message)
-                # Locked above and not read back: its UPDATE goes with the commit's statement.
-                await uow.orders.save(order, at_commit=True)
-                await uow.payments.add(attempt)
-                if attempt.status is not AttemptStatus.FAILED:
-                    # Catalog units are held before any provider call: no stock, no charge.
-                    await self._stock.reserve(uow, order, attempt.id, now)
-                    if method is not None:
-                        await self._cards.put(attempt.id, method)
-                await uow.commit()
+        # Concurrent requests for one order queue on its row lock (FOR UPDATE, bounded by
+        # the database's lock_timeout: 409 past it); that lock and the partial unique
+        # indexes of payment_attempts are the guarantee of one attempt in flight.
+        async with self._uow() as uow:
+            audit = uow.audit.record(AuditType.PAYMENT_PROCESSING, action="request", merchant=merchant_id,
+                                     order=order_id, provider=provider, user=customer_id)
+            order = await load_order(uow, merchant_id, order_id, lock=True, customer_id=customer_id)
+            if isinstance(method, CardToken) and method.token.startswith(SAVED_CARD_PREFIX):
+                method = await usable_card(uow, order, customer_id, method.token, self._clock)
+            if order.status not in allowed_from:
+                raise InvalidStateTransition(
+                    f"order {order_id} is {order.status}; a payment can start only from "
+                    + " or ".join(sorted(allowed_from)), current_state=str(order.status))
+            now = self._clock.now()
+            order.start_payment(now, self._policy.max_attempts)
+            attempt = PaymentAttempt.start(order, provider, method, now, return_url)
+            if self._fraud is not None:
+                attempt.card_fingerprint = self._fraud.fingerprint(merchant_id, method)
+                if decision := await self._fraud.screen(uow, order, attempt, method, client_ip, now):
+                    attempt.screen(decision, now)
+            audit.add(payment=attempt.id)
+            if attempt.status is AttemptStatus.FAILED:  # blocked: no stock held, no card kept
+                order.mark_payment_failed(now, attempt.failure_code)
+                audit.fail(str(attempt.failure_code), attempt.failure_message)
+            # Locked above and not read back: its UPDATE goes with the commit's statement.
+            await uow.orders.save(order, at_commit=True)
+            await uow.payments.add(attempt)
+            if attempt.status is not AttemptStatus.FAILED:
+                # Catalog units are held before any provider call: no stock, no charge.
+                await self._stock.reserve(uow, order, attempt.id, now)
+                if method is not None:
+                    await self._cards.put(attempt.id, method)
+            await uow.commit()
         return attempt
 
     async def dispatch(self, attempt_id: uuid.UUID) -> Applied | None:

@@ -22,7 +22,7 @@ from tests.integration.providers.builders import form_of
 from tests.integration.providers.test_stripe import BASE, CURRENT_SECRET, SECRET_KEY, signed
 from tests.unit.builders import new_order
 from tests.unit.fake_providers import FakeProviderRegistry, InMemoryCardDataCache, RecordingVerdictAlarm
-from tests.unit.fakes import FakeClock, InMemoryLockManager, InMemoryUnitOfWorkFactory
+from tests.unit.fakes import FakeClock, InMemoryUnitOfWorkFactory
 
 RETURN_URL = "https://shop.example/orders/42/back"
 
@@ -34,7 +34,7 @@ class StripeWorld:
         stripe = StripeProvider(StripeSettings(secret_key=SECRET_KEY, webhook_secrets=[CURRENT_SECRET],
                                                api_base=BASE), client)
         registry = FakeProviderRegistry(stripe)  # the real adapter, in the fakes' registry
-        self.payments = PaymentService(self.uow, clock, registry, InMemoryLockManager(), InMemoryCardDataCache(),
+        self.payments = PaymentService(self.uow, clock, registry, InMemoryCardDataCache(),
                                        PaymentPolicy(), VerdictGate(clock, RecordingVerdictAlarm()))
         self.callbacks = CallbackService(self.uow, registry, self.payments, RefundService(self.uow, clock, registry))
         self.order = new_order()
