@@ -53,6 +53,10 @@ class OrderRepository(Protocol):
     async def get(self, merchant_id: uuid.UUID, order_id: uuid.UUID, *, lock: bool = False) -> Order | None:
         """The merchant's order, or None; `lock` takes the row lock (SELECT ... FOR UPDATE)."""
 
+    async def locked_with_attempt(self, attempt_id: uuid.UUID) -> tuple[Order, PaymentAttempt] | None:
+        """A payment attempt and its order, both row-locked in one read, the order's lock
+        taken first (the order every path locks them in); None if there is no such attempt."""
+
     async def get_by_reference(self, merchant_id: uuid.UUID, reference: str) -> Order | None: ...
 
     async def view(self, merchant_id: uuid.UUID,

@@ -7,6 +7,7 @@ asyncpg on every pooled connection."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -16,6 +17,7 @@ from unittest.mock import patch
 import asyncpg
 import pytest
 
+from app.adapters.db.hot_path import SELECT_ORDER_AND_ATTEMPT_FOR_UPDATE
 from app.adapters.queue.inline_bus import InProcessEventBus
 from app.bootstrap import build_container
 from app.domain.model.order import OrderStatus
@@ -34,6 +36,7 @@ from tests.unit.fakes import InMemoryLockManager
 from tests.integration.test_inventory_concurrency import CARD
 
 ATTEMPT_READ = "SELECT * FROM payment_attempts WHERE id = $1"
+LOCKED_READ = " ".join(SELECT_ORDER_AND_ATTEMPT_FOR_UPDATE.split())  # the attempt and its order, both locked
 
 
 @asynccontextmanager
@@ -83,7 +86,13 @@ class Shop:
 
 def attempt_reads(seen: list[str]) -> tuple[int, int]:
     """(reads of the attempt without a lock, reads under its row lock)."""
-    return (sum(1 for sql in seen if sql == ATTEMPT_READ), sum(1 for sql in seen if sql == ATTEMPT_READ + " FOR UPDATE"))
+    return (sum(1 for sql in seen if sql == ATTEMPT_READ),
+            sum(1 for sql in seen if sql in (ATTEMPT_READ + " FOR UPDATE", LOCKED_READ)))
+
+
+def order_locks(seen: list[str]) -> int:
+    """Reads that lock the order on its own (not with its attempt)."""
+    return sum(1 for sql in seen if sql.startswith("SELECT id, merchant_id") and sql.endswith("FOR UPDATE"))
 
 
 async def _run(shop: Shop, call: Callable[[], Awaitable[Any]]) -> tuple[Any, list[str]]:
@@ -114,7 +123,7 @@ async def test_dispatch_reads_the_attempt_once_without_a_transaction_then_once_u
     assert await shop.state(attempt) == (AttemptStatus.SUCCESS, OrderStatus.PAYMENT_DONE)
     assert seen[0] == ATTEMPT_READ  # no BEGIN before the read...
     assert "ROLLBACK;" not in seen and "ROLLBACK" not in seen  # ...and none to end it
-    assert attempt_reads(seen) == (1, 1)
+    assert attempt_reads(seen) == (1, 1) and LOCKED_READ in seen and order_locks(seen) == 0
     assert seen.count("BEGIN;") + seen.count("BEGIN") == 1  # the settle's transaction only
 
 
@@ -127,7 +136,7 @@ async def test_a_dispatch_of_an_attempt_already_settled_sends_nothing(shop, prov
     assert seen == [ATTEMPT_READ]  # one statement, no transaction
 
 
-async def test_a_callback_reads_the_attempt_once_before_and_once_under_the_lock(shop, provider):
+async def test_a_callback_reads_the_attempt_and_its_order_once_under_their_locks(shop, provider):
     provider.default = ProviderResult(Outcome.PENDING)
     attempt = await shop.requested()
     await shop.container.payments.dispatch(attempt.id)
@@ -138,7 +147,8 @@ async def test_a_callback_reads_the_attempt_once_before_and_once_under_the_lock(
     outcome, seen = await _run(shop, lambda: shop.container.callbacks.handle("sandbox", {}, body))
     assert outcome is CallbackOutcome.APPLIED
     assert await shop.state(attempt) == (AttemptStatus.SUCCESS, OrderStatus.PAYMENT_DONE)
-    assert attempt_reads(seen) == (1, 1)
+    # BEGIN, the inbox's claim, the attempt with its order (both locked), the commit's statement, COMMIT
+    assert attempt_reads(seen) == (0, 1) and order_locks(seen) == 0 and len(seen) == 5
     # The two locked rows' UPDATEs go with the commit's statement (outbox, audit).
     assert not [sql for sql in seen if sql.startswith("UPDATE")]
     [commit_write] = [sql for sql in seen if "INSERT INTO outbox" in sql]
@@ -148,8 +158,7 @@ async def test_a_callback_reads_the_attempt_once_before_and_once_under_the_lock(
 
 
 async def test_a_callback_that_does_not_match_the_attempt_is_not_applied(shop, provider):
-    # The attempt the callback path read first is only used for its order: the verdict is
-    # still checked against the attempt read under its lock.
+    # The verdict is checked against the attempt read under its lock.
     provider.default = ProviderResult(Outcome.PENDING)
     attempt = await shop.requested()
     await shop.container.payments.dispatch(attempt.id)
@@ -343,6 +352,50 @@ async def test_concurrent_duplicate_answers_settle_the_attempt_once(shop, provid
         *(shop.container.payments.settle(attempt.id, success, origin=callback) for _ in range(4)))
     await shop.bus.drain()
     assert [r for r in results[4:] if r is Applied.SUCCEEDED] == [Applied.SUCCEEDED]
+    assert await shop.state(attempt) == (AttemptStatus.SUCCESS, OrderStatus.PAYMENT_DONE)
+    async with shop.engine.transaction() as tx:
+        succeeded = await tx.connection.fetchval(
+            "SELECT count(*) FROM outbox WHERE event_type = 'payment.succeeded' AND aggregate_id = $1", attempt.id)
+    assert succeeded == 1
+
+
+async def test_the_joined_read_locks_the_order_before_the_attempt(shop):
+    # Every path locks an attempt's order before the attempt (no deadlocks between them):
+    # while another transaction holds the attempt's lock, the joined read already holds the
+    # order's and waits for the attempt's.
+    attempt = await shop.requested()
+    async with shop.engine.transaction() as holder:
+        await holder.connection.execute("SELECT 1 FROM payment_attempts WHERE id = $1 FOR UPDATE", attempt.id)
+
+        async def joined() -> Any:
+            async with shop.container.uow() as uow:
+                return await uow.orders.locked_with_attempt(attempt.id)
+
+        waiting = asyncio.get_running_loop().create_task(joined(), context=contextvars.Context())
+        await asyncio.sleep(0.3)
+        assert not waiting.done()
+        free = await holder.connection.fetch("SELECT id FROM orders WHERE id = $1 FOR UPDATE SKIP LOCKED",
+                                             attempt.order_id)
+        assert free == []  # the order's lock: taken by the waiting read
+    order, locked = await waiting
+    assert (order.id, locked.id) == (attempt.order_id, attempt.id)
+
+
+async def test_concurrent_duplicate_callbacks_apply_the_success_once(shop, provider):
+    # Copies of one callback (the inbox dedupes them) and other events with the same verdict
+    # (the joined locked read serialises them), all at once: one success, one event.
+    provider.default = ProviderResult(Outcome.PENDING)
+    attempt = await shop.requested()
+    await shop.container.payments.dispatch(attempt.id)
+    bodies = [f'{{"event": "evt_dup_{i % 3}"}}'.encode() for i in range(12)]
+    for body in set(bodies):
+        provider.callbacks[body] = ProviderEvent(body.decode()[11:-2], CallbackKind.PAYMENT,
+                                                 success_for(attempt, reference_for(attempt.id)), attempt.id)
+    await shop.bus.drain()
+    outcomes = await asyncio.gather(*(shop.container.callbacks.handle("sandbox", {}, body) for body in bodies))
+    await shop.bus.drain()
+    assert outcomes.count(CallbackOutcome.APPLIED) == 1
+    assert outcomes.count(CallbackOutcome.DUPLICATE) == 9 and outcomes.count(CallbackOutcome.ALREADY_FINAL) == 2
     assert await shop.state(attempt) == (AttemptStatus.SUCCESS, OrderStatus.PAYMENT_DONE)
     async with shop.engine.transaction() as tx:
         succeeded = await tx.connection.fetchval(

@@ -210,6 +210,16 @@ class InMemoryOrderRepository:
         order = self._table.read(order_id)
         return _track(self._seen, order) if order is not None and order.merchant_id == merchant_id else None
 
+    async def locked_with_attempt(self, attempt_id: uuid.UUID) -> tuple[Order, PaymentAttempt] | None:
+        if self._payments is None:
+            return None
+        unlocked = await self._payments.get(attempt_id)
+        if unlocked is None:
+            return None
+        order = await self.get(unlocked.merchant_id, unlocked.order_id, lock=True)  # the order's lock first
+        attempt = await self._payments.get(attempt_id, lock=True)
+        return (order, attempt) if order is not None and attempt is not None else None
+
     async def get_by_reference(self, merchant_id: uuid.UUID, reference: str) -> Order | None:
         found = self._table.select(lambda o: o.merchant_id == merchant_id and o.merchant_reference == reference)
         return found[0] if found else None

@@ -24,6 +24,14 @@ ON CONFLICT DO NOTHING RETURNING id
 """
 SELECT_ORDER = f"SELECT {', '.join(ORDER_COLUMNS)} FROM orders WHERE id = $1 AND merchant_id = $2"
 SELECT_ORDER_FOR_UPDATE = SELECT_ORDER + " FOR UPDATE"
+# A verdict's settle: the attempt and its order in one statement, both row-locked. A join's
+# FOR UPDATE locks each joined row in range-table order: the order's first, then the
+# attempt's, the one order every path takes them in (test_payment_statements pins it).
+SELECT_ORDER_AND_ATTEMPT_FOR_UPDATE = f"""
+SELECT {', '.join(f'o.{column}' for column in ORDER_COLUMNS)}, a AS fxp_attempt
+FROM orders o JOIN payment_attempts a ON a.order_id = o.id AND a.merchant_id = o.merchant_id
+WHERE a.id = $1 FOR UPDATE
+"""
 UPDATE_ORDER = """
 UPDATE orders SET merchant_reference = $2, status = $3, amount_minor = $4, currency = $5, items = $6::jsonb,
     customer = $7::jsonb, description = $8, attempt_count = $9, estimated_delivery = $10, updated_at = $11,

@@ -114,6 +114,16 @@ class PiccoloOrderRepository(_Tracking):
             raise Conflict("another request for this order is in progress; retry shortly", code="order_busy") from None
         return self._track(mappers.order_from_row(row)) if row else None
 
+    async def locked_with_attempt(self, attempt_id: uuid.UUID) -> tuple[Order, PaymentAttempt] | None:
+        try:
+            row = await hot_path.connection(OrderTable._meta.db).fetchrow(
+                hot_path.SELECT_ORDER_AND_ATTEMPT_FOR_UPDATE, attempt_id)
+        except LockNotAvailableError:
+            raise Conflict("another request for this order is in progress; retry shortly", code="order_busy") from None
+        if row is None:
+            return None
+        return self._track(mappers.order_from_row(row)), self._track(mappers.attempt_from_row(row["fxp_attempt"]))
+
     async def get_by_reference(self, merchant_id: uuid.UUID, reference: str) -> Order | None:
         query = OrderTable.select().where(
             (OrderTable.merchant_id == merchant_id) & (OrderTable.merchant_reference == reference)

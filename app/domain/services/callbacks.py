@@ -55,12 +55,13 @@ class CallbackService:
                 return CallbackOutcome.DUPLICATE
             if event.kind is CallbackKind.PAYMENT:
                 origin = VerdictOrigin(provider_name, VerdictSource.CALLBACK, event.event_id)
-                known = await uow.payments.get(target)
-                if known is None:
+                # The attempt and its order, locked at once (the order's lock first).
+                locked = await uow.orders.locked_with_attempt(target)
+                if locked is None:
                     await self._payments.gate.admit(uow, origin, target, None, event.result)
                     await uow.commit()
                     return CallbackOutcome.UNKNOWN_TARGET
-                applied = await self._payments.settle(target, event.result, uow, origin=origin, found=known)
+                applied = await self._payments.settle(target, event.result, uow, origin=origin, locked=locked)
                 outcome = _OUTCOMES.get(applied, CallbackOutcome.APPLIED)
             else:
                 if await uow.refunds.get(target) is None:

@@ -15,7 +15,7 @@ from app.domain.errors import InvalidStateTransition, NotFound, ValidationFailed
 from app.domain.model.audit import AuditType
 from app.domain.model.card import CardToken, PaymentMethod
 from app.domain.model.saved_card import TOKEN_PREFIX as SAVED_CARD_PREFIX
-from app.domain.model.order import OrderStatus
+from app.domain.model.order import Order, OrderStatus
 from app.domain.model.payment import AttemptStatus, FailureCode, PaymentAttempt
 from app.domain.model.refund import Refund, RefundPurpose
 from app.domain.model.provider import Outcome, PaymentRequest, ProviderResult
@@ -149,14 +149,15 @@ class PaymentService:
 
     async def settle(self, attempt_id: uuid.UUID, result: ProviderResult, uow: UnitOfWork | None = None,
                      only_if: AttemptStatus | None = None, *, origin: VerdictOrigin | None = None,
-                     found: PaymentAttempt | None = None) -> Applied:
+                     found: PaymentAttempt | None = None,
+                     locked: tuple[Order, PaymentAttempt] | None = None) -> Applied:
         """Apply a verdict under the order's and the attempt's row locks (order first, always);
         with `only_if`, only while the attempt is still in that state. A provider's verdict
         (`origin` given) passes the gate first: one that does not match is never applied.
         Without `origin` the verdict is our own (card data expired, given up).
-        `found`: the attempt as the caller already read it (unlocked), for its order and
-        merchant, which never change: spares reading it once more before taking the locks.
-        Its state is not used: the attempt is read again under its row lock."""
+        `found`: the attempt as the caller already read it (unlocked), for the one-statement
+        "pending" below; the locked path reads it again under its row lock, with its order.
+        `locked`: the order and the attempt as `uow` already holds them locked (a callback)."""
         if uow is None:
             if found is not None and origin is not None and only_if is None \
                     and await self._pending_at_once(found, result, origin):
@@ -167,15 +168,14 @@ class PaymentService:
                 return applied
         audit = uow.audit.record(AuditType.PAYMENT_PROCESSING, payment=attempt_id,
                                  action=f"settle_{origin.source.value if origin else 'own'}")
-        if found is None or found.id != attempt_id:
-            found = await uow.payments.get(attempt_id)
-        if found is None:
+        # One read for both row locks (the order's first) instead of the attempt, its order
+        # locked, then the attempt locked: the attempt's order and merchant never change.
+        locked = locked if locked is not None and locked[1].id == attempt_id \
+            else await uow.orders.locked_with_attempt(attempt_id)
+        if locked is None:
             raise NotFound(f"payment {attempt_id} not found", resource="payment", id=str(attempt_id))
-        audit.add(merchant=found.merchant_id, order=found.order_id, provider=found.provider)
-        order = await load_order(uow, found.merchant_id, found.order_id, lock=True)
-        attempt = await uow.payments.get(attempt_id, lock=True)
-        if attempt is None:  # attempts are never deleted: unreachable, but say so
-            raise NotFound(f"payment {attempt_id} not found", resource="payment", id=str(attempt_id))
+        order, attempt = locked
+        audit.add(merchant=attempt.merchant_id, order=attempt.order_id, provider=attempt.provider)
         now = self._clock.now()
         if origin is not None and not await self.gate.admit(uow, origin, attempt_id, attempt, result):
             if not attempt.is_final:  # asked again next reconciliation round, not at every tick
