@@ -224,3 +224,81 @@ def statement(outbox: int, audit: int, response: bool, orders: int = 0, guard: s
     else:
         *parts, (_, final) = parts
     return f"WITH {', '.join(f'{name} AS ({sql})' for name, sql in parts)} {final}"
+
+
+# Group commit (app/adapters/db/group_commit.py): the writes of several single-statement
+# units, each an insert unit with its own optional claim, in one statement. Every row
+# carries its unit's number (`fxp_item`); a unit's rows are written only if its claim got
+# the key (or it has none), exactly as each unit's own statement would, so one unit's key
+# being another request's leaves the others alone. Any other refusal (a unique key taken,
+# a lock timeout, a deadlock) aborts the whole statement: nothing of any unit is written,
+# and the caller runs each unit's own statement instead. One constant statement whatever
+# the number of units (arrays, unnested), prepared once per connection.
+def _batch_part(table: str, columns: tuple[str, ...], types: tuple[str, ...], first: int, suffix: str = "") -> str:
+    arrays = ", ".join(f"${first + i}::{kind}[]" for i, kind in enumerate(("int4", *types)))
+    return (f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} "
+            f"FROM unnest({arrays}) AS fxp_rows(fxp_item, {', '.join(columns)}) "
+            f"WHERE fxp_item IN (SELECT fxp_item FROM fxp_ok){suffix}")
+
+
+_ORDERS_FIRST = 9  # the parameters: $1-$6 the claims, $7 the TTL, $8 the units without a claim
+_OUTBOX_FIRST = _ORDERS_FIRST + 1 + len(ORDER_TYPES)
+_AUDIT_FIRST = _OUTBOX_FIRST + 1 + len(OUTBOX_TYPES)
+BATCH_LOCK_TIMEOUT = "100ms"  # the lock_timeout parameter, after the audit arrays
+BATCH = f"""WITH fxp_keys AS (
+    SELECT * FROM unnest($1::int4[], $2::uuid[], $3::text[], $4::text[], $5::int4[], $6::bytea[])
+        AS fxp_keys(fxp_item, merchant_id, key, fingerprint, status_code, response_body)
+    WHERE set_config('lock_timeout', ${_AUDIT_FIRST + 1 + len(AUDIT_TYPES)}::text, true) IS NOT NULL),
+fxp_claim AS (
+    INSERT INTO idempotency_keys (merchant_id, key, fingerprint, created_at, status_code, response_body)
+    SELECT merchant_id, key, fingerprint, now(), status_code, response_body FROM fxp_keys
+    ON CONFLICT (merchant_id, key) DO UPDATE
+        SET fingerprint = EXCLUDED.fingerprint, status_code = EXCLUDED.status_code,
+            response_body = EXCLUDED.response_body, created_at = now()
+        WHERE idempotency_keys.created_at < now() - make_interval(secs => $7::float8)
+    RETURNING merchant_id, key),
+fxp_ok AS (
+    SELECT fxp_item FROM fxp_keys JOIN fxp_claim USING (merchant_id, key)
+    UNION ALL SELECT unnest($8::int4[])),
+fxp_orders AS ({_batch_part("orders", ORDER_COLUMNS, ORDER_TYPES, _ORDERS_FIRST, " ON CONFLICT DO NOTHING RETURNING 1")}),
+fxp_outbox AS ({_batch_part("outbox", OUTBOX_COLUMNS, OUTBOX_TYPES, _OUTBOX_FIRST)}),
+fxp_audit AS ({_batch_part("audit_log", AUDIT_COLUMNS, AUDIT_TYPES, _AUDIT_FIRST, " ON CONFLICT (id) DO NOTHING")})
+SELECT CASE WHEN (SELECT count(*) FROM fxp_orders)
+                 < (SELECT count(*) FROM unnest(${_ORDERS_FIRST}::int4[]) AS fxp_rows(fxp_item)
+                    WHERE fxp_item IN (SELECT fxp_item FROM fxp_ok))
+            THEN fxp_write_refused('orders') ELSE true END,
+       ARRAY(SELECT fxp_item FROM fxp_ok)"""
+
+
+def batchable(writes: CommitWrites) -> bool:
+    """Whether a unit's writes can share a group commit: inserts (orders with their outbox
+    rows and audit records) and at most a claim, nothing conditional on anything else."""
+    return bool(writes.orders) and writes.guard is None and writes.response is None and not (
+        writes.updates or writes.calls or writes.marks)
+
+
+async def run_batch(units: list[CommitWrites], ttl_s: float, connection: asyncpg.Connection) -> list[bool]:
+    """Each unit's writes (all `batchable`, their claims' keys distinct), in one statement:
+    whether each unit's were written (False: its key is another request's). Raises what
+    PostgreSQL raised when the statement as a whole was refused: then nothing was written."""
+    keys: list[list[Any]] = [[] for _ in range(6)]
+    keyless: list[int] = []
+    parts: list[list[list[Any]]] = [[[] for _ in range(1 + width)] for width in
+                                    (len(ORDER_TYPES), len(OUTBOX_TYPES), len(AUDIT_TYPES))]
+    for item, unit in enumerate(units):
+        if unit.claim is None:
+            keyless.append(item)
+        else:
+            merchant_id, key, fingerprint, _ttl, status_code, body = unit.claim
+            for column, value in zip(keys, (item, merchant_id, key, fingerprint, status_code, body), strict=True):
+                column.append(value)
+        for columns, rows in zip(parts, (unit.orders, unit.outbox, unit.audit), strict=True):
+            for row in rows:
+                columns[0].append(item)
+                for column, value in zip(columns[1:], row, strict=True):
+                    column.append(value)
+    refused_check, written = await connection.fetchrow(
+        BATCH, *keys, ttl_s, keyless, *(column for columns in parts for column in columns), BATCH_LOCK_TIMEOUT)
+    del refused_check  # true, or the statement raised
+    done = set(written)
+    return [item in done for item in range(len(units))]

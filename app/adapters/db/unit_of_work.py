@@ -33,6 +33,7 @@ from app.adapters.audit import context as audit_context
 from app.adapters.audit.trail import audit_values
 from app.adapters.db import log_rides
 from app.adapters.db.commit_writes import CommitWrites, KeyNotClaimed, WriteRefused
+from app.adapters.db.group_commit import GroupCommit
 from app.adapters.observability.business_metrics import count_committed
 from app.adapters.observability.trace_context import current_traceparent
 from app.adapters.db.catalog_repositories import PiccoloProductRepository, PiccoloReservationRepository
@@ -70,8 +71,9 @@ def outbox_values(event: DomainEvent, correlation_id: str | None, traceparent: s
 class PiccoloUnitOfWork:
     def __init__(self, engine: PostgresEngine, bus: EventBus | None = None, trail: AuditTrail | None = None,
                  audit: bool = True, secrets: WebhookSecretBox | None = None, read_only: bool = False,
-                 single_statement: bool = False) -> None:
+                 single_statement: bool = False, group: GroupCommit | None = None) -> None:
         self._engine = engine
+        self._group = group  # a single-statement root's commit shares statements with others
         self._read_only = read_only  # reading(): no transaction of its own, may not commit
         self._single_statement = single_statement  # single_statement(): no transaction, writes at commit
         self._defers = False  # this unit's inserts wait for the commit (its root writes in one statement)
@@ -178,7 +180,10 @@ class PiccoloUnitOfWork:
             self.writes.calls = [ride.values for ride in rides if not ride.mark]
             self.writes.marks = [ride.values for ride in rides if ride.mark]
             try:
-                await self.writes.run(self._transaction.connection)
+                if self._group is not None and self._single_statement:
+                    await self._group.commit(self.writes, self._transaction.connection)
+                else:
+                    await self.writes.run(self._transaction.connection)
                 await self._transaction.commit()
             except (KeyNotClaimed, WriteSkipped):
                 # Another request's key, or a guarded write whose row moved on: this one
@@ -240,8 +245,10 @@ def _finished(entries: list[AuditEntry], error: BaseException | None = None) -> 
 
 class PiccoloUnitOfWorkFactory:
     def __init__(self, engine: PostgresEngine, bus: EventBus | None = None, trail: AuditTrail | None = None,
-                 audit: bool = True, secrets: WebhookSecretBox | None = None) -> None:
+                 audit: bool = True, secrets: WebhookSecretBox | None = None, group_commit: bool = True) -> None:
         self.engine = engine
+        # Single-statement units committing at the same time share a statement (group_commit.py).
+        self.group = GroupCommit() if group_commit else None
         self.bus = bus
         self.trail = trail
         self.audit = audit  # False: operations are not recorded (benchmarks measure the cost)
@@ -254,7 +261,8 @@ class PiccoloUnitOfWorkFactory:
         return PiccoloUnitOfWork(self.engine, self.bus, self.trail, self.audit, self.secrets, read_only=True)
 
     def single_statement(self) -> PiccoloUnitOfWork:
-        return PiccoloUnitOfWork(self.engine, self.bus, self.trail, self.audit, self.secrets, single_statement=True)
+        return PiccoloUnitOfWork(self.engine, self.bus, self.trail, self.audit, self.secrets, single_statement=True,
+                                 group=self.group)
 
 
 class _NoTransaction(PostgresTransaction):
