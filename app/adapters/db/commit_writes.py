@@ -270,6 +270,11 @@ SELECT CASE WHEN (SELECT count(*) FROM fxp_orders)
        ARRAY(SELECT fxp_item FROM fxp_ok)"""
 
 
+def _columns(rows: list[tuple[Any, ...]], width: int) -> list[Any]:
+    """Rows as one sequence per column (the statement's arrays)."""
+    return list(zip(*rows, strict=True)) if rows else [()] * width
+
+
 def batchable(writes: CommitWrites) -> bool:
     """Whether a unit's writes can share a group commit: inserts (orders with their outbox
     rows and audit records) and at most a claim, nothing conditional on anything else."""
@@ -281,24 +286,15 @@ async def run_batch(units: list[CommitWrites], ttl_s: float, connection: asyncpg
     """Each unit's writes (all `batchable`, their claims' keys distinct), in one statement:
     whether each unit's were written (False: its key is another request's). Raises what
     PostgreSQL raised when the statement as a whole was refused: then nothing was written."""
-    keys: list[list[Any]] = [[] for _ in range(6)]
-    keyless: list[int] = []
-    parts: list[list[list[Any]]] = [[[] for _ in range(1 + width)] for width in
-                                    (len(ORDER_TYPES), len(OUTBOX_TYPES), len(AUDIT_TYPES))]
-    for item, unit in enumerate(units):
-        if unit.claim is None:
-            keyless.append(item)
-        else:
-            merchant_id, key, fingerprint, _ttl, status_code, body = unit.claim
-            for column, value in zip(keys, (item, merchant_id, key, fingerprint, status_code, body), strict=True):
-                column.append(value)
-        for columns, rows in zip(parts, (unit.orders, unit.outbox, unit.audit), strict=True):
-            for row in rows:
-                columns[0].append(item)
-                for column, value in zip(columns[1:], row, strict=True):
-                    column.append(value)
-    refused_check, written = await connection.fetchrow(
-        BATCH, *keys, ttl_s, keyless, *(column for columns in parts for column in columns), BATCH_LOCK_TIMEOUT)
-    del refused_check  # true, or the statement raised
+    claims = [(item, unit.claim[0], unit.claim[1], unit.claim[2], unit.claim[4], unit.claim[5])
+              for item, unit in enumerate(units) if unit.claim is not None]
+    keyless = [item for item, unit in enumerate(units) if unit.claim is None]
+    arrays: list[Any] = _columns(claims, 6)
+    for rows, width in (([(item, *row) for item, unit in enumerate(units) for row in unit.orders], len(ORDER_TYPES)),
+                        ([(item, *row) for item, unit in enumerate(units) for row in unit.outbox], len(OUTBOX_TYPES)),
+                        ([(item, *row) for item, unit in enumerate(units) for row in unit.audit], len(AUDIT_TYPES))):
+        arrays += _columns(rows, 1 + width)
+    # (its first column is true, or fxp_write_refused() raised instead)
+    _, written = await connection.fetchrow(BATCH, *arrays[:6], ttl_s, keyless, *arrays[6:], BATCH_LOCK_TIMEOUT)
     done = set(written)
     return [item in done for item in range(len(units))]
