@@ -1,8 +1,9 @@
 """What the payment flow asks PostgreSQL for (issue 17, item 2): the dispatch reads the
-attempt without a transaction around the read, and a settle reuses the attempt its caller
-read instead of reading it once more before taking the locks; the verdict is applied as
-before. Real PostgreSQL; the provider is an in-memory fake, the statements are logged by
-asyncpg on every pooled connection."""
+attempt without a transaction around the read, and a settle takes the order's and the
+attempt's row locks in one read (the order's first) instead of reading the attempt, then
+locking the order, then the attempt; the verdict is applied as before. Real PostgreSQL;
+the provider is an in-memory fake, the statements are logged by asyncpg on every pooled
+connection."""
 
 from __future__ import annotations
 
