@@ -26,6 +26,19 @@ def test_version_7_with_the_rfc_variant_and_the_time_in_front():
     assert uuid.UUID(str(made)) == made
 
 
+def test_an_id_is_an_ordinary_uuid():
+    """new_id() builds the UUID without its __init__: it must behave exactly as one made by it."""
+    import copy
+    import pickle
+
+    made = new_id()
+    same = uuid.UUID(int=made.int)
+    assert type(made) is uuid.UUID and made == same and hash(made) == hash(same)
+    assert (made.hex, made.bytes, made.fields, made.is_safe) == (same.hex, same.bytes, same.fields, same.is_safe)
+    assert pickle.loads(pickle.dumps(made)) == made and copy.deepcopy(made) == made
+    assert str(made) == str(same) and repr(made) == repr(same)
+
+
 def test_ids_made_later_sort_after_earlier_ones():
     # As PostgreSQL sorts uuids (bytewise) and as Python does (as integers): the same order.
     made = []
