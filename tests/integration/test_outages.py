@@ -208,6 +208,9 @@ async def test_a_one_statement_commit_whose_connection_dies_is_a_503_and_writes_
 
     class ConnectionEndsAtCommit(PiccoloUnitOfWork):
         async def commit(self) -> None:
+            # The unit takes its connection when a statement first needs it: take it now,
+            # so that the commit's statement goes on the connection PostgreSQL ends.
+            await hot_path.connection(container.engine).fetchval("SELECT 1")
             pid = hot_path.connection(container.engine).get_server_pid()
             killer = await asyncpg.connect(settings.database.url)
             try:
