@@ -34,15 +34,13 @@ from typing import Any
 
 import asyncpg
 
-from app.adapters.audit.trail import COLUMNS as AUDIT_COLUMNS
+from app.adapters.audit.trail import COLUMNS as AUDIT_COLUMNS, TYPES as AUDIT_TYPES
 from app.adapters.db.hot_path import ORDER_COLUMNS
 from app.domain.ports import WriteSkipped
 
 OUTBOX_COLUMNS = ("id", "event_type", "aggregate_id", "merchant_id", "payload", "correlation_id", "occurred_at",
                   "traceparent")
 OUTBOX_TYPES = ("uuid", "text", "uuid", "uuid", "jsonb", "text", "timestamptz", "text")
-AUDIT_TYPES = ("uuid", "timestamptz", "text", "text", "text", "text", "text", "text", "jsonb", "float8", "text",
-               "text")
 ORDER_TYPES = ("uuid", "uuid", "text", "text", "int8", "text", "jsonb", "jsonb", "text", "int4", "date",
                "timestamptz", "timestamptz", "text", "uuid")
 # provider_calls rows riding on the commit (app/adapters/db/log_rides.py, call_log._values)
@@ -111,7 +109,7 @@ class CommitWrites:
                             (self.audit, len(AUDIT_COLUMNS)), (self.calls, len(CALL_COLUMNS)),
                             (self.marks, len(MARK_TYPES))):
             if len(rows) > MAX_VALUES_ROWS:
-                args += [[row[i] for row in rows] for i in range(width)]
+                args += _columns(rows, width)
             else:
                 args += [value for row in rows for value in row]
         if self.response is not None:

@@ -76,6 +76,15 @@ async def _first(query: Any, lock: bool) -> dict[str, Any] | None:
     return await query.first().output(load_json=True).run()
 
 
+async def _fetch_locking(sql: str, *args: Any) -> Any:
+    """A row read (and maybe locked) on the unit of work's connection; a row lock held past
+    the database's lock_timeout by another transaction is a 409 order_busy."""
+    try:
+        return await hot_path.connection(OrderTable._meta.db).fetchrow(sql, *args)
+    except LockNotAvailableError:
+        raise Conflict("another request for this order is in progress; retry shortly", code="order_busy") from None
+
+
 class PiccoloOrderRepository(_Tracking):
     def __init__(self, touched: Touched, deferred: builtins.list[tuple[Any, ...]] | None = None,
                  writes: CommitWrites | None = None) -> None:
@@ -108,18 +117,11 @@ class PiccoloOrderRepository(_Tracking):
 
     async def get(self, merchant_id: uuid.UUID, order_id: uuid.UUID, *, lock: bool = False) -> Order | None:
         sql = hot_path.SELECT_ORDER_FOR_UPDATE if lock else hot_path.SELECT_ORDER
-        try:
-            row = await hot_path.connection(OrderTable._meta.db).fetchrow(sql, order_id, merchant_id)
-        except LockNotAvailableError:  # held past the database's lock_timeout by another transaction
-            raise Conflict("another request for this order is in progress; retry shortly", code="order_busy") from None
+        row = await _fetch_locking(sql, order_id, merchant_id)
         return self._track(mappers.order_from_row(row)) if row else None
 
     async def locked_with_attempt(self, attempt_id: uuid.UUID) -> tuple[Order, PaymentAttempt] | None:
-        try:
-            row = await hot_path.connection(OrderTable._meta.db).fetchrow(
-                hot_path.SELECT_ORDER_AND_ATTEMPT_FOR_UPDATE, attempt_id)
-        except LockNotAvailableError:
-            raise Conflict("another request for this order is in progress; retry shortly", code="order_busy") from None
+        row = await _fetch_locking(hot_path.SELECT_ORDER_AND_ATTEMPT_FOR_UPDATE, attempt_id)
         if row is None:
             return None
         return self._track(mappers.order_from_row(row)), self._track(mappers.attempt_from_row(row["fxp_attempt"]))
